@@ -1,0 +1,124 @@
+package dev.cairn;
+
+import dev.cairn.internal.Locations;
+import dev.cairn.spi.Backend;
+import dev.cairn.spi.BackendOptions;
+import dev.cairn.spi.BackendProvider;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.ServiceLoader;
+
+/**
+ * Opens Cairn stores.
+ *
+ * <p>A location is a directory path ({@code ./data}, {@code ~/stores/app}; {@code ~} is the home
+ * directory) or a URI whose scheme names a backend: {@code file:/var/lib/app}, {@code mem:} (a new
+ * store in this process's memory), and those of backend modules on the class path. A directory that
+ * does not exist is created.
+ *
+ * <pre>{@code
+ * try (DocumentStore store = Cairn.open("~/my-objects")) {
+ *   store.upsert("hello", Map.of("text", "Cats are little people!"));
+ * }
+ * }</pre>
+ */
+public final class Cairn {
+  private Cairn() {}
+
+  /** Opens the store at {@code location} with the default settings. */
+  public static DocumentStore open(String location) {
+    return builder(location).open();
+  }
+
+  /** Opens the store in directory {@code dir} with the default settings. */
+  public static DocumentStore open(Path dir) {
+    return builder(dir.toString()).open();
+  }
+
+  /** Settings for opening the store at {@code location}. */
+  public static Builder builder(String location) {
+    return new Builder(location);
+  }
+
+  /** Settings of a store, checked as they are set. */
+  public static final class Builder {
+    /** The default limit of a document's canonical JSON, 8 MiB. */
+    public static final int DEFAULT_MAX_DOCUMENT_BYTES = 8 << 20;
+
+    /** The largest limit a store accepts, 32 MiB. */
+    public static final int MAX_DOCUMENT_BYTES = 32 << 20;
+
+    private final String location;
+    private Durability durability = Durability.SYNC;
+    private WriteMode writeMode = WriteMode.STRICT;
+    private int maxDocumentBytes = DEFAULT_MAX_DOCUMENT_BYTES;
+    private long cacheSize = 100_000;
+
+    private Builder(String location) {
+      if (location == null || location.isBlank()) {
+        throw new InvalidLocationException("store location must not be empty");
+      }
+      this.location = location.strip();
+    }
+
+    /** What a write has survived when it returns; {@link Durability#SYNC} by default. */
+    public Builder durability(Durability durability) {
+      if (durability == null) {
+        throw new IllegalArgumentException("durability must not be null");
+      }
+      this.durability = durability;
+      return this;
+    }
+
+    /** What {@code update} does with a stale {@code _rev}; {@link WriteMode#STRICT} by default. */
+    public Builder writeMode(WriteMode writeMode) {
+      if (writeMode == null) {
+        throw new IllegalArgumentException("writeMode must not be null");
+      }
+      this.writeMode = writeMode;
+      return this;
+    }
+
+    /** The largest document, in bytes of canonical JSON; 8 MiB by default, at most 32 MiB. */
+    public Builder maxDocumentBytes(int bytes) {
+      if (bytes < 2 || bytes > MAX_DOCUMENT_BYTES) {
+        throw new IllegalArgumentException(
+            "maxDocumentBytes must be between 2 and " + MAX_DOCUMENT_BYTES + ", got " + bytes);
+      }
+      this.maxDocumentBytes = bytes;
+      return this;
+    }
+
+    /** How many documents' revision trees to keep decoded in memory; 100,000 by default. */
+    public Builder cacheSize(long documents) {
+      if (documents < 0) {
+        throw new IllegalArgumentException("cacheSize must not be negative, got " + documents);
+      }
+      this.cacheSize = documents;
+      return this;
+    }
+
+    /** Opens the store, creating it if needed. */
+    public DocumentStore open() {
+      Backend backend = backend(location, new BackendOptions(durability));
+      return new DocumentStore(backend, writeMode, maxDocumentBytes, cacheSize);
+    }
+  }
+
+  /** Finds the backend for a location among the providers on the class path. */
+  static Backend backend(String location, BackendOptions options) {
+    String scheme = Locations.scheme(location);
+    List<String> known = new ArrayList<>();
+    for (BackendProvider provider :
+        ServiceLoader.load(BackendProvider.class, Cairn.class.getClassLoader())) {
+      if (provider.schemes().contains(scheme)) {
+        return provider.open(location, options);
+      }
+      known.addAll(provider.schemes());
+    }
+    throw new InvalidLocationException(
+        "no backend for scheme '%s' in location '%s'; the backends on the class path open: %s"
+            .formatted(scheme, Locations.redact(location), String.join(", ", known)));
+  }
+}

@@ -1,0 +1,660 @@
+package dev.cairn;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.cairn.internal.Engine;
+import dev.cairn.internal.Engine.Decision;
+import dev.cairn.internal.Json;
+import dev.cairn.internal.Replicator;
+import dev.cairn.internal.RevisionEntry;
+import dev.cairn.internal.RevisionTree;
+import dev.cairn.internal.RevisionTree.Leaf;
+import dev.cairn.internal.RevisionTree.Snapshot;
+import dev.cairn.internal.Validation;
+import dev.cairn.spi.Backend;
+import dev.cairn.spi.LogEntry;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.Semaphore;
+import java.util.stream.Stream;
+
+/**
+ * A store of JSON documents, each with an {@code _id} and a {@code _rev}, that any number of
+ * threads and processes use at once. Open one with {@link Cairn#open(String)}.
+ *
+ * <h2>Revisions and conflicts</h2>
+ *
+ * Every write creates a revision {@code generation-hash}; the hash is taken over the parent
+ * revision and the canonical JSON body, so the same edit made on two copies of the data gives the
+ * same revision. A document's revisions form a tree; its leaves that are not deleted are its live
+ * versions. One of them is the <em>winner</em>, chosen the same way on every copy (a live leaf
+ * before a deleted one, then the higher generation, then the higher hash); {@link #get(String)}
+ * returns it, and the others are its {@link #conflicts(String) conflicts}. Conflicts arise from
+ * {@link WriteMode#KEEP_BOTH} updates and from replication of copies edited apart; a strict update
+ * never makes one.
+ *
+ * <h2>Guarantees</h2>
+ *
+ * <ul>
+ *   <li>Thread-safe; every process that opens the same location shares the same data.
+ *   <li>No lost update: {@link #update(ObjectNode)} succeeds only if the caller's {@code _rev} is
+ *       still the winner when the write takes effect, across threads and processes.
+ *   <li>Reads see every write acknowledged, by any process, before the read began.
+ *   <li>Each write is atomic: after a crash it is there whole or not at all. When a write method
+ *       returns, the write is on stable storage with {@link Durability#SYNC} (the default) and in
+ *       the operating system with {@link Durability#OS}.
+ * </ul>
+ *
+ * <h2>Errors</h2>
+ *
+ * Bad input ({@link InvalidDocumentException}) and conflicts ({@link ConflictException}) are
+ * detected before anything is written. Documents are limited to {@link
+ * Cairn.Builder#maxDocumentBytes a size} (8 MiB of canonical JSON by default); ids to 512 UTF-8
+ * bytes without control characters, {@code /} or {@code \}.
+ */
+public final class DocumentStore implements AutoCloseable {
+  private static final int PAGE = 1000;
+  private static final String[] META = {"_id", "_rev"};
+
+  private final Engine<RevisionTree> engine;
+  private final Backend backend;
+  private final WriteMode writeMode;
+  private final int maxDocumentBytes;
+  private final List<Listening> listeners = new CopyOnWriteArrayList<>();
+  private Notifier notifier;
+  private volatile boolean closed;
+
+  DocumentStore(Backend backend, WriteMode writeMode, int maxDocumentBytes, long cacheSize) {
+    this.backend = backend;
+    this.engine = new Engine<>(backend, RevisionTree::new, cacheSize);
+    this.writeMode = writeMode;
+    this.maxDocumentBytes = maxDocumentBytes;
+  }
+
+  /** The location this store was opened at (passwords hidden). */
+  public String location() {
+    return backend.location();
+  }
+
+  // ---- writing ----
+
+  /**
+   * Creates a document; {@code doc} carries its {@code _id} and no {@code _rev}.
+   *
+   * @return the new revision
+   * @throws ConflictException if a document with that id exists (a deleted one does not count)
+   */
+  public String create(ObjectNode doc) {
+    String id = Validation.idOf(doc);
+    if (Validation.revOf(doc) != null) {
+      throw new InvalidDocumentException(
+          "create makes a new document and takes no _rev; use update to change '" + id + "'");
+    }
+    byte[] body = body(doc);
+    return write(
+        id,
+        tree -> {
+          Snapshot s = tree.snapshot();
+          if (s.exists()) {
+            throw new ConflictException(
+                id, s.winner(), "document '" + id + "' already exists (rev " + s.winner() + ")");
+          }
+          return append(RevisionEntry.create(s.winner(), false, body));
+        });
+  }
+
+  /** Creates document {@code id} with {@code body} (a record, POJO, Map, node or JSON text). */
+  public String create(String id, Object body) {
+    return create(withId(id, body));
+  }
+
+  /**
+   * Writes {@code doc} as the next revision of its document, whatever the current one is; creates
+   * the document if it does not exist. Any {@code _rev} it carries is ignored.
+   *
+   * @return the new revision
+   */
+  public String upsert(ObjectNode doc) {
+    String id = Validation.idOf(doc);
+    Validation.revOf(doc);
+    byte[] body = body(doc);
+    return write(id, tree -> append(RevisionEntry.create(tree.snapshot().winner(), false, body)));
+  }
+
+  /** Upserts document {@code id} with {@code body} (a record, POJO, Map, node or JSON text). */
+  public String upsert(String id, Object body) {
+    return upsert(withId(id, body));
+  }
+
+  /**
+   * Writes {@code doc} as the child of the revision named by its {@code _rev}, with this store's
+   * {@link WriteMode} ({@link WriteMode#STRICT} unless the builder chose otherwise).
+   *
+   * @return the new revision
+   * @throws ConflictException if {@code _rev} is not the winning revision (strict mode), or is not
+   *     a live revision of the document at all
+   * @throws NotFoundException if the document does not exist or is deleted
+   */
+  public String update(ObjectNode doc) {
+    return update(doc, writeMode);
+  }
+
+  /** {@link #update(ObjectNode)} with the write mode chosen for this call. */
+  public String update(ObjectNode doc, WriteMode mode) {
+    String id = Validation.idOf(doc);
+    String rev = Validation.revOf(doc);
+    if (rev == null) {
+      throw new InvalidDocumentException(
+          "update of '" + id + "' needs the _rev it is based on; use upsert to write without one");
+    }
+    byte[] body = body(doc);
+    return write(
+        id, tree -> append(RevisionEntry.create(parentFor(id, rev, mode, tree), false, body)));
+  }
+
+  /** Updates document {@code id}, based on revision {@code rev}, to {@code body}. */
+  public String update(String id, String rev, Object body) {
+    return update(id, rev, body, writeMode);
+  }
+
+  /**
+   * Updates document {@code id}, based on revision {@code rev}, to {@code body}, in {@code mode}.
+   */
+  public String update(String id, String rev, Object body, WriteMode mode) {
+    ObjectNode doc = withId(id, body);
+    doc.put("_rev", Validation.rev(rev));
+    return update(doc, mode);
+  }
+
+  private static String parentFor(String id, String rev, WriteMode mode, RevisionTree tree) {
+    Snapshot s = tree.snapshot();
+    if (!s.exists()) {
+      throw new NotFoundException("document '" + id + "' does not exist");
+    }
+    if (rev.equals(s.winner())) {
+      return rev;
+    }
+    if (mode == WriteMode.KEEP_BOTH && tree.isLive(rev)) {
+      return rev;
+    }
+    throw new ConflictException(
+        id,
+        s.winner(),
+        "document '%s' is at rev %s; the write was based on %s%s"
+            .formatted(
+                id,
+                s.winner(),
+                rev,
+                tree.isLive(rev) ? "" : ", which is not a live revision of it"));
+  }
+
+  /**
+   * Deletes the document: writes a deletion (tombstone) revision over the winner, so that
+   * replication carries the deletion to other copies.
+   *
+   * @return the tombstone's revision
+   * @throws NotFoundException if there is no document, or it is already deleted
+   */
+  public String delete(String id) {
+    Validation.id(id);
+    return write(
+        id,
+        tree -> {
+          Snapshot s = tree.snapshot();
+          if (!s.exists()) {
+            throw new NotFoundException("document '" + id + "' does not exist");
+          }
+          return append(RevisionEntry.tombstone(s.winner()));
+        });
+  }
+
+  /**
+   * Deletes the document if {@code rev} is still its winning revision.
+   *
+   * @throws ConflictException if it is not
+   */
+  public String delete(String id, String rev) {
+    Validation.id(id);
+    Validation.rev(rev);
+    return write(
+        id, tree -> append(RevisionEntry.tombstone(parentFor(id, rev, WriteMode.STRICT, tree))));
+  }
+
+  /**
+   * Settles the document's conflicts by keeping revision {@code keepRev}: every other live leaf
+   * gets a deletion revision, so {@code keepRev} becomes the winner, here and on every copy this
+   * store replicates to.
+   *
+   * @return {@code keepRev}
+   * @throws ConflictException if {@code keepRev} is not a live leaf of the document
+   */
+  public String resolve(String id, String keepRev) {
+    Validation.id(id);
+    Validation.rev(keepRev);
+    return write(
+        id,
+        tree -> {
+          List<byte[]> payloads = discardOthers(id, keepRev, tree);
+          return new Decision<>(payloads, keepRev);
+        });
+  }
+
+  /**
+   * Settles the document's conflicts with a merged version: {@code merged} is written as a child of
+   * the live leaf its {@code _rev} names, and every other live leaf is deleted, in one atomic
+   * write.
+   *
+   * @return the merged document's new revision
+   */
+  public String resolve(ObjectNode merged) {
+    String id = Validation.idOf(merged);
+    String base = Validation.revOf(merged);
+    if (base == null) {
+      throw new InvalidDocumentException(
+          "a merged version of '" + id + "' needs the _rev of the leaf it extends");
+    }
+    byte[] body = body(merged);
+    return write(
+        id,
+        tree -> {
+          List<byte[]> payloads = new ArrayList<>(discardOthers(id, base, tree));
+          RevisionEntry entry = RevisionEntry.create(base, false, body);
+          payloads.add(entry.encode());
+          return new Decision<>(payloads, entry.rev());
+        });
+  }
+
+  private static List<byte[]> discardOthers(String id, String keep, RevisionTree tree) {
+    Snapshot s = tree.snapshot();
+    if (s.leaves().stream().noneMatch(l -> l.rev().equals(keep) && !l.deleted())) {
+      throw new ConflictException(
+          id, s.winner(), "rev " + keep + " is not a live leaf of '" + id + "'");
+    }
+    List<byte[]> payloads = new ArrayList<>();
+    for (Leaf leaf : s.leaves()) {
+      if (!leaf.deleted() && !leaf.rev().equals(keep)) {
+        payloads.add(RevisionEntry.tombstone(leaf.rev()).encode());
+      }
+    }
+    return payloads;
+  }
+
+  // ---- reading ----
+
+  /** The winning revision of document {@code id}, with {@code _id} and {@code _rev}. */
+  public Optional<ObjectNode> get(String id) {
+    Validation.id(id);
+    Snapshot s = engine.state(id).snapshot();
+    return s.exists() ? Optional.of(document(id, s.winner(), s.winnerBody())) : Optional.empty();
+  }
+
+  /**
+   * Revision {@code rev} of document {@code id}, if this store still holds it (compaction drops old
+   * revisions). A deletion revision is returned as {@code {"_id", "_rev", "_deleted": true}}.
+   */
+  public Optional<ObjectNode> get(String id, String rev) {
+    Validation.id(id);
+    Validation.rev(rev);
+    RevisionTree tree = engine.state(id);
+    for (Leaf leaf : tree.snapshot().leaves()) {
+      if (leaf.rev().equals(rev)) {
+        return Optional.of(leaf.deleted() ? tombstone(id, rev) : document(id, rev, leaf.body()));
+      }
+    }
+    for (LogEntry e : backend.read(id, 0)) {
+      RevisionEntry.Header h = RevisionEntry.header(e.payload());
+      if (h.rev().equals(rev)) {
+        if (h.deleted()) {
+          return Optional.of(tombstone(id, rev));
+        }
+        byte[] p = e.payload();
+        return Optional.of(
+            document(id, rev, Json.readStored(p, h.bodyOffset(), p.length - h.bodyOffset())));
+      }
+    }
+    return Optional.empty();
+  }
+
+  /** The winning revision of document {@code id}, converted to {@code type}. */
+  public <T> Optional<Versioned<T>> get(String id, Class<T> type) {
+    return get(id)
+        .map(doc -> new Versioned<>(id, doc.get("_rev").asText(), Json.convert(doc, type)));
+  }
+
+  /** The ids of all documents that exist (not deleted), sorted. */
+  public List<String> ids() {
+    List<String> ids = new ArrayList<>();
+    for (String key : backend.keys()) {
+      if (!isInternal(key) && engine.state(key).snapshot().exists()) {
+        ids.add(key);
+      }
+    }
+    Collections.sort(ids);
+    return ids;
+  }
+
+  /**
+   * Every document that exists, in id order. The stream is lazy: documents are read as it is
+   * consumed, each at its winning revision at that moment.
+   */
+  public Stream<ObjectNode> all() {
+    List<String> keys = new ArrayList<>(backend.keys());
+    keys.removeIf(DocumentStore::isInternal);
+    Collections.sort(keys);
+    return keys.stream().map(this::get).flatMap(Optional::stream);
+  }
+
+  /**
+   * The live revisions of document {@code id} other than the winner, best first.
+   *
+   * @throws NotFoundException if the store has never had a document with that id
+   */
+  public List<String> conflicts(String id) {
+    Validation.id(id);
+    Snapshot s = engine.state(id).snapshot();
+    if (s.winner() == null) {
+      throw new NotFoundException("document '" + id + "' does not exist");
+    }
+    List<String> out = new ArrayList<>();
+    for (Leaf leaf : s.leaves()) {
+      if (!leaf.deleted() && !leaf.rev().equals(s.winner())) {
+        out.add(leaf.rev());
+      }
+    }
+    return out;
+  }
+
+  /**
+   * The winning revision's line of ancestors, newest first, as far back as the store holds them.
+   *
+   * @throws NotFoundException if the store has never had a document with that id
+   */
+  public List<Revision> history(String id) {
+    Validation.id(id);
+    RevisionTree tree = engine.state(id);
+    synchronized (tree) {
+      if (tree.snapshot().winner() == null) {
+        throw new NotFoundException("document '" + id + "' does not exist");
+      }
+      return tree.history();
+    }
+  }
+
+  // ---- changes ----
+
+  /** The sequence number of the latest write, 0 for an empty store. */
+  public long lastSequence() {
+    return backend.lastSequence();
+  }
+
+  /**
+   * Every write with a sequence number above {@code since}, oldest first, at most {@code limit}.
+   */
+  public List<Change> changes(long since, int limit) {
+    if (limit < 1) {
+      throw new IllegalArgumentException("limit must be at least 1, got " + limit);
+    }
+    List<Change> out = new ArrayList<>();
+    long from = since;
+    while (out.size() < limit) {
+      List<LogEntry> page = backend.changes(from, Math.min(PAGE, limit - out.size()));
+      if (page.isEmpty()) {
+        break;
+      }
+      for (LogEntry e : page) {
+        if (!isInternal(e.key())) {
+          RevisionEntry.Header h = RevisionEntry.header(e.payload());
+          out.add(new Change(e.seq(), e.key(), h.rev(), h.deleted()));
+        }
+      }
+      from = page.get(page.size() - 1).seq();
+    }
+    return out;
+  }
+
+  /** Every write with a sequence number above {@code since}, oldest first. */
+  public List<Change> changes(long since) {
+    return changes(since, Integer.MAX_VALUE);
+  }
+
+  /**
+   * Tells {@code listener} of every write made from now on, by this process or any other that has
+   * the store open, in sequence order, usually within a few milliseconds.
+   */
+  public Subscription listen(ChangeListener listener) {
+    if (listener == null) {
+      throw new IllegalArgumentException("listener must not be null");
+    }
+    synchronized (this) {
+      ensureOpen();
+      if (notifier == null) {
+        notifier = new Notifier(backend.lastSequence());
+      }
+      Listening l = new Listening(listener, backend.lastSequence());
+      listeners.add(l);
+      return () -> listeners.remove(l);
+    }
+  }
+
+  private record Listening(ChangeListener listener, long after) {}
+
+  /** Delivers changes on one thread, in order; woken by the backend's watch. */
+  private final class Notifier implements Runnable {
+    private final Semaphore wakeups = new Semaphore(0);
+    private final AutoCloseable watch;
+    private final Thread thread;
+    private long delivered;
+
+    Notifier(long from) {
+      this.delivered = from;
+      this.watch = backend.watch(wakeups::release);
+      this.thread = new Thread(this, "cairn-notify");
+      thread.setDaemon(true);
+      thread.start();
+    }
+
+    @Override
+    public void run() {
+      while (!closed) {
+        try {
+          wakeups.acquire();
+          wakeups.drainPermits();
+        } catch (InterruptedException e) {
+          return;
+        }
+        try {
+          deliver();
+        } catch (RuntimeException e) {
+          if (!closed) {
+            log(e);
+          }
+        }
+      }
+    }
+
+    private void deliver() {
+      while (!closed) {
+        List<Change> page = changes(delivered, PAGE);
+        if (page.isEmpty()) {
+          return;
+        }
+        for (Change c : page) {
+          for (Listening l : listeners) {
+            if (c.seq() > l.after()) {
+              try {
+                l.listener().onChange(c);
+              } catch (RuntimeException e) {
+                log(e);
+              }
+            }
+          }
+        }
+        delivered = page.get(page.size() - 1).seq();
+      }
+    }
+
+    void stop() {
+      try {
+        watch.close();
+      } catch (Exception e) {
+        log(e);
+      }
+      wakeups.release();
+    }
+  }
+
+  private static void log(Exception e) {
+    System.getLogger(DocumentStore.class.getName())
+        .log(System.Logger.Level.WARNING, "change listener failed", e);
+  }
+
+  // ---- replication and compaction ----
+
+  /**
+   * Copies to {@code target} every revision this store has that it lacks, since the last
+   * replication between the two. Afterwards both agree on the winner and the conflicts of every
+   * document this store holds.
+   */
+  public ReplicationResult pushTo(DocumentStore target) {
+    return Replicator.replicate(this.engine, target.engine);
+  }
+
+  /** Copies from {@code source} every revision it has that this store lacks. */
+  public ReplicationResult pullFrom(DocumentStore source) {
+    return source.pushTo(this);
+  }
+
+  /**
+   * Replicates both ways: afterwards {@code a} and {@code b} hold the same revisions, so the same
+   * documents, winners and conflicts.
+   *
+   * @return what was copied from {@code a} to {@code b} plus what was copied back
+   */
+  public static ReplicationResult sync(DocumentStore a, DocumentStore b) {
+    ReplicationResult forth = a.pushTo(b);
+    ReplicationResult back = b.pushTo(a);
+    return new ReplicationResult(
+        forth.documents() + back.documents(),
+        forth.revisions() + back.revisions(),
+        back.sourceSequence());
+  }
+
+  /**
+   * Drops old revisions: of every branch of every document, the leaf and its {@code keepRevisions -
+   * 1} nearest ancestors are kept. Winners, conflicts and deletions are unchanged. Runs while other
+   * threads and processes go on reading; their writes wait until it is done.
+   */
+  public CompactionResult compact(int keepRevisions) {
+    if (keepRevisions < 1) {
+      throw new IllegalArgumentException("keepRevisions must be at least 1, got " + keepRevisions);
+    }
+    long before = backend.sizeOnDisk();
+    long removed =
+        backend.compact(
+            (key, entries) -> {
+              if (isInternal(key)) {
+                return entries.isEmpty()
+                    ? entries
+                    : entries.subList(entries.size() - 1, entries.size());
+              }
+              Map<String, RevisionEntry.Header> byRev = new HashMap<>();
+              for (LogEntry e : entries) {
+                RevisionEntry.Header h = RevisionEntry.header(e.payload());
+                byRev.putIfAbsent(h.rev(), h);
+              }
+              Set<String> kept = RevisionTree.retained(byRev, keepRevisions);
+              List<LogEntry> out = new ArrayList<>();
+              for (LogEntry e : entries) {
+                String rev = RevisionEntry.header(e.payload()).rev();
+                if (kept.remove(rev)) {
+                  out.add(e);
+                }
+              }
+              return out;
+            });
+    engine.invalidate();
+    return new CompactionResult(removed, before, backend.sizeOnDisk());
+  }
+
+  // ---- plumbing ----
+
+  private <R> R write(String id, java.util.function.Function<RevisionTree, Decision<R>> decide) {
+    ensureOpen();
+    return engine.write(id, decide);
+  }
+
+  private static Decision<String> append(RevisionEntry entry) {
+    return new Decision<>(List.of(entry.encode()), entry.rev());
+  }
+
+  private byte[] body(ObjectNode doc) {
+    Validation.body(doc);
+    byte[] body = Json.canonical(doc, META);
+    if (body.length > maxDocumentBytes) {
+      throw new InvalidDocumentException(
+          "document is %d bytes of JSON; the limit is %d bytes"
+              .formatted(body.length, maxDocumentBytes));
+    }
+    return body;
+  }
+
+  private static ObjectNode withId(String id, Object body) {
+    Validation.id(id);
+    if (body == null) {
+      throw new InvalidDocumentException("document body must be a JSON object, got nothing");
+    }
+    ObjectNode node = Json.toObjectNode(body).deepCopy();
+    if (node.has("_id") && !id.equals(node.get("_id").asText())) {
+      throw new InvalidDocumentException(
+          "body has _id '" + node.get("_id").asText() + "' but the id given is '" + id + "'");
+    }
+    node.put("_id", id);
+    return node;
+  }
+
+  private static ObjectNode document(String id, String rev, ObjectNode body) {
+    ObjectNode doc = Json.MAPPER.createObjectNode();
+    doc.put("_id", id);
+    doc.put("_rev", rev);
+    doc.setAll(body.deepCopy());
+    return doc;
+  }
+
+  private static ObjectNode tombstone(String id, String rev) {
+    ObjectNode doc = Json.MAPPER.createObjectNode();
+    doc.put("_id", id);
+    doc.put("_rev", rev);
+    doc.put("_deleted", true);
+    return doc;
+  }
+
+  static boolean isInternal(String key) {
+    return key.startsWith("_");
+  }
+
+  private void ensureOpen() {
+    if (closed) {
+      throw new IllegalStateException("store " + location() + " is closed");
+    }
+  }
+
+  /** Stops notifications and releases the store; its data stays. Closing twice does nothing. */
+  @Override
+  public void close() {
+    synchronized (this) {
+      if (closed) {
+        return;
+      }
+      closed = true;
+      if (notifier != null) {
+        notifier.stop();
+      }
+    }
+    engine.close();
+  }
+}

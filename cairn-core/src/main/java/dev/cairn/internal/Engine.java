@@ -1,0 +1,113 @@
+package dev.cairn.internal;
+
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
+import dev.cairn.spi.Backend;
+import dev.cairn.spi.LogEntry;
+import java.util.List;
+import java.util.function.Function;
+import java.util.function.Supplier;
+
+/**
+ * The engine every facade stands on: keyed logs in a {@link Backend}, reduced to values by a
+ * reducer, with a cache of reduced values that is brought up to date incrementally (only entries
+ * after the cached head are read), and the one write primitive, a conditional append retried on a
+ * fresh value when another writer got there first.
+ *
+ * <p>Thread-safe. A reduction is mutated only under its own monitor.
+ */
+public final class Engine<S extends Engine.Reduction> implements AutoCloseable {
+
+  /** A value reduced from a log. Implementations are mutable and guarded by their monitor. */
+  public interface Reduction {
+    /** The sequence number of the last entry applied, 0 for none. */
+    long head();
+
+    /** Applies entries that follow the head, oldest first. */
+    void apply(List<LogEntry> entries);
+  }
+
+  /**
+   * What a write decided after looking at the current value.
+   *
+   * @param payloads entries to append atomically; empty to write nothing
+   * @param result what the write returns to its caller
+   */
+  public record Decision<R>(List<byte[]> payloads, R result) {
+    public static <R> Decision<R> none(R result) {
+      return new Decision<>(List.of(), result);
+    }
+  }
+
+  private final Backend backend;
+  private final Supplier<S> empty;
+  private final Cache<String, S> cache;
+  private volatile long epoch;
+
+  public Engine(Backend backend, Supplier<S> empty, long cacheSize) {
+    this.backend = backend;
+    this.empty = empty;
+    this.cache = Caffeine.newBuilder().maximumSize(cacheSize).build();
+    this.epoch = backend.epoch();
+  }
+
+  public Backend backend() {
+    return backend;
+  }
+
+  /** The reduced value of {@code key}, reflecting every append acknowledged before the call. */
+  public S state(String key) {
+    long currentEpoch = backend.epoch();
+    if (currentEpoch != epoch) {
+      cache.invalidateAll(); // logs were rewritten: reductions may hold pruned entries
+      epoch = currentEpoch;
+    }
+    long head = backend.head(key);
+    S state = cache.get(key, k -> empty.get());
+    if (state.head() == head) {
+      return state;
+    }
+    synchronized (state) {
+      if (state.head() < head) {
+        state.apply(backend.read(key, state.head()));
+      }
+    }
+    return state;
+  }
+
+  /**
+   * Reads the value, lets {@code decide} choose what to append, and appends it only if the log has
+   * not moved meanwhile; otherwise decides again on the fresh value. {@code decide} runs under the
+   * value's monitor, may run more than once, and may throw to abort the write.
+   */
+  public <R> R write(String key, Function<S, Decision<R>> decide) {
+    while (true) {
+      S state = state(key);
+      Decision<R> decision;
+      long head;
+      synchronized (state) {
+        head = state.head();
+        decision = decide.apply(state);
+      }
+      if (decision.payloads().isEmpty()) {
+        return decision.result();
+      }
+      if (backend.append(key, head, decision.payloads()) != 0) {
+        return decision.result();
+      }
+      // another writer appended first: decide again on its result. Each retry means some writer
+      // made progress, so the loop cannot spin without the store moving forward.
+    }
+  }
+
+  /** Drops every cached value (after the logs were rewritten by this process). */
+  public void invalidate() {
+    cache.invalidateAll();
+  }
+
+  @Override
+  public void close() {
+    cache.invalidateAll();
+    backend.close();
+  }
+}

@@ -1,0 +1,108 @@
+package dev.cairn.internal;
+
+import dev.cairn.Durability;
+import dev.cairn.spi.Backend;
+import dev.cairn.spi.LogEntry;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.function.BiFunction;
+
+/**
+ * The {@code file:} backend: one handle on a store directory that any number of processes share.
+ * The storage itself, and its on-disk format, is described in {@link FileLog}.
+ */
+public final class FileBackend implements Backend {
+  private final FileLog log;
+  private final Path dir;
+  private final boolean sync;
+  private boolean closed;
+
+  public FileBackend(Path dir, Durability durability) {
+    this.dir = dir.toAbsolutePath().normalize();
+    this.log = FileLog.acquire(this.dir);
+    this.sync = durability == Durability.SYNC;
+  }
+
+  @Override
+  public String location() {
+    return dir.toUri().toString();
+  }
+
+  @Override
+  public String storeId() {
+    return log.storeId();
+  }
+
+  @Override
+  public List<LogEntry> read(String key, long afterSeq) {
+    return log.read(key, afterSeq);
+  }
+
+  @Override
+  public long head(String key) {
+    return log.head(key);
+  }
+
+  @Override
+  public long append(String key, long expectedHead, List<byte[]> payloads) {
+    return log.append(key, expectedHead, payloads, sync);
+  }
+
+  @Override
+  public List<String> keys() {
+    return log.keys();
+  }
+
+  @Override
+  public long lastSequence() {
+    return log.lastSequence();
+  }
+
+  @Override
+  public List<LogEntry> changes(long since, int limit) {
+    return log.changes(since, limit);
+  }
+
+  @Override
+  public long epoch() {
+    return log.epoch();
+  }
+
+  @Override
+  public AutoCloseable watch(Runnable onAppend) {
+    return log.watch(onAppend);
+  }
+
+  @Override
+  public long compact(BiFunction<String, List<LogEntry>, List<LogEntry>> keep) {
+    return log.compact(keep);
+  }
+
+  @Override
+  public long sizeOnDisk() {
+    return log.sizeOnDisk();
+  }
+
+  @Override
+  public synchronized void close() {
+    if (!closed) {
+      closed = true;
+      log.release();
+    }
+  }
+
+  /** Index of the first entry with a sequence number above {@code since} in a seq-ordered list. */
+  static int firstAfter(List<LogEntry> bySeq, long since) {
+    int lo = 0;
+    int hi = bySeq.size();
+    while (lo < hi) {
+      int mid = (lo + hi) >>> 1;
+      if (bySeq.get(mid).seq() <= since) {
+        lo = mid + 1;
+      } else {
+        hi = mid;
+      }
+    }
+    return lo;
+  }
+}

@@ -1,0 +1,191 @@
+package dev.cairn.internal;
+
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.StreamReadFeature;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.cairn.InvalidDocumentException;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The one JSON configuration of Cairn, and the canonical form that revision hashes are taken over.
+ */
+public final class Json {
+  /** Strict reading (duplicate keys rejected), lenient conversion to user types. */
+  public static final ObjectMapper MAPPER =
+      JsonMapper.builder()
+          .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
+          .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+          .build();
+
+  private static final JsonFactory FACTORY = MAPPER.getFactory();
+
+  private Json() {}
+
+  /** Parses JSON text that must be one object. */
+  public static ObjectNode parseObject(String text) {
+    if (text == null) {
+      throw new InvalidDocumentException("document must be a JSON object, got nothing");
+    }
+    JsonNode node;
+    try {
+      node = MAPPER.readTree(text);
+    } catch (JsonProcessingException e) {
+      throw new InvalidDocumentException("not valid JSON: " + e.getOriginalMessage(), e);
+    }
+    if (node == null || !node.isObject()) {
+      throw new InvalidDocumentException(
+          "document must be a JSON object, got " + (node == null ? "nothing" : kind(node)));
+    }
+    return (ObjectNode) node;
+  }
+
+  /** Parses bytes Cairn wrote itself. */
+  public static ObjectNode readStored(byte[] bytes, int offset, int length) {
+    try {
+      return (ObjectNode) MAPPER.readTree(bytes, offset, length);
+    } catch (IOException e) {
+      throw new UncheckedIOException("stored document is not valid JSON", e);
+    }
+  }
+
+  static String kind(JsonNode node) {
+    return switch (node.getNodeType()) {
+      case ARRAY -> "an array";
+      case STRING -> "a string";
+      case NUMBER -> "a number";
+      case BOOLEAN -> "a boolean";
+      case NULL -> "null";
+      default -> node.getNodeType().name().toLowerCase(java.util.Locale.ROOT);
+    };
+  }
+
+  /**
+   * The canonical bytes of {@code node}: UTF-8, no white space, object members sorted by name, with
+   * the members named in {@code skipTopLevel} left out at the top level. Every replica computes the
+   * same bytes for the same value, so revision hashes agree.
+   */
+  public static byte[] canonical(ObjectNode node, String... skipTopLevel) {
+    ByteArrayOutputStream out = new ByteArrayOutputStream(256);
+    try (JsonGenerator gen = FACTORY.createGenerator(out)) {
+      writeCanonical(gen, node, skipTopLevel);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    return out.toByteArray();
+  }
+
+  private static void writeCanonical(JsonGenerator gen, JsonNode node, String[] skip)
+      throws IOException {
+    if (node.isObject()) {
+      List<String> names = new ArrayList<>(node.size());
+      for (Iterator<String> it = node.fieldNames(); it.hasNext(); ) {
+        String name = it.next();
+        if (!contains(skip, name)) {
+          names.add(name);
+        }
+      }
+      Collections.sort(names);
+      gen.writeStartObject();
+      for (String name : names) {
+        gen.writeFieldName(name);
+        writeCanonical(gen, node.get(name), NONE);
+      }
+      gen.writeEndObject();
+    } else if (node.isArray()) {
+      gen.writeStartArray();
+      for (JsonNode element : node) {
+        writeCanonical(gen, element, NONE);
+      }
+      gen.writeEndArray();
+    } else if (node.isIntegralNumber()) {
+      gen.writeNumber(node.bigIntegerValue());
+    } else if (node.isNumber()) {
+      double d = node.doubleValue();
+      if (d == Math.rint(d) && Math.abs(d) < 1e15) {
+        gen.writeNumber((long) d); // 1.0 and 1 are the same JSON number
+      } else {
+        gen.writeNumber(d);
+      }
+    } else {
+      gen.writeTree(node);
+    }
+  }
+
+  private static final String[] NONE = {};
+
+  private static boolean contains(String[] names, String name) {
+    for (String n : names) {
+      if (n.equals(name)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** Converts a user value (a record, a POJO, a Map, a node) to an object node. */
+  public static ObjectNode toObjectNode(Object value) {
+    if (value instanceof ObjectNode node) {
+      return node;
+    }
+    if (value instanceof String text) {
+      return parseObject(text);
+    }
+    JsonNode node;
+    try {
+      node = MAPPER.valueToTree(value);
+    } catch (IllegalArgumentException e) {
+      throw new InvalidDocumentException("value cannot be converted to JSON: " + e.getMessage(), e);
+    }
+    if (node == null || !node.isObject()) {
+      throw new InvalidDocumentException(
+          "document must be a JSON object, got "
+              + (node == null ? "nothing" : kind(node))
+              + " from "
+              + value.getClass().getName());
+    }
+    return (ObjectNode) node;
+  }
+
+  /** Converts a stored document to the caller's type. */
+  public static <T> T convert(ObjectNode node, Class<T> type) {
+    if (type == ObjectNode.class || type == JsonNode.class) {
+      return type.cast(node);
+    }
+    if (type == Map.class) {
+      return type.cast(MAPPER.convertValue(node, Map.class));
+    }
+    try {
+      return MAPPER.treeToValue(node, type);
+    } catch (JsonProcessingException | IllegalArgumentException e) {
+      throw new InvalidDocumentException(
+          "document cannot be read as " + type.getName() + ": " + e.getMessage(), e);
+    }
+  }
+
+  /** Compact JSON text of a node. */
+  public static String write(JsonNode node) {
+    try {
+      return MAPPER.writeValueAsString(node);
+    } catch (JsonProcessingException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  static JsonParser parser(byte[] bytes) throws IOException {
+    return FACTORY.createParser(bytes);
+  }
+}

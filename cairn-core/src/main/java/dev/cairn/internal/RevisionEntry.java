@@ -1,0 +1,100 @@
+package dev.cairn.internal;
+
+import dev.cairn.StorageException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+
+/**
+ * One revision of a document: the entry a document's log is made of.
+ *
+ * <p>Payload layout (all lengths unsigned):
+ *
+ * <pre>
+ * offset  size  field
+ * 0       1     format, 1
+ * 1       1     flags: bit 0 = deleted (tombstone)
+ * 2       1     length R of the revision id
+ * 3       R     revision id, ASCII, "generation-hash"
+ * 3+R     1     length P of the parent revision id, 0 for a first revision
+ * 4+R     P     parent revision id, ASCII
+ * 4+R+P   ...   the body: canonical JSON (see Json.canonical), without _id and _rev
+ * </pre>
+ *
+ * @param rev this revision's id
+ * @param parent the parent's revision id, or null for a first revision
+ * @param deleted whether this revision is a deletion
+ * @param body the canonical JSON body
+ */
+public record RevisionEntry(String rev, String parent, boolean deleted, byte[] body) {
+  private static final byte FORMAT = 1;
+  private static final byte[] EMPTY_OBJECT = "{}".getBytes(StandardCharsets.UTF_8);
+
+  /** A new revision as a child of {@code parent} (null for a first revision). */
+  public static RevisionEntry create(String parent, boolean deleted, byte[] body) {
+    int generation = parent == null ? 1 : generation(parent) + 1;
+    return new RevisionEntry(generation + "-" + hash(parent, deleted, body), parent, deleted, body);
+  }
+
+  /** A tombstone child of {@code parent}. */
+  public static RevisionEntry tombstone(String parent) {
+    return create(parent, true, EMPTY_OBJECT);
+  }
+
+  /** The generation of a revision id: the number before the dash. */
+  public static int generation(String rev) {
+    return Integer.parseInt(rev, 0, rev.indexOf('-'), 10);
+  }
+
+  /** The hash part of a revision id: 128 bits of SHA-256 over parent, deletion flag and body. */
+  static String hash(String parent, boolean deleted, byte[] body) {
+    MessageDigest sha;
+    try {
+      sha = MessageDigest.getInstance("SHA-256");
+    } catch (NoSuchAlgorithmException e) {
+      throw new AssertionError("every JVM has SHA-256", e);
+    }
+    sha.update((parent == null ? "" : parent).getBytes(StandardCharsets.US_ASCII));
+    sha.update((byte) '\n');
+    sha.update(deleted ? (byte) '1' : (byte) '0');
+    sha.update((byte) '\n');
+    sha.update(body);
+    return HexFormat.of().formatHex(sha.digest(), 0, 16);
+  }
+
+  public byte[] encode() {
+    byte[] r = rev.getBytes(StandardCharsets.US_ASCII);
+    byte[] p = parent == null ? new byte[0] : parent.getBytes(StandardCharsets.US_ASCII);
+    ByteBuffer buf = ByteBuffer.allocate(4 + r.length + p.length + body.length);
+    buf.put(FORMAT).put((byte) (deleted ? 1 : 0));
+    buf.put((byte) r.length).put(r).put((byte) p.length).put(p).put(body);
+    return buf.array();
+  }
+
+  public static RevisionEntry decode(byte[] payload) {
+    Header h = header(payload);
+    int bodyStart = h.bodyOffset;
+    byte[] body = new byte[payload.length - bodyStart];
+    System.arraycopy(payload, bodyStart, body, 0, body.length);
+    return new RevisionEntry(h.rev, h.parent, h.deleted, body);
+  }
+
+  /** The fields before the body, without copying the body. */
+  public static Header header(byte[] payload) {
+    if (payload.length < 4 || payload[0] != FORMAT) {
+      throw new StorageException(
+          "unknown revision entry format " + (payload.length == 0 ? "(empty)" : payload[0]), null);
+    }
+    boolean deleted = (payload[1] & 1) != 0;
+    int r = payload[2] & 0xff;
+    String rev = new String(payload, 3, r, StandardCharsets.US_ASCII);
+    int p = payload[3 + r] & 0xff;
+    String parent = p == 0 ? null : new String(payload, 4 + r, p, StandardCharsets.US_ASCII);
+    return new Header(rev, parent, deleted, 4 + r + p);
+  }
+
+  /** The fields of an encoded entry before its body. */
+  public record Header(String rev, String parent, boolean deleted, int bodyOffset) {}
+}

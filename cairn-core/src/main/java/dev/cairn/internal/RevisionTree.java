@@ -1,0 +1,178 @@
+package dev.cairn.internal;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.cairn.Revision;
+import dev.cairn.spi.LogEntry;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * The reducer of a document's log: the tree of its revisions, its leaves and its winner.
+ *
+ * <p>The winner is chosen the same way on every replica, from the revisions alone: a leaf that is
+ * not deleted beats a deleted one, then the higher generation wins, then the higher hash. Other
+ * leaves that are not deleted are the document's conflicts.
+ *
+ * <p>Mutated only by {@link Engine} under the tree's monitor; readers use the immutable {@link
+ * #snapshot()}.
+ */
+public final class RevisionTree implements Engine.Reduction {
+  /** Orders leaves best first. */
+  static final Comparator<Node> PRIORITY =
+      Comparator.comparing((Node n) -> !n.deleted)
+          .thenComparingInt(n -> RevisionEntry.generation(n.rev))
+          .thenComparing(n -> n.rev.substring(n.rev.indexOf('-') + 1))
+          .reversed();
+
+  private final Map<String, Node> nodes = new HashMap<>();
+  private final Set<String> withChildren = new HashSet<>();
+  private final Set<String> leaves = new HashSet<>();
+  private long head;
+  private volatile Snapshot snapshot = Snapshot.EMPTY;
+
+  static final class Node {
+    final String rev;
+    final String parent;
+    final boolean deleted;
+    final long seq;
+    ObjectNode body; // kept for leaves only; others are read again from the log when asked for
+
+    Node(String rev, String parent, boolean deleted, long seq, ObjectNode body) {
+      this.rev = rev;
+      this.parent = parent;
+      this.deleted = deleted;
+      this.seq = seq;
+      this.body = body;
+    }
+  }
+
+  /**
+   * What readers see: the winner and the leaves, as of the log's {@code head}.
+   *
+   * @param winnerBody the winner's body without _id and _rev; never to be mutated
+   * @param leaves every leaf, best first (the winner is the first)
+   */
+  public record Snapshot(
+      long head, String winner, boolean winnerDeleted, ObjectNode winnerBody, List<Leaf> leaves) {
+    static final Snapshot EMPTY = new Snapshot(0, null, false, null, List.of());
+
+    /** Whether there is a document that is not deleted. */
+    public boolean exists() {
+      return winner != null && !winnerDeleted;
+    }
+  }
+
+  /** A leaf revision with its body (null for a deletion). */
+  public record Leaf(String rev, boolean deleted, ObjectNode body) {}
+
+  @Override
+  public long head() {
+    return head;
+  }
+
+  @Override
+  public void apply(List<LogEntry> entries) {
+    for (LogEntry e : entries) {
+      RevisionEntry.Header h = RevisionEntry.header(e.payload());
+      head = Math.max(head, e.seq());
+      if (nodes.containsKey(h.rev())) {
+        continue; // the same revision, arrived twice (replication): same content by its hash
+      }
+      ObjectNode body =
+          h.deleted()
+              ? null
+              : Json.readStored(e.payload(), h.bodyOffset(), e.payload().length - h.bodyOffset());
+      nodes.put(h.rev(), new Node(h.rev(), h.parent(), h.deleted(), e.seq(), body));
+      if (h.parent() != null) {
+        withChildren.add(h.parent());
+        Node parent = nodes.get(h.parent());
+        if (parent != null) {
+          parent.body = null;
+        }
+      }
+      if (h.parent() != null) {
+        leaves.remove(h.parent());
+      }
+      if (withChildren.contains(h.rev())) {
+        nodes.get(h.rev()).body = null; // a child came first (its parent was pruned elsewhere)
+      } else {
+        leaves.add(h.rev());
+      }
+    }
+    List<Node> sorted = new ArrayList<>(leaves.size());
+    for (String rev : leaves) {
+      sorted.add(nodes.get(rev));
+    }
+    sorted.sort(PRIORITY);
+    List<Leaf> views = new ArrayList<>(sorted.size());
+    for (Node n : sorted) {
+      views.add(new Leaf(n.rev, n.deleted, n.body));
+    }
+    Node w = sorted.isEmpty() ? null : sorted.get(0);
+    snapshot =
+        w == null
+            ? new Snapshot(head, null, false, null, List.of())
+            : new Snapshot(head, w.rev, w.deleted, w.body, List.copyOf(views));
+  }
+
+  public Snapshot snapshot() {
+    return snapshot;
+  }
+
+  /** Whether {@code rev} is known. Call under the tree's monitor. */
+  public boolean contains(String rev) {
+    return nodes.containsKey(rev);
+  }
+
+  /** Whether {@code rev} is known and not a deletion. Call under the tree's monitor. */
+  public boolean isLive(String rev) {
+    Node n = nodes.get(rev);
+    return n != null && !n.deleted;
+  }
+
+  /** The winner's line back to its first known revision, newest first. */
+  public List<Revision> history() {
+    List<Revision> out = new ArrayList<>();
+    String rev = snapshot.winner();
+    while (rev != null) {
+      Node n = nodes.get(rev);
+      if (n == null) {
+        break; // older revisions were pruned
+      }
+      out.add(new Revision(n.rev, n.deleted, leaves.contains(n.rev)));
+      rev = n.parent;
+    }
+    return out;
+  }
+
+  /**
+   * The entries to keep when compacting to the last {@code keep} revisions of every branch: the
+   * leaves and their ancestors up to {@code keep - 1} generations back.
+   */
+  public static Set<String> retained(Map<String, RevisionEntry.Header> byRev, int keep) {
+    Set<String> parents = new HashSet<>();
+    for (RevisionEntry.Header h : byRev.values()) {
+      if (h.parent() != null) {
+        parents.add(h.parent());
+      }
+    }
+    Set<String> kept = new HashSet<>();
+    for (RevisionEntry.Header h : byRev.values()) {
+      if (parents.contains(h.rev())) {
+        continue;
+      }
+      String rev = h.rev();
+      for (int i = 0; i < keep && rev != null; i++) {
+        kept.add(rev);
+        RevisionEntry.Header at = byRev.get(rev);
+        rev = at == null ? null : at.parent();
+      }
+    }
+    return kept;
+  }
+}

@@ -1,0 +1,86 @@
+package dev.cairn.spi;
+
+import java.util.List;
+import java.util.function.BiFunction;
+
+/**
+ * Storage of keyed logs: the one thing a backend provides. A key names a log; a log is a sequence
+ * of opaque entries, each with a store-wide sequence number. The engine reduces logs to values.
+ *
+ * <p>Contract, for every implementation:
+ *
+ * <ul>
+ *   <li>Thread-safe, and safe for every process that opens the same location at once.
+ *   <li>Reads reflect every append acknowledged, in any process, before the read began.
+ *   <li>{@link #append} is atomic: all of its entries are in the log, or none, also after a crash.
+ *   <li>Sequence numbers are unique and increase in the order appends take effect.
+ * </ul>
+ */
+public interface Backend extends AutoCloseable {
+
+  /** {@link #append}'s {@code expectedHead} for an append that does not care where the log ends. */
+  long ANY_HEAD = -1;
+
+  /** The location this backend was opened with, with any password hidden. */
+  String location();
+
+  /** An id of this store's data, the same in every process, kept across restarts. */
+  String storeId();
+
+  /**
+   * The entries of {@code key}'s log with a sequence number above {@code afterSeq}, oldest first.
+   */
+  List<LogEntry> read(String key, long afterSeq);
+
+  /** The sequence number of the last entry of {@code key}'s log, 0 if it has none. */
+  long head(String key);
+
+  /**
+   * Appends entries to {@code key}'s log, atomically, if its head is still {@code expectedHead} (or
+   * unconditionally with {@link #ANY_HEAD}).
+   *
+   * @return the sequence number of the last entry appended, or 0 if the head had moved and nothing
+   *     was appended
+   */
+  long append(String key, long expectedHead, List<byte[]> payloads);
+
+  /** The keys that have at least one entry, in no particular order. */
+  List<String> keys();
+
+  /** The highest sequence number assigned so far, 0 for an empty store. */
+  long lastSequence();
+
+  /**
+   * Entries with a sequence number above {@code since}, in sequence order, at most {@code limit}.
+   */
+  List<LogEntry> changes(long since, int limit);
+
+  /**
+   * A counter that changes whenever logs were rewritten (compaction), so that a reader holding
+   * values reduced from older entries knows to drop them.
+   */
+  long epoch();
+
+  /**
+   * Calls {@code onAppend} soon after entries are appended by this process or another one. Calls
+   * may be coalesced; the callback runs on a backend thread and must return quickly.
+   */
+  AutoCloseable watch(Runnable onAppend);
+
+  /**
+   * Rewrites every log, keeping the entries {@code keep} returns for it (a subset, in order, with
+   * their sequence numbers). Readers and other processes keep working; appends wait.
+   *
+   * @return the number of entries removed
+   */
+  long compact(BiFunction<String, List<LogEntry>, List<LogEntry>> keep);
+
+  /** Bytes used on storage, or -1 if the backend cannot tell. */
+  default long sizeOnDisk() {
+    return -1;
+  }
+
+  /** Releases this handle; the data stays. */
+  @Override
+  void close();
+}
