@@ -1,0 +1,604 @@
+package dev.cairn;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.cairn.internal.Json;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The behaviour every backend owes the document API. A backend's test extends this class and says
+ * how to open a fresh store and a second, independent one.
+ */
+public abstract class DocumentStoreContract {
+  protected DocumentStore store;
+
+  /** A new, empty store. Called once per test; may be called again for a second store. */
+  protected abstract DocumentStore newStore();
+
+  @BeforeEach
+  void openStore() {
+    store = newStore();
+  }
+
+  @AfterEach
+  void closeStore() {
+    store.close();
+  }
+
+  protected static ObjectNode json(String text) {
+    return Json.parseObject(text);
+  }
+
+  // ---- create, get, upsert ----
+
+  @Test
+  void createThenGetReturnsTheBodyWithIdAndRev() {
+    String rev = store.create(json("{\"_id\":\"alice\",\"email\":\"alice@example.com\"}"));
+
+    ObjectNode doc = store.get("alice").orElseThrow();
+    assertThat(doc.get("_id").asText()).isEqualTo("alice");
+    assertThat(doc.get("_rev").asText()).isEqualTo(rev).startsWith("1-");
+    assertThat(doc.get("email").asText()).isEqualTo("alice@example.com");
+  }
+
+  @Test
+  void createFailsWhenTheIdExistsAndChangesNothing() {
+    String rev = store.create("alice", Map.of("n", 1));
+
+    assertThatThrownBy(() -> store.create("alice", Map.of("n", 2)))
+        .isInstanceOf(ConflictException.class)
+        .hasMessageContaining("already exists");
+    assertThat(store.get("alice").orElseThrow().get("_rev").asText()).isEqualTo(rev);
+    assertThat(store.history("alice")).hasSize(1);
+  }
+
+  @Test
+  void getOfAMissingDocumentIsEmpty() {
+    assertThat(store.get("nobody")).isEmpty();
+  }
+
+  @Test
+  void upsertCreatesAndThenReplaces() {
+    String first = store.upsert("hello", Map.of("text", "Hello Object Store!"));
+    String second = store.upsert("hello", Map.of("text", "Cats are little people!"));
+
+    assertThat(first).startsWith("1-");
+    assertThat(second).startsWith("2-");
+    assertThat(store.get("hello").orElseThrow().get("text").asText())
+        .isEqualTo("Cats are little people!");
+  }
+
+  @Test
+  void returnedDocumentsAreCopies() {
+    store.upsert("a", Map.of("n", 1));
+    ObjectNode doc = store.get("a").orElseThrow();
+    doc.put("n", 99);
+
+    assertThat(store.get("a").orElseThrow().get("n").asInt()).isEqualTo(1);
+  }
+
+  // ---- update ----
+
+  @Test
+  void updateWithTheCurrentRevSucceeds() {
+    store.upsert("hello", Map.of("text", "Hello"));
+    ObjectNode doc = store.get("hello").orElseThrow();
+    doc.put("secret", "Cats are little people!");
+
+    String rev = store.update(doc);
+
+    ObjectNode now = store.get("hello").orElseThrow();
+    assertThat(now.get("_rev").asText()).isEqualTo(rev).startsWith("2-");
+    assertThat(now.get("secret").asText()).isEqualTo("Cats are little people!");
+  }
+
+  @Test
+  void strictUpdateWithAStaleRevFailsAndChangesNothing() {
+    store.upsert("doc", Map.of("v", 1));
+    ObjectNode stale = store.get("doc").orElseThrow();
+    ObjectNode fresh = store.get("doc").orElseThrow();
+    fresh.put("v", 2);
+    String winner = store.update(fresh);
+    stale.put("v", 3);
+
+    assertThatThrownBy(() -> store.update(stale))
+        .isInstanceOfSatisfying(
+            ConflictException.class,
+            e -> {
+              assertThat(e.id()).isEqualTo("doc");
+              assertThat(e.currentRev()).isEqualTo(winner);
+            });
+    assertThat(store.get("doc").orElseThrow().get("v").asInt()).isEqualTo(2);
+    assertThat(store.conflicts("doc")).isEmpty();
+  }
+
+  @Test
+  void keepBothUpdateStoresAStaleWriteAsAConflict() {
+    store.upsert("doc", Map.of("v", 1));
+    ObjectNode stale = store.get("doc").orElseThrow();
+    ObjectNode fresh = store.get("doc").orElseThrow();
+    fresh.put("v", 2);
+    String first = store.update(fresh);
+    stale.put("v", 3);
+
+    String second = store.update(stale, WriteMode.KEEP_BOTH);
+
+    String winner = store.get("doc").orElseThrow().get("_rev").asText();
+    List<String> conflicts = store.conflicts("doc");
+    assertThat(Set.of(first, second)).contains(winner);
+    assertThat(conflicts).containsExactly(winner.equals(first) ? second : first);
+    assertThat(store.get("doc", first).orElseThrow().get("v").asInt()).isEqualTo(2);
+    assertThat(store.get("doc", second).orElseThrow().get("v").asInt()).isEqualTo(3);
+  }
+
+  @Test
+  void updateWithoutRevIsRejected() {
+    store.upsert("doc", Map.of("v", 1));
+
+    assertThatThrownBy(() -> store.update(json("{\"_id\":\"doc\",\"v\":2}")))
+        .isInstanceOf(InvalidDocumentException.class)
+        .hasMessageContaining("_rev");
+  }
+
+  @Test
+  void updateOfAMissingDocumentIsNotFound() {
+    assertThatThrownBy(() -> store.update("ghost", "1-" + "0".repeat(32), Map.of()))
+        .isInstanceOf(NotFoundException.class);
+  }
+
+  @Test
+  void updateWithAnUnknownRevIsAConflictInEveryMode() {
+    store.upsert("doc", Map.of("v", 1));
+    String unknown = "1-" + "a".repeat(32);
+
+    assertThatThrownBy(() -> store.update("doc", unknown, Map.of("v", 2), WriteMode.KEEP_BOTH))
+        .isInstanceOf(ConflictException.class)
+        .hasMessageContaining("not a live revision");
+  }
+
+  @Test
+  void typedDocumentsRoundTrip() {
+    record Account(String owner, long balance) {}
+    String rev = store.create("acct", new Account("alice", 10));
+
+    Versioned<Account> read = store.get("acct", Account.class).orElseThrow();
+    assertThat(read.value()).isEqualTo(new Account("alice", 10));
+    assertThat(read.rev()).isEqualTo(rev);
+
+    store.update("acct", read.rev(), new Account("alice", 15));
+    assertThat(store.get("acct", Account.class).orElseThrow().value().balance()).isEqualTo(15);
+    assertThatThrownBy(() -> store.update("acct", read.rev(), new Account("alice", 20)))
+        .isInstanceOf(ConflictException.class);
+  }
+
+  // ---- delete ----
+
+  @Test
+  void deleteLeavesATombstoneThatHistoryAndChangesShow() {
+    store.upsert("doc", Map.of("v", 1));
+    String tombstone = store.delete("doc");
+
+    assertThat(store.get("doc")).isEmpty();
+    assertThat(store.ids()).doesNotContain("doc");
+    assertThat(store.history("doc").get(0)).isEqualTo(new Revision(tombstone, true, true));
+    assertThat(store.get("doc", tombstone).orElseThrow().get("_deleted").asBoolean()).isTrue();
+    assertThat(store.changes(0))
+        .last()
+        .isEqualTo(new Change(store.lastSequence(), "doc", tombstone, true));
+  }
+
+  @Test
+  void deleteOfAMissingDocumentIsNotFound() {
+    assertThatThrownBy(() -> store.delete("ghost")).isInstanceOf(NotFoundException.class);
+  }
+
+  @Test
+  void deleteWithAStaleRevIsAConflict() {
+    String first = store.upsert("doc", Map.of("v", 1));
+    store.upsert("doc", Map.of("v", 2));
+
+    assertThatThrownBy(() -> store.delete("doc", first)).isInstanceOf(ConflictException.class);
+    assertThat(store.get("doc")).isPresent();
+  }
+
+  @Test
+  void aDeletedDocumentCanBeCreatedAgain() {
+    store.create("doc", Map.of("v", 1));
+    store.delete("doc");
+
+    String rev = store.create("doc", Map.of("v", 2));
+
+    assertThat(rev).startsWith("3-");
+    assertThat(store.get("doc").orElseThrow().get("v").asInt()).isEqualTo(2);
+  }
+
+  // ---- listing ----
+
+  @Test
+  void allStreamsEveryLiveDocumentInIdOrder() {
+    store.upsert("carol", Map.of("password", "hunter2"));
+    store.upsert("alice", Map.of("password", "x"));
+    store.upsert("bob", Map.of("password", "123"));
+    store.upsert("dave", Map.of("password", "y"));
+    store.delete("dave");
+
+    assertThat(store.all().map(d -> d.get("_id").asText()))
+        .containsExactly("alice", "bob", "carol");
+    assertThat(store.ids()).containsExactly("alice", "bob", "carol");
+  }
+
+  // ---- conflicts and their resolution ----
+
+  /** Makes two live leaves on "doc" and returns them. */
+  private List<String> twoLeaves() {
+    store.upsert("doc", Map.of("email", "a@example.com"));
+    ObjectNode base = store.get("doc").orElseThrow();
+    String one = store.update("doc", base.get("_rev").asText(), Map.of("email", "b@example.com"));
+    String two =
+        store.update(
+            "doc",
+            base.get("_rev").asText(),
+            Map.of("email", "c@example.com"),
+            WriteMode.KEEP_BOTH);
+    return List.of(one, two);
+  }
+
+  @Test
+  void resolveKeepsOneRevisionAndDeletesTheOthers() {
+    List<String> leaves = twoLeaves();
+    String loser = store.conflicts("doc").get(0);
+    assertThat(leaves).contains(loser);
+
+    store.resolve("doc", loser);
+
+    assertThat(store.conflicts("doc")).isEmpty();
+    assertThat(store.get("doc").orElseThrow().get("_rev").asText()).isEqualTo(loser);
+  }
+
+  @Test
+  void resolveWithAMergedVersion() {
+    twoLeaves();
+    ObjectNode merged = store.get("doc").orElseThrow();
+    merged.put("email", "merged@example.com");
+
+    String rev = store.resolve(merged);
+
+    assertThat(store.conflicts("doc")).isEmpty();
+    ObjectNode now = store.get("doc").orElseThrow();
+    assertThat(now.get("_rev").asText()).isEqualTo(rev);
+    assertThat(now.get("email").asText()).isEqualTo("merged@example.com");
+  }
+
+  @Test
+  void resolveWithARevisionThatIsNotALeafFails() {
+    String first = store.upsert("doc", Map.of("v", 1));
+    store.upsert("doc", Map.of("v", 2));
+
+    assertThatThrownBy(() -> store.resolve("doc", first))
+        .isInstanceOf(ConflictException.class)
+        .hasMessageContaining("not a live leaf");
+  }
+
+  @Test
+  void conflictsOfAnUnknownIdIsNotFound() {
+    assertThatThrownBy(() -> store.conflicts("ghost")).isInstanceOf(NotFoundException.class);
+  }
+
+  // ---- history ----
+
+  @Test
+  void historyListsTheWinnersAncestorsNewestFirst() {
+    String r1 = store.upsert("doc", Map.of("v", 1));
+    String r2 = store.upsert("doc", Map.of("v", 2));
+    String r3 = store.upsert("doc", Map.of("v", 3));
+
+    assertThat(store.history("doc")).extracting(Revision::rev).containsExactly(r3, r2, r1);
+    assertThat(store.history("doc")).extracting(Revision::generation).containsExactly(3, 2, 1);
+    assertThat(store.get("doc", r1).orElseThrow().get("v").asInt()).isEqualTo(1);
+  }
+
+  // ---- the change feed ----
+
+  @Test
+  void changesListEveryWriteInSequenceOrder() {
+    String a = store.upsert("a", Map.of());
+    String b = store.upsert("b", Map.of());
+    String a2 = store.upsert("a", Map.of("v", 2));
+
+    List<Change> all = store.changes(0);
+    assertThat(all).extracting(Change::id).containsExactly("a", "b", "a");
+    assertThat(all).extracting(Change::rev).containsExactly(a, b, a2);
+    assertThat(all).extracting(Change::seq).isSorted().doesNotHaveDuplicates();
+    assertThat(store.changes(all.get(0).seq())).extracting(Change::rev).containsExactly(b, a2);
+    assertThat(store.changes(0, 2)).hasSize(2);
+    assertThat(store.lastSequence()).isEqualTo(all.get(2).seq());
+  }
+
+  @Test
+  void listenersHearEveryWriteInOrder() {
+    List<Change> heard = new CopyOnWriteArrayList<>();
+    store.upsert("before", Map.of());
+    try (Subscription s = store.listen(heard::add)) {
+      for (int i = 0; i < 50; i++) {
+        store.upsert("doc" + (i % 5), Map.of("i", i));
+      }
+      await().atMost(Duration.ofSeconds(10)).until(() -> heard.size() == 50);
+      assertThat(heard).extracting(Change::seq).isSorted();
+      assertThat(heard).extracting(Change::id).doesNotContain("before");
+    }
+  }
+
+  @Test
+  void aThrowingListenerDoesNotStopTheOthers() {
+    List<Change> heard = new CopyOnWriteArrayList<>();
+    try (Subscription bad =
+            store.listen(
+                c -> {
+                  throw new IllegalStateException("listener bug");
+                });
+        Subscription good = store.listen(heard::add)) {
+      store.upsert("a", Map.of());
+      store.upsert("b", Map.of());
+      await().atMost(Duration.ofSeconds(10)).until(() -> heard.size() == 2);
+    }
+  }
+
+  // ---- concurrency within one process ----
+
+  @Test
+  void concurrentStrictReadModifyWriteLosesNoUpdate() throws Exception {
+    store.upsert("counter", Map.of("n", 0));
+    int threads = 4;
+    int perThread = 100;
+    ExecutorService pool = Executors.newFixedThreadPool(threads);
+    CountDownLatch start = new CountDownLatch(1);
+    List<Future<Integer>> results = new ArrayList<>();
+    for (int t = 0; t < threads; t++) {
+      results.add(
+          pool.submit(
+              () -> {
+                start.await();
+                int conflicts = 0;
+                for (int i = 0; i < perThread; i++) {
+                  while (true) {
+                    ObjectNode doc = store.get("counter").orElseThrow();
+                    doc.put("n", doc.get("n").asInt() + 1);
+                    try {
+                      store.update(doc);
+                      break;
+                    } catch (ConflictException e) {
+                      conflicts++;
+                    }
+                  }
+                }
+                return conflicts;
+              }));
+    }
+    start.countDown();
+    for (Future<Integer> r : results) {
+      r.get(60, TimeUnit.SECONDS);
+    }
+    pool.shutdown();
+
+    assertThat(store.get("counter").orElseThrow().get("n").asInt()).isEqualTo(threads * perThread);
+    assertThat(store.conflicts("counter")).isEmpty();
+    assertThat(store.history("counter")).hasSize(threads * perThread + 1);
+  }
+
+  @Test
+  void concurrentCreatesOfOneIdHaveExactlyOneWinner() throws Exception {
+    int threads = 8;
+    ExecutorService pool = Executors.newFixedThreadPool(threads);
+    CountDownLatch start = new CountDownLatch(1);
+    List<Future<Boolean>> results = new ArrayList<>();
+    for (int t = 0; t < threads; t++) {
+      int me = t;
+      results.add(
+          pool.submit(
+              () -> {
+                start.await();
+                try {
+                  store.create("only", Map.of("by", me));
+                  return true;
+                } catch (ConflictException e) {
+                  return false;
+                }
+              }));
+    }
+    start.countDown();
+    int winners = 0;
+    for (Future<Boolean> r : results) {
+      winners += r.get(30, TimeUnit.SECONDS) ? 1 : 0;
+    }
+    pool.shutdown();
+
+    assertThat(winners).isEqualTo(1);
+    assertThat(store.history("only")).hasSize(1);
+  }
+
+  // ---- replication ----
+
+  @Test
+  void storesEditedApartConvergeAfterSync() {
+    try (DocumentStore other = newStore()) {
+      store.upsert("shared", Map.of("v", 0));
+      DocumentStore.sync(store, other);
+      String base = store.get("shared").orElseThrow().get("_rev").asText();
+
+      store.update("shared", base, Map.of("v", "here"));
+      other.update("shared", base, Map.of("v", "there"));
+      store.upsert("only-here", Map.of());
+      other.upsert("only-there", Map.of());
+      other.delete("shared", other.get("shared").orElseThrow().get("_rev").asText());
+
+      ReplicationResult result = DocumentStore.sync(store, other);
+
+      assertThat(result.revisions()).isEqualTo(5); // here, only-here; there, tombstone, only-there
+      assertThat(snapshot(store)).isEqualTo(snapshot(other));
+      assertThat(store.ids()).containsExactly("only-here", "only-there", "shared");
+      assertThat(store.get("shared").orElseThrow().get("v").asText()).isEqualTo("here");
+      assertThat(DocumentStore.sync(store, other).revisions()).isZero();
+    }
+  }
+
+  @Test
+  void equalEditsOnTwoCopiesGiveEqualRevisions() {
+    try (DocumentStore other = newStore()) {
+      String a = store.upsert("doc", Map.of("x", 1, "y", List.of(1, 2)));
+      String b = other.upsert("doc", json("{\"y\":[1,2],\"x\":1.0}"));
+
+      assertThat(a).isEqualTo(b);
+      DocumentStore.sync(store, other);
+      assertThat(store.conflicts("doc")).isEmpty();
+    }
+  }
+
+  @Test
+  void conflictingEditsPickTheSameWinnerOnBothCopies() {
+    try (DocumentStore other = newStore()) {
+      store.upsert("doc", Map.of("v", "mine"));
+      other.upsert("doc", Map.of("v", "yours"));
+
+      DocumentStore.sync(store, other);
+
+      assertThat(store.get("doc")).isEqualTo(other.get("doc"));
+      assertThat(store.conflicts("doc")).hasSize(1).isEqualTo(other.conflicts("doc"));
+      store.resolve("doc", store.conflicts("doc").get(0));
+      DocumentStore.sync(store, other);
+      assertThat(other.conflicts("doc")).isEmpty();
+      assertThat(store.get("doc")).isEqualTo(other.get("doc"));
+    }
+  }
+
+  /** Every document's winner and conflicts, for comparing two stores. */
+  protected static Map<String, String> snapshot(DocumentStore s) {
+    return s.ids().stream()
+        .collect(
+            Collectors.toMap(
+                id -> id,
+                id -> s.get(id).orElseThrow().toString() + " conflicts " + s.conflicts(id)));
+  }
+
+  // ---- compaction ----
+
+  @Test
+  void compactionKeepsTheLastRevisionsAndEverythingUsersSee() {
+    for (int i = 0; i < 20; i++) {
+      store.upsert("doc", Map.of("v", i));
+    }
+    store.upsert("other", Map.of());
+    twoLeavesOn("pair");
+    store.upsert("gone", Map.of());
+    store.delete("gone");
+    Map<String, String> before = snapshot(store);
+
+    CompactionResult result = store.compact(3);
+
+    assertThat(result.revisionsRemoved()).isEqualTo(17);
+    assertThat(snapshot(store)).isEqualTo(before);
+    assertThat(store.history("doc")).hasSize(3);
+    assertThat(store.get("gone")).isEmpty();
+    assertThat(store.history("gone").get(0).deleted()).isTrue();
+    String rev = store.upsert("doc", Map.of("v", 20));
+    assertThat(rev).startsWith("21-");
+  }
+
+  private void twoLeavesOn(String id) {
+    String base = store.upsert(id, Map.of("v", 0));
+    store.update(id, base, Map.of("v", 1));
+    store.update(id, base, Map.of("v", 2), WriteMode.KEEP_BOTH);
+  }
+
+  // ---- bad input ----
+
+  @Test
+  void badIdsAreRejectedAndNothingIsWritten() {
+    List<String> bad =
+        List.of(
+            "",
+            "../x",
+            "a/b",
+            "a\\b",
+            ".",
+            "..",
+            "nul\u0000",
+            "tab\t",
+            "_reserved",
+            "x".repeat(513));
+    for (String id : bad) {
+      assertThatThrownBy(() -> store.upsert(id, Map.of("v", 1)))
+          .as("id %s", id)
+          .isInstanceOf(InvalidDocumentException.class);
+    }
+    assertThat(store.lastSequence()).isZero();
+  }
+
+  @Test
+  void badBodiesAreRejectedAndNothingIsWritten() {
+    assertThatThrownBy(() -> store.upsert("a", "[1,2]"))
+        .isInstanceOf(InvalidDocumentException.class)
+        .hasMessageContaining("an array");
+    assertThatThrownBy(() -> store.upsert("a", "{not json"))
+        .isInstanceOf(InvalidDocumentException.class)
+        .hasMessageContaining("not valid JSON");
+    assertThatThrownBy(() -> store.upsert("a", "{\"k\":1,\"k\":2}"))
+        .isInstanceOf(InvalidDocumentException.class);
+    assertThatThrownBy(() -> store.upsert("a", "{\"_secret\":1}"))
+        .isInstanceOf(InvalidDocumentException.class)
+        .hasMessageContaining("reserved");
+    assertThatThrownBy(() -> store.upsert(json("{\"_id\":\"a\",\"_rev\":\"banana\"}")))
+        .isInstanceOf(InvalidDocumentException.class)
+        .hasMessageContaining("_rev");
+    assertThatThrownBy(() -> store.upsert(json("{\"_id\":7}")))
+        .isInstanceOf(InvalidDocumentException.class);
+    assertThatThrownBy(() -> store.upsert("a", json("{\"_id\":\"b\"}")))
+        .isInstanceOf(InvalidDocumentException.class);
+    assertThat(store.lastSequence()).isZero();
+  }
+
+  @Test
+  void oversizedDocumentsAreRejected() {
+    try (DocumentStore small = Cairn.builder("mem:").maxDocumentBytes(100).open()) {
+      assertThatThrownBy(() -> small.upsert("big", Map.of("s", "x".repeat(200))))
+          .isInstanceOf(InvalidDocumentException.class)
+          .hasMessageContaining("limit is 100 bytes");
+      assertThat(small.lastSequence()).isZero();
+    }
+  }
+
+  @Test
+  void unicodeIdsAndBodiesRoundTrip() {
+    String id = "caf\u00e9-\ud83d\ude00";
+    store.upsert(id, Map.of("text", "\u65e5\u672c\u8a9e"));
+
+    assertThat(store.get(id).orElseThrow().get("text").asText()).isEqualTo("\u65e5\u672c\u8a9e");
+    assertThat(new HashSet<>(store.ids())).containsExactly(id);
+  }
+
+  @Test
+  void aClosedStoreRefusesWrites() {
+    DocumentStore s = newStore();
+    s.close();
+    s.close();
+
+    assertThatThrownBy(() -> s.upsert("a", Map.of())).isInstanceOf(IllegalStateException.class);
+  }
+}

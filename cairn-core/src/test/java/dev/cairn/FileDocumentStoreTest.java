@@ -1,0 +1,72 @@
+package dev.cairn;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The contract on the {@code file:} backend, plus what only a directory can do. */
+class FileDocumentStoreTest extends DocumentStoreContract {
+  @TempDir Path root;
+  private final AtomicInteger stores = new AtomicInteger();
+
+  @Override
+  protected DocumentStore newStore() {
+    return Cairn.open(root.resolve("store" + stores.incrementAndGet()));
+  }
+
+  @Test
+  void everythingIsThereAfterReopening() {
+    Path dir = root.resolve("reopened");
+    String rev;
+    try (DocumentStore s = Cairn.open(dir)) {
+      s.upsert("a", Map.of("v", 1));
+      rev = s.upsert("a", Map.of("v", 2));
+      s.upsert("b", Map.of("v", 3));
+      s.delete("b");
+    }
+    try (DocumentStore s = Cairn.open("file:" + dir)) {
+      assertThat(s.get("a").orElseThrow().get("_rev").asText()).isEqualTo(rev);
+      assertThat(s.ids()).containsExactly("a");
+      assertThat(s.history("a")).hasSize(2);
+      assertThat(s.lastSequence()).isEqualTo(4);
+    }
+  }
+
+  @Test
+  void twoHandlesInOneProcessShareTheStore() {
+    Path dir = root.resolve("shared");
+    try (DocumentStore one = Cairn.open(dir);
+        DocumentStore two =
+            Cairn.builder(dir.toUri().toString()).durability(Durability.OS).open()) {
+      one.upsert("a", Map.of("v", 1));
+      assertThat(two.get("a")).isPresent();
+      two.upsert("a", Map.of("v", 2));
+      assertThat(one.get("a").orElseThrow().get("v").asInt()).isEqualTo(2);
+      one.close();
+      two.upsert("b", Map.of());
+      assertThat(two.ids()).containsExactly("a", "b");
+    }
+  }
+
+  @Test
+  void compactionShrinksTheLogAndSurvivesReopen() {
+    Path dir = root.resolve("compacted");
+    try (DocumentStore s = Cairn.open(dir)) {
+      for (int i = 0; i < 200; i++) {
+        s.upsert("doc", Map.of("v", i, "padding", "x".repeat(100)));
+      }
+      CompactionResult result = s.compact(1);
+      assertThat(result.revisionsRemoved()).isEqualTo(199);
+      assertThat(result.bytesAfter()).isLessThan(result.bytesBefore() / 50);
+      s.upsert("doc", Map.of("v", 200));
+    }
+    try (DocumentStore s = Cairn.open(dir)) {
+      assertThat(s.get("doc").orElseThrow().get("v").asInt()).isEqualTo(200);
+      assertThat(s.history("doc")).hasSize(2);
+    }
+  }
+}
