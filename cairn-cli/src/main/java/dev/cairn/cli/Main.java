@@ -1,0 +1,401 @@
+package dev.cairn.cli;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.cairn.Cairn;
+import dev.cairn.Change;
+import dev.cairn.ConflictException;
+import dev.cairn.DocumentStore;
+import dev.cairn.Durability;
+import dev.cairn.InvalidDocumentException;
+import dev.cairn.InvalidLocationException;
+import dev.cairn.NotFoundException;
+import dev.cairn.ReplicationResult;
+import dev.cairn.Revision;
+import dev.cairn.StoreFormatException;
+import dev.cairn.Subscription;
+import dev.cairn.internal.Json;
+import dev.cairn.internal.Validation;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** The {@code cairn} command. */
+@Command(
+    name = "cairn",
+    mixinStandardHelpOptions = true,
+    version = "cairn 0.1.0",
+    description = "Persistent JSON documents that many processes share and update at once.",
+    footerHeading = "%nExit codes:%n",
+    footer = {
+      "  0  ok",
+      "  1  unexpected error",
+      "  2  usage error",
+      "  3  not found",
+      "  4  conflict, or the document already exists",
+      "  5  invalid input (id, JSON, revision, location, store format)",
+      "",
+      "Documents are printed as one line of JSON. The store is --store, else $CAIRN_STORE,"
+          + " else ./cairn-data."
+    },
+    subcommands = {Demo.class, Demo.Worker.class, CommandLine.HelpCommand.class})
+public final class Main {
+  static final int OK = 0;
+  static final int UNEXPECTED = 1;
+  static final int USAGE = 2;
+  static final int NOT_FOUND = 3;
+  static final int CONFLICT = 4;
+  static final int INVALID = 5;
+
+  @Option(
+      names = "--store",
+      paramLabel = "LOCATION",
+      description = "Store directory or URI (file:, mem:). Default: $CAIRN_STORE or ./cairn-data.",
+      scope = CommandLine.ScopeType.INHERIT)
+  String store;
+
+  @Option(
+      names = "--durability",
+      paramLabel = "MODE",
+      description = "SYNC (fsync before a write returns; default) or OS.",
+      scope = CommandLine.ScopeType.INHERIT)
+  Durability durability = Durability.SYNC;
+
+  private final InputStream in;
+  private final PrintWriter out;
+  private final PrintWriter err;
+
+  Main(InputStream in, PrintWriter out, PrintWriter err) {
+    this.in = in;
+    this.out = out;
+    this.err = err;
+  }
+
+  public static void main(String[] args) {
+    PrintWriter out = new PrintWriter(System.out, true, StandardCharsets.UTF_8);
+    System.exit(
+        run(System.in, out, new PrintWriter(System.err, true, StandardCharsets.UTF_8), args));
+  }
+
+  /** Runs the command line and returns its exit code. */
+  static int run(InputStream in, PrintWriter out, PrintWriter err, String... args) {
+    CommandLine cmd = new CommandLine(new Main(in, out, err));
+    cmd.setOut(out);
+    cmd.setErr(err);
+    cmd.setCaseInsensitiveEnumValuesAllowed(true);
+    cmd.setExitCodeExceptionMapper(Main::exitCode);
+    cmd.setExecutionExceptionHandler(
+        (e, command, parsed) -> {
+          int code = exitCode(e);
+          err.println("cairn: " + (code == UNEXPECTED ? e.toString() : e.getMessage()));
+          return code;
+        });
+    int code = cmd.execute(args);
+    out.flush();
+    return code;
+  }
+
+  static int exitCode(Throwable e) {
+    if (e instanceof NotFoundException) {
+      return NOT_FOUND;
+    }
+    if (e instanceof ConflictException) {
+      return CONFLICT;
+    }
+    if (e instanceof InvalidDocumentException
+        || e instanceof InvalidLocationException
+        || e instanceof StoreFormatException
+        || e instanceof IllegalArgumentException) {
+      return INVALID;
+    }
+    if (e instanceof CommandLine.ParameterException) {
+      return USAGE;
+    }
+    return UNEXPECTED;
+  }
+
+  String location() {
+    if (store != null) {
+      return store;
+    }
+    String env = System.getenv("CAIRN_STORE");
+    return env == null || env.isBlank() ? "cairn-data" : env;
+  }
+
+  DocumentStore open() {
+    return Cairn.builder(location()).durability(durability).open();
+  }
+
+  DocumentStore open(String location) {
+    return Cairn.builder(location).durability(durability).open();
+  }
+
+  private ObjectNode body(String id, String json) throws IOException {
+    ObjectNode doc = Json.parseObject(json != null ? json : readAll(in));
+    if (doc.has("_id") && !doc.get("_id").asText().equals(id)) {
+      throw new InvalidDocumentException(
+          "JSON has _id '" + doc.get("_id").asText() + "' but the id given is '" + id + "'");
+    }
+    ObjectNode withId = Json.MAPPER.createObjectNode().put("_id", Validation.id(id));
+    doc.remove("_id");
+    withId.setAll(doc);
+    return withId;
+  }
+
+  private static String readAll(InputStream in) throws IOException {
+    return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+  }
+
+  private void printRev(String id, String rev) {
+    out.println(Json.write(Json.MAPPER.createObjectNode().put("_id", id).put("_rev", rev)));
+  }
+
+  @Command(
+      name = "put",
+      description = "Create or replace a document (upsert). JSON from the argument or stdin.")
+  int put(
+      @Parameters(paramLabel = "ID") String id,
+      @Parameters(paramLabel = "JSON", arity = "0..1") String json)
+      throws IOException {
+    ObjectNode doc = body(id, json);
+    doc.remove("_rev");
+    try (DocumentStore s = open()) {
+      printRev(id, s.upsert(doc));
+    }
+    return OK;
+  }
+
+  @Command(name = "create", description = "Create a document; fails (exit 4) if the id exists.")
+  int create(
+      @Parameters(paramLabel = "ID") String id,
+      @Parameters(paramLabel = "JSON", arity = "0..1") String json)
+      throws IOException {
+    ObjectNode doc = body(id, json);
+    try (DocumentStore s = open()) {
+      printRev(id, s.create(doc));
+    }
+    return OK;
+  }
+
+  @Command(
+      name = "update",
+      description =
+          "Update a document based on revision REV; fails (exit 4) if REV is not current.")
+  int update(
+      @Parameters(paramLabel = "ID") String id,
+      @Parameters(paramLabel = "JSON") String json,
+      @Option(names = "--rev", required = true, paramLabel = "REV") String rev,
+      @Option(
+              names = "--keep-both",
+              description = "Store a stale update as a conflict instead of failing.")
+          boolean keepBoth)
+      throws IOException {
+    ObjectNode doc = body(id, json);
+    doc.put("_rev", rev);
+    try (DocumentStore s = open()) {
+      printRev(
+          id, s.update(doc, keepBoth ? dev.cairn.WriteMode.KEEP_BOTH : dev.cairn.WriteMode.STRICT));
+    }
+    return OK;
+  }
+
+  @Command(name = "get", description = "Print a document (its winning revision, or --rev REV).")
+  int get(
+      @Parameters(paramLabel = "ID") String id,
+      @Option(names = "--rev", paramLabel = "REV") String rev) {
+    try (DocumentStore s = open()) {
+      ObjectNode doc =
+          (rev == null ? s.get(id) : s.get(id, rev))
+              .orElseThrow(
+                  () ->
+                      new NotFoundException(
+                          rev == null
+                              ? "document '" + id + "' does not exist"
+                              : "revision " + rev + " of '" + id + "' does not exist"));
+      out.println(Json.write(doc));
+    }
+    return OK;
+  }
+
+  @Command(name = "delete", description = "Delete a document (leaves a tombstone revision).")
+  int delete(
+      @Parameters(paramLabel = "ID") String id,
+      @Option(names = "--rev", paramLabel = "REV", description = "Only if REV is still current.")
+          String rev) {
+    try (DocumentStore s = open()) {
+      printRev(id, rev == null ? s.delete(id) : s.delete(id, rev));
+    }
+    return OK;
+  }
+
+  @Command(name = "ls", description = "List the ids of all documents, sorted.")
+  int ls() {
+    try (DocumentStore s = open()) {
+      s.ids().forEach(out::println);
+    }
+    return OK;
+  }
+
+  @Command(
+      name = "conflicts",
+      description = "List the conflicting revisions of a document, one a line.")
+  int conflicts(@Parameters(paramLabel = "ID") String id) {
+    try (DocumentStore s = open()) {
+      s.conflicts(id).forEach(out::println);
+    }
+    return OK;
+  }
+
+  @Command(name = "resolve", description = "Settle a document's conflicts by keeping revision REV.")
+  int resolve(
+      @Parameters(paramLabel = "ID") String id,
+      @Option(names = "--keep", required = true, paramLabel = "REV") String keep) {
+    try (DocumentStore s = open()) {
+      printRev(id, s.resolve(id, keep));
+    }
+    return OK;
+  }
+
+  @Command(
+      name = "history",
+      description = "List a document's revisions, newest first, as JSON lines.")
+  int history(@Parameters(paramLabel = "ID") String id) {
+    try (DocumentStore s = open()) {
+      for (Revision r : s.history(id)) {
+        out.println(Json.write(Json.MAPPER.valueToTree(r)));
+      }
+    }
+    return OK;
+  }
+
+  @Command(
+      name = "watch",
+      description =
+          "Print each change, by any process, as one JSON line as it happens (Ctrl-C stops).")
+  int watch(
+      @Parameters(paramLabel = "ID", arity = "0..*") List<String> ids,
+      @Option(names = "--count", paramLabel = "N", description = "Stop after N changes.")
+          Integer count)
+      throws InterruptedException {
+    Set<String> only = ids == null ? Set.of() : Set.copyOf(ids);
+    only.forEach(Validation::id);
+    BlockingQueue<Change> changes = new LinkedBlockingQueue<>();
+    try (DocumentStore s = open();
+        Subscription sub =
+            s.listen(
+                c -> {
+                  if (only.isEmpty() || only.contains(c.id())) {
+                    changes.add(c);
+                  }
+                })) {
+      err.println("cairn: watching " + s.location() + (only.isEmpty() ? "" : " " + only));
+      for (int seen = 0; count == null || seen < count; seen++) {
+        Change c = changes.take();
+        out.println(Json.write(Json.MAPPER.valueToTree(c)));
+        out.flush();
+      }
+    }
+    return OK;
+  }
+
+  @Command(name = "sync", description = "Replicate both ways between two stores until they agree.")
+  int sync(@Parameters(paramLabel = "SRC") String src, @Parameters(paramLabel = "DST") String dst) {
+    try (DocumentStore a = open(src);
+        DocumentStore b = open(dst)) {
+      ReplicationResult r = DocumentStore.sync(a, b);
+      out.println(Json.write(Json.MAPPER.valueToTree(r)));
+    }
+    return OK;
+  }
+
+  @Command(name = "export", description = "Print every document as JSON lines.")
+  int export() {
+    try (DocumentStore s = open()) {
+      s.all().forEach(doc -> out.println(Json.write(doc)));
+    }
+    return OK;
+  }
+
+  @Command(
+      name = "import",
+      description = {
+        "Upsert documents from JSON lines (each with an _id) in FILE, or stdin for -.",
+        "Every line is checked before anything is written: one bad line imports nothing."
+      })
+  int importLines(@Parameters(paramLabel = "FILE|-") String file) throws IOException {
+    List<ObjectNode> docs = new ArrayList<>();
+    try (BufferedReader reader =
+        new BufferedReader(
+            new InputStreamReader(
+                file.equals("-") ? in : openFile(file), StandardCharsets.UTF_8))) {
+      int lineNo = 0;
+      for (String line; (line = reader.readLine()) != null; ) {
+        lineNo++;
+        if (line.isBlank()) {
+          continue;
+        }
+        try {
+          ObjectNode doc = Json.parseObject(line);
+          Validation.idOf(doc);
+          Validation.body(doc);
+          doc.remove("_rev");
+          docs.add(doc);
+        } catch (InvalidDocumentException e) {
+          throw new InvalidDocumentException("line " + lineNo + ": " + e.getMessage(), e);
+        }
+      }
+    }
+    try (DocumentStore s = open()) {
+      int done = 0;
+      for (ObjectNode doc : docs) {
+        s.upsert(doc);
+        if (++done % 10_000 == 0) {
+          err.println("cairn: imported " + done + " of " + docs.size());
+        }
+      }
+      err.println("cairn: imported " + done + " documents into " + s.location());
+    }
+    return OK;
+  }
+
+  private static InputStream openFile(String file) throws IOException {
+    try {
+      return Files.newInputStream(Path.of(file));
+    } catch (NoSuchFileException e) {
+      throw new IllegalArgumentException("no such file: " + file, e);
+    }
+  }
+
+  @Command(
+      name = "compact",
+      description = "Drop old revisions, keeping the last N of every branch.")
+  int compact(
+      @Option(names = "--keep", paramLabel = "N", defaultValue = "10", description = "Default 10.")
+          int keep) {
+    try (DocumentStore s = open()) {
+      Map<String, Object> result = new LinkedHashMap<>();
+      var r = s.compact(keep);
+      result.put("revisionsRemoved", r.revisionsRemoved());
+      result.put("bytesBefore", r.bytesBefore());
+      result.put("bytesAfter", r.bytesAfter());
+      out.println(Json.write(Json.MAPPER.valueToTree(result)));
+    }
+    return OK;
+  }
+}

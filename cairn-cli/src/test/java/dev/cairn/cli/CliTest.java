@@ -1,0 +1,171 @@
+package dev.cairn.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.cairn.internal.Json;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class CliTest {
+  @TempDir Path dir;
+
+  /** What one run printed, and its exit code. */
+  record Result(int code, String out, String err) {
+    List<String> lines() {
+      return out.isEmpty() ? List.of() : List.of(out.split("\n"));
+    }
+
+    ObjectNode json() {
+      return Json.parseObject(out.strip());
+    }
+  }
+
+  /** Runs the command line on {@code store}, with {@code stdin} as its standard input. */
+  private static Result runAt(String store, String stdin, String... args) {
+    StringWriter out = new StringWriter();
+    StringWriter err = new StringWriter();
+    String[] all = new String[args.length + 2];
+    all[0] = "--store";
+    all[1] = store;
+    System.arraycopy(args, 0, all, 2, args.length);
+    int code =
+        Main.run(
+            new ByteArrayInputStream(stdin.getBytes(StandardCharsets.UTF_8)),
+            new PrintWriter(out, true),
+            new PrintWriter(err, true),
+            all);
+    return new Result(code, out.toString(), err.toString());
+  }
+
+  private Result withStdin(String stdin, String... args) {
+    return runAt(dir.resolve("store").toString(), stdin, args);
+  }
+
+  private Result run(String... args) {
+    return runAt(dir.resolve("store").toString(), "", args);
+  }
+
+  @Test
+  void putGetUpdateAndTheirExitCodes() {
+    Result put = run("put", "alice", "{\"email\":\"a@example.com\"}");
+    assertThat(put.code()).isZero();
+    String rev = put.json().get("_rev").asText();
+
+    Result get = run("get", "alice");
+    assertThat(get.code()).isZero();
+    assertThat(get.json().get("email").asText()).isEqualTo("a@example.com");
+    assertThat(get.lines()).hasSize(1);
+
+    Result update = run("update", "alice", "{\"email\":\"b@example.com\"}", "--rev", rev);
+    assertThat(update.code()).isZero();
+    Result stale = run("update", "alice", "{\"email\":\"c@example.com\"}", "--rev", rev);
+    assertThat(stale.code()).isEqualTo(Main.CONFLICT);
+    assertThat(stale.err()).contains("cairn: document 'alice' is at rev");
+
+    assertThat(run("get", "alice", "--rev", rev).json().get("email").asText())
+        .isEqualTo("a@example.com");
+    assertThat(run("history", "alice").lines()).hasSize(2);
+  }
+
+  @Test
+  void errorsMapToTheDocumentedExitCodes() {
+    assertThat(run("get", "nobody").code()).isEqualTo(Main.NOT_FOUND);
+    assertThat(run("put", "../etc", "{}").code()).isEqualTo(Main.INVALID);
+    assertThat(run("put", "x", "[1]").code()).isEqualTo(Main.INVALID);
+    assertThat(run("put", "x", "{oops").err()).contains("not valid JSON");
+    assertThat(run("create", "x", "{}").code()).isZero();
+    assertThat(run("create", "x", "{}").code()).isEqualTo(Main.CONFLICT);
+    assertThat(run("get", "x", "--rev", "nonsense").code()).isEqualTo(Main.INVALID);
+    assertThat(run("frobnicate").code()).isEqualTo(Main.USAGE);
+    assertThat(run("update", "x", "{}").code()).isEqualTo(Main.USAGE); // --rev is required
+    assertThat(runAt("redis://h/0", "", "ls").code()).isEqualTo(Main.INVALID);
+  }
+
+  @Test
+  void putReadsJsonFromStdin() {
+    assertThat(withStdin("{\"from\":\"stdin\"}", "put", "doc").code()).isZero();
+    assertThat(run("get", "doc").json().get("from").asText()).isEqualTo("stdin");
+  }
+
+  @Test
+  void conflictsAndResolve() {
+    String base = run("put", "doc", "{\"v\":0}").json().get("_rev").asText();
+    run("update", "doc", "{\"v\":1}", "--rev", base);
+    assertThat(run("update", "doc", "{\"v\":2}", "--rev", base, "--keep-both").code()).isZero();
+
+    List<String> conflicts = run("conflicts", "doc").lines();
+    assertThat(conflicts).hasSize(1);
+    assertThat(run("resolve", "doc", "--keep", conflicts.get(0)).code()).isZero();
+    assertThat(run("conflicts", "doc").lines()).isEmpty();
+    assertThat(run("get", "doc").json().get("_rev").asText()).isEqualTo(conflicts.get(0));
+  }
+
+  @Test
+  void deleteLsExportAndImport() throws IOException {
+    run("put", "b", "{\"v\":2}");
+    run("put", "a", "{\"v\":1}");
+    run("put", "c", "{}");
+    assertThat(run("delete", "c").code()).isZero();
+    assertThat(run("ls").lines()).containsExactly("a", "b");
+
+    String exported = run("export").out();
+    Path file = Files.writeString(dir.resolve("dump.jsonl"), exported);
+    Path copy = dir.resolve("copy");
+    Result imported = runAt(copy.toString(), "", "import", file.toString());
+    assertThat(imported.code()).isZero();
+    assertThat(imported.err()).contains("imported 2 documents");
+    // each document was written once, so its revision, a hash of its content, is the same
+    assertThat(runAt(copy.toString(), "", "export").out()).isEqualTo(exported);
+    assertThat(exported.split("\n")).hasSize(2);
+  }
+
+  @Test
+  void importChecksEveryLineBeforeWritingAny() {
+    Result bad = withStdin("{\"_id\":\"ok\"}\n{\"_id\":\"../no\"}\n", "import", "-");
+
+    assertThat(bad.code()).isEqualTo(Main.INVALID);
+    assertThat(bad.err()).contains("line 2");
+    assertThat(run("ls").lines()).isEmpty();
+  }
+
+  @Test
+  void syncMakesTwoStoresAgree() {
+    Path other = dir.resolve("other");
+    run("put", "here", "{}");
+    assertThat(runAt(other.toString(), "", "put", "there", "{}").code()).isZero();
+
+    Result sync = run("sync", dir.resolve("store").toString(), other.toString());
+
+    assertThat(sync.code()).isZero();
+    assertThat(sync.json().get("revisions").asInt()).isEqualTo(2);
+    assertThat(run("ls").lines()).containsExactly("here", "there");
+  }
+
+  @Test
+  void watchPrintsChangesAsTheyHappen() throws Exception {
+    CompletableFuture<Result> watching =
+        CompletableFuture.supplyAsync(() -> run("watch", "--count", "2", "wanted"));
+    // writes go on until the watcher, which starts asynchronously, has seen two of them
+    int i = 0;
+    while (!watching.isDone() && i < 10_000) {
+      run("put", "unwanted", "{}");
+      run("put", "wanted", "{\"i\":" + i++ + "}");
+    }
+    Result watched = watching.get(30, TimeUnit.SECONDS);
+
+    assertThat(watched.code()).isZero();
+    assertThat(watched.lines()).hasSize(2);
+    assertThat(watched.lines()).allSatisfy(l -> assertThat(l).contains("\"id\":\"wanted\""));
+  }
+}
