@@ -102,9 +102,11 @@ public final class DocumentStore implements AutoCloseable {
           Snapshot s = tree.snapshot();
           if (s.exists()) {
             throw new ConflictException(
-                id, s.winner(), "document '" + id + "' already exists (rev " + s.winner() + ")");
+                id,
+                s.winnerRev(),
+                "document '" + id + "' already exists (rev " + s.winnerRev() + ")");
           }
-          return append(RevisionEntry.create(s.winner(), false, body));
+          return append(RevisionEntry.create(s.winnerRev(), false, body));
         });
   }
 
@@ -123,7 +125,8 @@ public final class DocumentStore implements AutoCloseable {
     String id = Validation.idOf(doc);
     Validation.revOf(doc);
     byte[] body = body(doc);
-    return write(id, tree -> append(RevisionEntry.create(tree.snapshot().winner(), false, body)));
+    return write(
+        id, tree -> append(RevisionEntry.create(tree.snapshot().winnerRev(), false, body)));
   }
 
   /** Upserts document {@code id} with {@code body} (a record, POJO, Map, node or JSON text). */
@@ -176,7 +179,7 @@ public final class DocumentStore implements AutoCloseable {
     if (!s.exists()) {
       throw new NotFoundException("document '" + id + "' does not exist");
     }
-    if (rev.equals(s.winner())) {
+    if (rev.equals(s.winnerRev())) {
       return rev;
     }
     if (mode == WriteMode.KEEP_BOTH && tree.isLive(rev)) {
@@ -184,11 +187,11 @@ public final class DocumentStore implements AutoCloseable {
     }
     throw new ConflictException(
         id,
-        s.winner(),
+        s.winnerRev(),
         "document '%s' is at rev %s; the write was based on %s%s"
             .formatted(
                 id,
-                s.winner(),
+                s.winnerRev(),
                 rev,
                 tree.isLive(rev) ? "" : ", which is not a live revision of it"));
   }
@@ -209,7 +212,7 @@ public final class DocumentStore implements AutoCloseable {
           if (!s.exists()) {
             throw new NotFoundException("document '" + id + "' does not exist");
           }
-          return append(RevisionEntry.tombstone(s.winner()));
+          return append(RevisionEntry.tombstone(s.winnerRev()));
         });
   }
 
@@ -273,7 +276,7 @@ public final class DocumentStore implements AutoCloseable {
     Snapshot s = tree.snapshot();
     if (s.leaves().stream().noneMatch(l -> l.rev().equals(keep) && !l.deleted())) {
       throw new ConflictException(
-          id, s.winner(), "rev " + keep + " is not a live leaf of '" + id + "'");
+          id, s.winnerRev(), "rev " + keep + " is not a live leaf of '" + id + "'");
     }
     List<byte[]> payloads = new ArrayList<>();
     for (Leaf leaf : s.leaves()) {
@@ -290,7 +293,9 @@ public final class DocumentStore implements AutoCloseable {
   public Optional<ObjectNode> get(String id) {
     Validation.id(id);
     Snapshot s = engine.state(id).snapshot();
-    return s.exists() ? Optional.of(document(id, s.winner(), s.winnerBody())) : Optional.empty();
+    return s.exists()
+        ? Optional.of(document(id, s.winnerRev(), s.winner().body()))
+        : Optional.empty();
   }
 
   /**
@@ -357,12 +362,12 @@ public final class DocumentStore implements AutoCloseable {
   public List<String> conflicts(String id) {
     Validation.id(id);
     Snapshot s = engine.state(id).snapshot();
-    if (s.winner() == null) {
+    if (s.winnerRev() == null) {
       throw new NotFoundException("document '" + id + "' does not exist");
     }
     List<String> out = new ArrayList<>();
     for (Leaf leaf : s.leaves()) {
-      if (!leaf.deleted() && !leaf.rev().equals(s.winner())) {
+      if (!leaf.deleted() && !leaf.rev().equals(s.winnerRev())) {
         out.add(leaf.rev());
       }
     }
@@ -378,7 +383,7 @@ public final class DocumentStore implements AutoCloseable {
     Validation.id(id);
     RevisionTree tree = engine.state(id);
     synchronized (tree) {
-      if (tree.snapshot().winner() == null) {
+      if (tree.snapshot().winnerRev() == null) {
         throw new NotFoundException("document '" + id + "' does not exist");
       }
       return tree.history();
@@ -608,7 +613,8 @@ public final class DocumentStore implements AutoCloseable {
     if (body == null) {
       throw new InvalidDocumentException("document body must be a JSON object, got nothing");
     }
-    ObjectNode node = Json.toObjectNode(body).deepCopy();
+    // a node the caller owns is copied, not changed; other inputs were converted into a new one
+    ObjectNode node = body instanceof ObjectNode own ? own.deepCopy() : Json.toObjectNode(body);
     if (node.has("_id") && !id.equals(node.get("_id").asText())) {
       throw new InvalidDocumentException(
           "body has _id '" + node.get("_id").asText() + "' but the id given is '" + id + "'");

@@ -92,11 +92,32 @@ public final class Engine<S extends Engine.Reduction> implements AutoCloseable {
       if (decision.payloads().isEmpty()) {
         return decision.result();
       }
-      if (backend.append(key, head, decision.payloads()) != 0) {
+      long last = backend.append(key, head, decision.payloads());
+      if (last != 0) {
+        applyOwn(key, state, head, last, decision.payloads());
         return decision.result();
       }
       // another writer appended first: decide again on its result. Each retry means some writer
       // made progress, so the loop cannot spin without the store moving forward.
+    }
+  }
+
+  /**
+   * Applies entries this process just appended, saving a read of the log: the append was
+   * conditional on {@code head}, so they are the entries that follow it, numbered up to {@code
+   * last}. Skipped if another thread has already brought the value further.
+   */
+  private void applyOwn(String key, S state, long head, long last, List<byte[]> payloads) {
+    synchronized (state) {
+      if (state.head() != head) {
+        return;
+      }
+      List<LogEntry> entries = new java.util.ArrayList<>(payloads.size());
+      long seq = last - payloads.size() + 1;
+      for (byte[] p : payloads) {
+        entries.add(new LogEntry(key, seq++, p));
+      }
+      state.apply(entries);
     }
   }
 

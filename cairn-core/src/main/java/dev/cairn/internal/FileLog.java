@@ -60,7 +60,8 @@ import java.util.zip.CRC32C;
  *   16  8  generation
  *   24  16 store id (UUID, most then least significant half)
  *   40  24 zero
- * then records, back to back
+ * then records, back to back, then zeros to the end of the file (the log grows in zero-filled
+ * steps of PREALLOCATE bytes; a record length of 0 marks the end)
  *   0   4  n, the length of what follows the checksum (at least 11)
  *   4   4  CRC-32C of those n bytes
  *   8   1  flags: bit 0 = the next record belongs to the same append
@@ -74,8 +75,8 @@ import java.util.zip.CRC32C;
  * the new end of the log in {@code cairn.shm}; readers never read past the published end, so a
  * half-written append is never visible. The records of one append become visible together: a reader
  * that scans the file after a crash stops at the first record that is torn (short, or with a bad
- * checksum) or whose append is incomplete, and the next process to take the write lock cuts the
- * file there.
+ * checksum) or whose append is incomplete, and the next process to open the store zeroes the file
+ * from there on.
  *
  * <h2>Shared memory, {@code cairn.shm} (little-endian)</h2>
  *
@@ -102,6 +103,14 @@ final class FileLog {
   private static final long END_BITS = 40;
   private static final long END_MASK = (1L << END_BITS) - 1;
 
+  /**
+   * The log grows in zero-filled steps of this size, so that an fsync after an append flushes data
+   * only: appending past the end of a file would change its size and cost a journal commit each.
+   */
+  static final int PREALLOCATE = 4 << 20;
+
+  private static final long LOCK_TIMEOUT_NANOS = 60_000_000_000L;
+
   /** The largest record: a payload, its key and framing. */
   static final int MAX_RECORD = 64 * 1024 * 1024;
 
@@ -113,7 +122,12 @@ final class FileLog {
   private final FileChannel shmChannel;
   private final MappedByteBuffer shm;
   private final ReentrantLock writeLock = new ReentrantLock();
-  private final ReentrantLock syncLock = new ReentrantLock();
+  private final ReentrantLock queueLock = new ReentrantLock();
+  private final java.util.concurrent.locks.Condition groupDone = queueLock.newCondition();
+  private final List<Request> queue = new ArrayList<>(); // guarded by queueLock
+  private final java.util.concurrent.locks.Condition syncDone = queueLock.newCondition();
+  private boolean leading; // guarded by queueLock
+  private boolean syncing; // guarded by queueLock
   private final ReentrantLock indexLock = new ReentrantLock();
   private final List<FileChannel> retired = new ArrayList<>();
   private final List<Runnable> watchers = new CopyOnWriteArrayList<>();
@@ -130,6 +144,7 @@ final class FileLog {
     final Refs bySeq = new Refs();
     volatile long end;
     long lastSeq;
+    long allocated; // file size as last seen under the write lock
 
     Segment(long generation, FileChannel channel, String storeId) {
       this.generation = generation;
@@ -209,7 +224,7 @@ final class FileLog {
     } catch (IOException e) {
       throw new InvalidLocationException("cannot open store directory " + dir + ": " + e, e);
     }
-    try (FileLock lock = shmChannel.lock(0, 1, false)) {
+    try (FileLock lock = lock(0)) {
       shm = mapShm();
       segment = recover();
     } catch (IOException e) {
@@ -302,10 +317,7 @@ final class FileLog {
       s = openLog(generation);
     }
     scan(s, HEADER_SIZE, Long.MAX_VALUE, true);
-    if (s.channel.size() > s.end) {
-      s.channel.truncate(s.end);
-      s.channel.force(false);
-    }
+    clearTail(s);
     publish(generation, s.end);
     if (generation(durableWord()) != generation) {
       LONGS.setVolatile(shm, (int) SHM_DURABLE, word(generation, HEADER_SIZE));
@@ -314,6 +326,53 @@ final class FileLog {
       Files.deleteIfExists(f);
     }
     return s;
+  }
+
+  /**
+   * Zeroes whatever follows the last whole append (a torn write, or nothing but preallocated
+   * zeros), so that no remnant of it can ever be read as a record.
+   */
+  private static void clearTail(Segment s) throws IOException {
+    long size = s.channel.size();
+    ByteBuffer buf = ByteBuffer.allocate(64 * 1024);
+    boolean dirty = false;
+    for (long pos = s.end; pos < size && !dirty; pos += buf.capacity()) {
+      buf.clear().limit((int) Math.min(buf.capacity(), size - pos));
+      readFully(s.channel, buf, pos);
+      while (buf.hasRemaining()) {
+        if (buf.get() != 0) {
+          dirty = true;
+          break;
+        }
+      }
+    }
+    if (dirty) {
+      zero(s.channel, s.end, size);
+      s.channel.force(false);
+    }
+  }
+
+  private static void zero(FileChannel ch, long from, long to) throws IOException {
+    ByteBuffer zeros = ByteBuffer.allocate(64 * 1024);
+    for (long pos = from; pos < to; pos += zeros.capacity()) {
+      zeros.clear().limit((int) Math.min(zeros.capacity(), to - pos));
+      writeFully(ch, zeros, pos);
+    }
+  }
+
+  /** Under the write lock: makes sure the file has room for {@code bytes} more after the end. */
+  private static void reserve(Segment s, int bytes) throws IOException {
+    long needed = s.end + bytes;
+    if (needed <= s.allocated) {
+      return;
+    }
+    s.allocated = s.channel.size(); // another process may have grown it
+    if (needed <= s.allocated) {
+      return;
+    }
+    long target = (needed / PREALLOCATE + 1) * PREALLOCATE;
+    zero(s.channel, s.allocated, target);
+    s.allocated = target;
   }
 
   private Segment createLog(Path file, long generation, String storeId) throws IOException {
@@ -660,62 +719,139 @@ final class FileLog {
 
   // ---- writing ----
 
+  /** One append waiting for the leader of its group. Guarded by {@link #queueLock}. */
+  private static final class Request {
+    final String key;
+    final byte[] keyBytes;
+    final long expectedHead;
+    final List<byte[]> payloads;
+    final boolean sync;
+    long result;
+    long generation;
+    long end;
+    RuntimeException error;
+    boolean done;
+
+    Request(String key, byte[] keyBytes, long expectedHead, List<byte[]> payloads, boolean sync) {
+      this.key = key;
+      this.keyBytes = keyBytes;
+      this.expectedHead = expectedHead;
+      this.payloads = payloads;
+      this.sync = sync;
+    }
+  }
+
   /**
    * Appends atomically if {@code key}'s head is {@code expectedHead} (or any head for {@link
    * dev.cairn.spi.Backend#ANY_HEAD}). Returns the last sequence number appended, or 0.
+   *
+   * <p>Group commit: appends queue up, and one thread at a time, the leader, takes the whole queue,
+   * appends it under one acquisition of the write lock and makes it durable with one fsync, while
+   * the next group gathers behind it.
    */
   long append(String key, long expectedHead, List<byte[]> payloads, boolean sync) {
     byte[] keyBytes = key.getBytes(StandardCharsets.UTF_8);
     if (keyBytes.length > 0xffff) {
       throw new IllegalArgumentException("key longer than 65535 bytes");
     }
-    long generation;
-    long end;
-    long last;
+    Request request = new Request(key, keyBytes, expectedHead, payloads, sync);
+    queueLock.lock();
+    try {
+      queue.add(request);
+      while (!request.done) {
+        if (leading) {
+          groupDone.awaitUninterruptibly();
+          continue;
+        }
+        leading = true;
+        List<Request> group = new ArrayList<>(queue);
+        queue.clear();
+        queueLock.unlock();
+        try {
+          commit(group);
+        } finally {
+          queueLock.lock();
+          leading = false;
+          group.forEach(r -> r.done = true);
+          groupDone.signalAll();
+        }
+      }
+    } finally {
+      queueLock.unlock();
+    }
+    if (request.error != null) {
+      throw request.error;
+    }
+    if (request.result != 0) {
+      if (sync) {
+        awaitDurable(request.generation, request.end);
+      }
+      watchers.forEach(FileLog::runQuietly);
+    }
+    return request.result;
+  }
+
+  /**
+   * The leader's work: append a group under one acquisition of the write lock. The fsync comes
+   * after, outside the group, so that the next group appends while this one waits for the disk.
+   */
+  private void commit(List<Request> group) {
     boolean interrupted = Thread.interrupted(); // an interrupt would close the shared channels
     writeLock.lock();
-    try (FileLock lock = shmChannel.lock(0, 1, false)) {
+    try (FileLock lock = lock(0)) {
       indexLock.lock();
       try {
         catchUp();
-        Segment s = segment;
-        Refs log = s.keys.get(key);
-        long head = log == null ? 0 : log.lastSeq();
-        if (expectedHead != dev.cairn.spi.Backend.ANY_HEAD && head != expectedHead) {
-          return 0;
+        for (Request r : group) {
+          try {
+            r.result = appendLocked(r);
+            r.generation = segment.generation;
+            r.end = segment.end;
+          } catch (IOException e) {
+            r.error =
+                new StorageException(
+                    "append to " + dir + " failed; nothing was published: " + e, e);
+          } catch (RuntimeException e) {
+            r.error = e;
+          }
         }
-        ByteBuffer batch = encode(keyBytes, payloads, s.lastSeq + 1);
-        writeFully(s.channel, batch, s.end);
-        List<Ref> refs = new ArrayList<>(payloads.size());
-        long at = s.end;
-        long seq = s.lastSeq;
-        for (byte[] p : payloads) {
-          refs.add(
-              new Ref(key, ++seq, at + RECORD_PREFIX + RECORD_FIXED + keyBytes.length, p.length));
-          at += RECORD_PREFIX + RECORD_FIXED + keyBytes.length + p.length;
-        }
-        index(s, refs);
-        s.end = at;
-        generation = s.generation;
-        end = s.end;
-        last = s.lastSeq;
-        publish(generation, end);
       } finally {
         indexLock.unlock();
       }
     } catch (IOException e) {
-      throw new StorageException("append to " + dir + " failed; nothing was published: " + e, e);
+      StorageException failure = new StorageException("cannot lock " + dir + ": " + e, e);
+      group.forEach(r -> r.error = failure);
     } finally {
       writeLock.unlock();
       if (interrupted) {
         Thread.currentThread().interrupt();
       }
     }
-    if (sync) {
-      sync(generation, end);
+  }
+
+  /** Under the write and index locks: checks the condition, writes, indexes and publishes. */
+  private long appendLocked(Request r) throws IOException {
+    Segment s = segment;
+    Refs log = s.keys.get(r.key);
+    long head = log == null ? 0 : log.lastSeq();
+    if (r.expectedHead != dev.cairn.spi.Backend.ANY_HEAD && head != r.expectedHead) {
+      return 0;
     }
-    watchers.forEach(FileLog::runQuietly);
-    return last;
+    ByteBuffer batch = encode(r.keyBytes, r.payloads, s.lastSeq + 1);
+    reserve(s, batch.remaining());
+    writeFully(s.channel, batch, s.end);
+    List<Ref> refs = new ArrayList<>(r.payloads.size());
+    long at = s.end;
+    long seq = s.lastSeq;
+    for (byte[] p : r.payloads) {
+      refs.add(
+          new Ref(r.key, ++seq, at + RECORD_PREFIX + RECORD_FIXED + r.keyBytes.length, p.length));
+      at += RECORD_PREFIX + RECORD_FIXED + r.keyBytes.length + p.length;
+    }
+    index(s, refs);
+    s.end = at;
+    publish(s.generation, at);
+    return s.lastSeq;
   }
 
   private static ByteBuffer encode(byte[] key, List<byte[]> payloads, long firstSeq) {
@@ -746,40 +882,87 @@ final class FileLog {
   }
 
   /**
-   * Makes the log durable up to {@code end}: group commit. Whoever holds the sync lock fsyncs
-   * everything published so far, so writers that queued behind it usually find their append already
-   * covered and return without an fsync of their own.
+   * Returns once the log is durable up to {@code end}. One thread per process fsyncs at a time,
+   * covering everything published so far; the others wait for it and usually find their append
+   * covered, so one fsync serves many writers, of this process and of others.
    */
-  private void sync(long generation, long end) {
-    if (covered(generation, end)) {
-      return;
+  private void awaitDurable(long generation, long end) {
+    queueLock.lock();
+    try {
+      while (!covered(generation, end)) {
+        if (syncing) {
+          syncDone.awaitUninterruptibly();
+          continue;
+        }
+        syncing = true;
+        queueLock.unlock();
+        try {
+          syncOnce(generation);
+        } finally {
+          queueLock.lock();
+          syncing = false;
+          syncDone.signalAll();
+        }
+      }
+    } finally {
+      queueLock.unlock();
     }
+  }
+
+  /** Takes the sync lock, waiting for another process's fsync, and fsyncs. */
+  private void syncOnce(long generation) {
     boolean interrupted = Thread.interrupted();
-    syncLock.lock();
-    try (FileLock lock = shmChannel.lock(1, 1, false)) {
-      if (covered(generation, end)) {
-        return;
+    try (FileLock lock = lock(1)) {
+      if (!covered(generation, segment.end)) {
+        forceUpTo(generation);
       }
-      long target = publishedWord();
-      Segment s = segment;
-      if (generation(target) != generation) {
-        return; // compaction rewrote and fsynced the log after this append
-      }
-      FileChannel ch = s.generation == generation ? s.channel : null;
-      if (ch == null) {
-        refresh();
-        ch = segment.channel;
-      }
-      ch.force(false);
-      LONGS.setVolatile(shm, (int) SHM_DURABLE, target);
     } catch (IOException e) {
       throw new StorageException("fsync of " + dir + " failed: " + e, e);
     } finally {
-      syncLock.unlock();
       if (interrupted) {
         Thread.currentThread().interrupt();
       }
     }
+  }
+
+  /**
+   * Takes the one-byte lock at {@code position} of the shared file. POSIX locks belong to
+   * processes, so the kernel can see a deadlock where there is none (this process appends on one
+   * thread and waits for the sync lock on another, while another process does the opposite) and
+   * refuse with EDEADLK; then the lock is polled instead, which never deadlocks.
+   */
+  private FileLock lock(long position) throws IOException {
+    try {
+      return shmChannel.lock(position, 1, false);
+    } catch (IOException refused) {
+      long deadline = System.nanoTime() + LOCK_TIMEOUT_NANOS;
+      while (System.nanoTime() < deadline) {
+        FileLock lock = shmChannel.tryLock(position, 1, false);
+        if (lock != null) {
+          return lock;
+        }
+        LockSupport.parkNanos(50_000);
+      }
+      throw refused;
+    }
+  }
+
+  /** Under the sync lock: fsyncs the log and records how far it is durable. */
+  private void forceUpTo(long generation) throws IOException {
+    long target = publishedWord();
+    if (generation(target) != generation) {
+      return; // compaction rewrote and fsynced the log after this append
+    }
+    Segment s = segment;
+    if (s.generation != generation) {
+      refresh();
+      s = segment;
+    }
+    s.channel.force(false);
+    if (covered(generation(target), end(target))) {
+      return; // someone recorded more meanwhile; never move the durable mark back
+    }
+    LONGS.setVolatile(shm, (int) SHM_DURABLE, target);
   }
 
   private boolean covered(long generation, long end) {
@@ -793,7 +976,7 @@ final class FileLog {
    */
   long compact(BiFunction<String, List<LogEntry>, List<LogEntry>> keep) {
     writeLock.lock();
-    try (FileLock lock = shmChannel.lock(0, 1, false)) {
+    try (FileLock lock = lock(0)) {
       indexLock.lock();
       try {
         catchUp();

@@ -30,6 +30,15 @@ import java.util.HexFormat;
  */
 public record RevisionEntry(String rev, String parent, boolean deleted, byte[] body) {
   private static final byte FORMAT = 1;
+  private static final ThreadLocal<MessageDigest> SHA256 =
+      ThreadLocal.withInitial(
+          () -> {
+            try {
+              return MessageDigest.getInstance("SHA-256");
+            } catch (NoSuchAlgorithmException e) {
+              throw new AssertionError("every JVM has SHA-256", e);
+            }
+          });
   private static final byte[] EMPTY_OBJECT = "{}".getBytes(StandardCharsets.UTF_8);
 
   /** A new revision as a child of {@code parent} (null for a first revision). */
@@ -50,12 +59,8 @@ public record RevisionEntry(String rev, String parent, boolean deleted, byte[] b
 
   /** The hash part of a revision id: 128 bits of SHA-256 over parent, deletion flag and body. */
   static String hash(String parent, boolean deleted, byte[] body) {
-    MessageDigest sha;
-    try {
-      sha = MessageDigest.getInstance("SHA-256");
-    } catch (NoSuchAlgorithmException e) {
-      throw new AssertionError("every JVM has SHA-256", e);
-    }
+    MessageDigest sha = SHA256.get();
+    sha.reset();
     sha.update((parent == null ? "" : parent).getBytes(StandardCharsets.US_ASCII));
     sha.update((byte) '\n');
     sha.update(deleted ? (byte) '1' : (byte) '0');

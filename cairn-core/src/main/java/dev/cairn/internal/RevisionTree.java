@@ -35,14 +35,15 @@ public final class RevisionTree implements Engine.Reduction {
   private long head;
   private volatile Snapshot snapshot = Snapshot.EMPTY;
 
+  /** One revision in the tree. */
   static final class Node {
     final String rev;
     final String parent;
     final boolean deleted;
     final long seq;
-    ObjectNode body; // kept for leaves only; others are read again from the log when asked for
+    LazyBody body; // kept for leaves only; other bodies are read again from the log when asked for
 
-    Node(String rev, String parent, boolean deleted, long seq, ObjectNode body) {
+    Node(String rev, String parent, boolean deleted, long seq, LazyBody body) {
       this.rev = rev;
       this.parent = parent;
       this.deleted = deleted;
@@ -51,24 +52,54 @@ public final class RevisionTree implements Engine.Reduction {
     }
   }
 
-  /**
-   * What readers see: the winner and the leaves, as of the log's {@code head}.
-   *
-   * @param winnerBody the winner's body without _id and _rev; never to be mutated
-   * @param leaves every leaf, best first (the winner is the first)
-   */
-  public record Snapshot(
-      long head, String winner, boolean winnerDeleted, ObjectNode winnerBody, List<Leaf> leaves) {
-    static final Snapshot EMPTY = new Snapshot(0, null, false, null, List.of());
+  /** A body in its log entry, parsed when first asked for; shared by the snapshots that hold it. */
+  static final class LazyBody {
+    private final byte[] payload;
+    private final int offset;
+    private volatile ObjectNode parsed;
 
-    /** Whether there is a document that is not deleted. */
-    public boolean exists() {
-      return winner != null && !winnerDeleted;
+    LazyBody(byte[] payload, int offset) {
+      this.payload = payload;
+      this.offset = offset;
+    }
+
+    ObjectNode get() {
+      ObjectNode b = parsed;
+      if (b == null) {
+        b = Json.readStored(payload, offset, payload.length - offset);
+        parsed = b;
+      }
+      return b;
     }
   }
 
-  /** A leaf revision with its body (null for a deletion). */
-  public record Leaf(String rev, boolean deleted, ObjectNode body) {}
+  /** A leaf revision as a snapshot saw it. */
+  public record Leaf(String rev, boolean deleted, LazyBody lazyBody) {
+    /** The body without _id and _rev, never to be mutated; null for a deletion. */
+    public ObjectNode body() {
+      return lazyBody == null ? null : lazyBody.get();
+    }
+  }
+
+  /**
+   * What readers see: the winner and the leaves, as of the log's {@code head}.
+   *
+   * @param winner the winning leaf, or null if the log is empty
+   * @param leaves every leaf, best first (the winner is the first)
+   */
+  public record Snapshot(long head, Leaf winner, List<Leaf> leaves) {
+    static final Snapshot EMPTY = new Snapshot(0, null, List.of());
+
+    /** Whether there is a document that is not deleted. */
+    public boolean exists() {
+      return winner != null && !winner.deleted();
+    }
+
+    /** The winning revision's id, or null. */
+    public String winnerRev() {
+      return winner == null ? null : winner.rev();
+    }
+  }
 
   @Override
   public long head() {
@@ -83,11 +114,14 @@ public final class RevisionTree implements Engine.Reduction {
       if (nodes.containsKey(h.rev())) {
         continue; // the same revision, arrived twice (replication): same content by its hash
       }
-      ObjectNode body =
-          h.deleted()
-              ? null
-              : Json.readStored(e.payload(), h.bodyOffset(), e.payload().length - h.bodyOffset());
-      nodes.put(h.rev(), new Node(h.rev(), h.parent(), h.deleted(), e.seq(), body));
+      nodes.put(
+          h.rev(),
+          new Node(
+              h.rev(),
+              h.parent(),
+              h.deleted(),
+              e.seq(),
+              h.deleted() ? null : new LazyBody(e.payload(), h.bodyOffset())));
       if (h.parent() != null) {
         withChildren.add(h.parent());
         Node parent = nodes.get(h.parent());
@@ -113,11 +147,10 @@ public final class RevisionTree implements Engine.Reduction {
     for (Node n : sorted) {
       views.add(new Leaf(n.rev, n.deleted, n.body));
     }
-    Node w = sorted.isEmpty() ? null : sorted.get(0);
     snapshot =
-        w == null
-            ? new Snapshot(head, null, false, null, List.of())
-            : new Snapshot(head, w.rev, w.deleted, w.body, List.copyOf(views));
+        views.isEmpty()
+            ? new Snapshot(head, null, List.of())
+            : new Snapshot(head, views.get(0), List.copyOf(views));
   }
 
   public Snapshot snapshot() {
@@ -138,7 +171,7 @@ public final class RevisionTree implements Engine.Reduction {
   /** The winner's line back to its first known revision, newest first. */
   public List<Revision> history() {
     List<Revision> out = new ArrayList<>();
-    String rev = snapshot.winner();
+    String rev = snapshot.winnerRev();
     while (rev != null) {
       Node n = nodes.get(rev);
       if (n == null) {

@@ -92,7 +92,7 @@ class RevisionModelTest {
       for (RevisionEntry e : order) {
         tree.apply(List.of(new LogEntry("doc", ++seq, e.encode())));
       }
-      String winner = tree.snapshot().winner();
+      String winner = tree.snapshot().winnerRev();
       if (expected == null) {
         expected = winner;
       }
