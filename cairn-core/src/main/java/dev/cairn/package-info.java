@@ -1,0 +1,34 @@
+/**
+ * Cairn's public API: {@link dev.cairn.Cairn} opens a {@link dev.cairn.DocumentStore} at a
+ * location.
+ *
+ * <h2>Thread safety</h2>
+ *
+ * Every type here is safe to use from many threads, and a store directory is safe to use from many
+ * processes at once. Values returned ({@code ObjectNode}s, lists) are the caller's own copies.
+ *
+ * <h2>Durability</h2>
+ *
+ * When a write method returns, its write is in the store's log: on stable storage with {@link
+ * dev.cairn.Durability#SYNC} (the default), in the operating system's page cache with {@link
+ * dev.cairn.Durability#OS}. A write is atomic: after any crash it is there whole or not at all.
+ *
+ * <h2>Exceptions</h2>
+ *
+ * All are unchecked and extend {@link dev.cairn.CairnException}:
+ *
+ * <ul>
+ *   <li>{@link dev.cairn.InvalidDocumentException}: bad id, body, revision or size; nothing was
+ *       written.
+ *   <li>{@link dev.cairn.ConflictException}: the id exists, or the revision named is not current;
+ *       nothing was written.
+ *   <li>{@link dev.cairn.NotFoundException}: no such document or revision.
+ *   <li>{@link dev.cairn.InvalidLocationException}, {@link dev.cairn.StoreFormatException}: the
+ *       store cannot be opened; nothing was changed.
+ *   <li>{@link dev.cairn.StorageException}: the disk failed under a write; the write is in the log
+ *       whole or not at all, and the message says which is known.
+ * </ul>
+ *
+ * Misuse (a closed store, a null listener, a negative setting) gets the standard JDK exceptions.
+ */
+package dev.cairn;
