@@ -111,6 +111,20 @@ class MultiProcessTest {
   }
 
   @Test
+  void aWriteAcknowledgedInAnotherProcessIsReadAtOnce() throws Exception {
+    try (DocumentStore store = Cairn.open(dir)) {
+      store.upsert("x", Map.of("v", 1));
+      assertThat(store.get("x").orElseThrow().get("v").asInt()).isEqualTo(1); // now cached
+      try (Jvm other = Jvm.start(Worker.class, "write", dir.toString(), "x")) {
+        assertThat(other.waitFor(DEADLINE)).isZero(); // its write was acknowledged
+      }
+      // no waiting: the read that follows the acknowledgement sees the write
+      assertThat(store.get("x").orElseThrow().get("from").asText()).isEqualTo("another process");
+      assertThat(store.history("x")).hasSize(2);
+    }
+  }
+
+  @Test
   void listenersHearWritesMadeByAnotherProcess() throws Exception {
     List<Change> heard = new CopyOnWriteArrayList<>();
     try (DocumentStore store = Cairn.open(dir);

@@ -36,6 +36,7 @@ public final class Worker {
           doc.put("n", doc.get("n").asLong() + 1);
           try {
             store.update(doc);
+            System.out.println("wrote " + doc.get("n").asLong());
             break;
           } catch (ConflictException e) {
             conflicts++;

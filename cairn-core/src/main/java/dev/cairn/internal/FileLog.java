@@ -123,7 +123,6 @@ final class FileLog {
   private final MappedByteBuffer shm;
   private final ReentrantLock writeLock = new ReentrantLock();
   private final ReentrantLock queueLock = new ReentrantLock();
-  private final java.util.concurrent.locks.Condition groupDone = queueLock.newCondition();
   private final List<Request> queue = new ArrayList<>(); // guarded by queueLock
   private final java.util.concurrent.locks.Condition syncDone = queueLock.newCondition();
   private boolean leading; // guarded by queueLock
@@ -720,16 +719,18 @@ final class FileLog {
   // ---- writing ----
 
   /** One append waiting for the leader of its group. Guarded by {@link #queueLock}. */
-  private static final class Request {
+  private final class Request {
     final String key;
     final byte[] keyBytes;
     final long expectedHead;
     final List<byte[]> payloads;
     final boolean sync;
+    final java.util.concurrent.locks.Condition wake = queueLock.newCondition();
     long result;
     long generation;
     long end;
     RuntimeException error;
+    boolean taken;
     boolean done;
 
     Request(String key, byte[] keyBytes, long expectedHead, List<byte[]> payloads, boolean sync) {
@@ -739,15 +740,20 @@ final class FileLog {
       this.payloads = payloads;
       this.sync = sync;
     }
+
+    boolean awaitsFsync() {
+      return sync && error == null && result != 0;
+    }
   }
 
   /**
    * Appends atomically if {@code key}'s head is {@code expectedHead} (or any head for {@link
    * dev.cairn.spi.Backend#ANY_HEAD}). Returns the last sequence number appended, or 0.
    *
-   * <p>Group commit: appends queue up, and one thread at a time, the leader, takes the whole queue,
-   * appends it under one acquisition of the write lock and makes it durable with one fsync, while
-   * the next group gathers behind it.
+   * <p>Group commit: appends queue up, and one thread at a time, the leader, takes the whole queue
+   * and appends it under one acquisition of the write lock. It then hands the lead to the next
+   * queued thread, so that the next group appends while this one waits for its fsync, and wakes
+   * each thread of its group once, when its append is durable.
    */
   long append(String key, long expectedHead, List<byte[]> payloads, boolean sync) {
     byte[] keyBytes = key.getBytes(StandardCharsets.UTF_8);
@@ -755,40 +761,76 @@ final class FileLog {
       throw new IllegalArgumentException("key longer than 65535 bytes");
     }
     Request request = new Request(key, keyBytes, expectedHead, payloads, sync);
+    List<Request> group = null;
     queueLock.lock();
     try {
       queue.add(request);
       while (!request.done) {
-        if (leading) {
-          groupDone.awaitUninterruptibly();
-          continue;
+        if (!request.taken && !leading) {
+          leading = true;
+          group = new ArrayList<>(queue);
+          queue.clear();
+          group.forEach(r -> r.taken = true);
+          break;
         }
-        leading = true;
-        List<Request> group = new ArrayList<>(queue);
-        queue.clear();
-        queueLock.unlock();
-        try {
-          commit(group);
-        } finally {
-          queueLock.lock();
-          leading = false;
-          group.forEach(r -> r.done = true);
-          groupDone.signalAll();
-        }
+        request.wake.awaitUninterruptibly();
       }
     } finally {
       queueLock.unlock();
+    }
+    if (group != null) {
+      lead(group);
     }
     if (request.error != null) {
       throw request.error;
     }
     if (request.result != 0) {
-      if (sync) {
-        awaitDurable(request.generation, request.end);
-      }
       watchers.forEach(FileLog::runQuietly);
     }
     return request.result;
+  }
+
+  private void lead(List<Request> group) {
+    commit(group);
+    Request last = null;
+    queueLock.lock();
+    try {
+      leading = false;
+      if (!queue.isEmpty()) {
+        queue.get(0).wake.signal(); // the next group's leader
+      }
+      for (Request r : group) {
+        if (r.awaitsFsync()) {
+          last = r;
+        } else {
+          r.done = true;
+          r.wake.signal();
+        }
+      }
+    } finally {
+      queueLock.unlock();
+    }
+    if (last == null) {
+      return;
+    }
+    RuntimeException failure = null;
+    try {
+      awaitDurable(last.generation, last.end);
+    } catch (RuntimeException e) {
+      failure = e; // appended but perhaps not durable: no caller may take it as done
+    }
+    queueLock.lock();
+    try {
+      for (Request r : group) {
+        if (r.awaitsFsync()) {
+          r.error = failure;
+          r.done = true;
+          r.wake.signal();
+        }
+      }
+    } finally {
+      queueLock.unlock();
+    }
   }
 
   /**

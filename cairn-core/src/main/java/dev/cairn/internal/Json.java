@@ -8,6 +8,7 @@ import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.ObjectReader;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.cairn.InvalidDocumentException;
@@ -32,6 +33,7 @@ public final class Json {
           .build();
 
   private static final JsonFactory FACTORY = MAPPER.getFactory();
+  private static final ObjectReader TREE_READER = MAPPER.readerFor(JsonNode.class);
 
   private Json() {}
 
@@ -42,7 +44,7 @@ public final class Json {
     }
     JsonNode node;
     try {
-      node = MAPPER.readTree(text);
+      node = TREE_READER.readTree(text);
     } catch (JsonProcessingException e) {
       throw new InvalidDocumentException("not valid JSON: " + e.getOriginalMessage(), e);
     }
@@ -56,7 +58,7 @@ public final class Json {
   /** Parses bytes Cairn wrote itself. */
   public static ObjectNode readStored(byte[] bytes, int offset, int length) {
     try {
-      return (ObjectNode) MAPPER.readTree(bytes, offset, length);
+      return (ObjectNode) TREE_READER.readTree(bytes, offset, length);
     } catch (IOException e) {
       throw new UncheckedIOException("stored document is not valid JSON", e);
     }

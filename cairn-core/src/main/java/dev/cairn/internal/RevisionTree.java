@@ -30,8 +30,8 @@ public final class RevisionTree implements Engine.Reduction {
           .reversed();
 
   private final Map<String, Node> nodes = new HashMap<>();
-  private final Set<String> withChildren = new HashSet<>();
   private final Set<String> leaves = new HashSet<>();
+  private Set<String> parentsNotSeen = Set.of(); // children that arrived before their parent
   private long head;
   private volatile Snapshot snapshot = Snapshot.EMPTY;
 
@@ -41,6 +41,7 @@ public final class RevisionTree implements Engine.Reduction {
     final String parent;
     final boolean deleted;
     final long seq;
+    boolean hasChild;
     LazyBody body; // kept for leaves only; other bodies are read again from the log when asked for
 
     Node(String rev, String parent, boolean deleted, long seq, LazyBody body) {
@@ -122,21 +123,32 @@ public final class RevisionTree implements Engine.Reduction {
               h.deleted(),
               e.seq(),
               h.deleted() ? null : new LazyBody(e.payload(), h.bodyOffset())));
+      Node node = nodes.get(h.rev());
       if (h.parent() != null) {
-        withChildren.add(h.parent());
         Node parent = nodes.get(h.parent());
         if (parent != null) {
+          parent.hasChild = true;
           parent.body = null;
+          leaves.remove(h.parent());
+        } else {
+          if (parentsNotSeen.isEmpty()) {
+            parentsNotSeen = new HashSet<>();
+          }
+          parentsNotSeen.add(h.parent());
         }
       }
-      if (h.parent() != null) {
-        leaves.remove(h.parent());
-      }
-      if (withChildren.contains(h.rev())) {
-        nodes.get(h.rev()).body = null; // a child came first (its parent was pruned elsewhere)
+      if (!parentsNotSeen.isEmpty() && parentsNotSeen.remove(h.rev())) {
+        node.hasChild = true; // its parent was pruned on the copy the child came from
+        node.body = null;
       } else {
         leaves.add(h.rev());
       }
+    }
+    if (leaves.size() == 1) {
+      Node only = nodes.get(leaves.iterator().next());
+      Leaf leaf = new Leaf(only.rev, only.deleted, only.body);
+      snapshot = new Snapshot(head, leaf, List.of(leaf));
+      return;
     }
     List<Node> sorted = new ArrayList<>(leaves.size());
     for (String rev : leaves) {
