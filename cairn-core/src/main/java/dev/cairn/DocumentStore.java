@@ -458,6 +458,7 @@ public final class DocumentStore implements AutoCloseable {
     Notifier(long from) {
       this.delivered = from;
       this.watch = backend.watch(wakeups::release);
+      wakeups.release(); // catch what was written between reading the sequence and the watch
       this.thread = new Thread(this, "cairn-notify");
       thread.setDaemon(true);
       thread.start();

@@ -53,6 +53,32 @@ class FileDocumentStoreTest extends DocumentStoreContract {
   }
 
   @Test
+  void aStoreOpenedThroughASymbolicLinkIsTheSameStore() throws Exception {
+    Path real = java.nio.file.Files.createDirectories(root.resolve("real"));
+    Path link = java.nio.file.Files.createSymbolicLink(root.resolve("link"), real);
+    try (DocumentStore direct = Cairn.open(real.resolve("store"));
+        DocumentStore linked = Cairn.open(link.resolve("store"))) {
+      // concurrent writes through both names: two separate opens of one file in one process
+      // would fight over its locks
+      java.util.concurrent.CompletableFuture<Void> viaLink =
+          java.util.concurrent.CompletableFuture.runAsync(
+              () -> {
+                for (int i = 0; i < 300; i++) {
+                  linked.upsert("l" + i, Map.of());
+                }
+              });
+      for (int i = 0; i < 300; i++) {
+        direct.upsert("d" + i, Map.of());
+      }
+      viaLink.get(60, java.util.concurrent.TimeUnit.SECONDS);
+      assertThat(direct.ids()).hasSize(600);
+    }
+    try (DocumentStore linked = Cairn.open(link.resolve("store"))) {
+      assertThat(linked.ids()).hasSize(600);
+    }
+  }
+
+  @Test
   void compactionShrinksTheLogAndSurvivesReopen() {
     Path dir = root.resolve("compacted");
     try (DocumentStore s = Cairn.open(dir)) {

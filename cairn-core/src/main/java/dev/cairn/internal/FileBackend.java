@@ -90,19 +90,4 @@ public final class FileBackend implements Backend {
       log.release();
     }
   }
-
-  /** Index of the first entry with a sequence number above {@code since} in a seq-ordered list. */
-  static int firstAfter(List<LogEntry> bySeq, long since) {
-    int lo = 0;
-    int hi = bySeq.size();
-    while (lo < hi) {
-      int mid = (lo + hi) >>> 1;
-      if (bySeq.get(mid).seq() <= since) {
-        lo = mid + 1;
-      } else {
-        hi = mid;
-      }
-    }
-    return lo;
-  }
 }

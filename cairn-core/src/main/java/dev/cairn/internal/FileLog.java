@@ -181,7 +181,7 @@ final class FileLog {
 
   static FileLog acquire(Path dir) {
     synchronized (OPEN) {
-      Path key = dir.toAbsolutePath().normalize();
+      Path key = realPath(dir);
       FileLog log = OPEN.get(key);
       if (log == null) {
         log = new FileLog(key);
@@ -189,6 +189,26 @@ final class FileLog {
       }
       log.refs++;
       return log;
+    }
+  }
+
+  /**
+   * The directory's real path, through symbolic links, also for one that does not exist yet (its
+   * nearest existing ancestor is resolved): two names for one store must share one instance.
+   */
+  private static Path realPath(Path dir) {
+    Path absolute = dir.toAbsolutePath().normalize();
+    Path existing = absolute;
+    while (existing != null && !Files.exists(existing)) {
+      existing = existing.getParent();
+    }
+    if (existing == null) {
+      return absolute;
+    }
+    try {
+      return existing.toRealPath().resolve(existing.relativize(absolute));
+    } catch (IOException e) {
+      throw new InvalidLocationException("cannot resolve store location " + dir + ": " + e, e);
     }
   }
 

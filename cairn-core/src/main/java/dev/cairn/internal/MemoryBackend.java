@@ -81,7 +81,7 @@ public final class MemoryBackend implements Backend {
 
   @Override
   public synchronized List<LogEntry> changes(long since, int limit) {
-    int from = FileBackend.firstAfter(bySeq, since);
+    int from = firstAfter(bySeq, since);
     return new ArrayList<>(bySeq.subList(from, Math.min(bySeq.size(), from + limit)));
   }
 
@@ -114,5 +114,20 @@ public final class MemoryBackend implements Backend {
   @Override
   public void close() {
     watchers.clear();
+  }
+
+  /** Index of the first entry with a sequence number above {@code since} in a seq-ordered list. */
+  private static int firstAfter(List<LogEntry> bySeq, long since) {
+    int lo = 0;
+    int hi = bySeq.size();
+    while (lo < hi) {
+      int mid = (lo + hi) >>> 1;
+      if (bySeq.get(mid).seq() <= since) {
+        lo = mid + 1;
+      } else {
+        hi = mid;
+      }
+    }
+    return lo;
   }
 }
