@@ -287,6 +287,105 @@ public final class DocumentStore implements AutoCloseable {
     return payloads;
   }
 
+  // ---- scoped ----
+
+  /**
+   * Runs {@code fn} on a mutable copy of the named value (the document {@code name}; an empty
+   * object if it does not exist) and persists the copy as the document's next revision, unless
+   * another writer changed the value in between: then the copy is thrown away and {@code fn} runs
+   * again on the fresh value. A function that changes nothing writes nothing. Changes anywhere in
+   * the copy count, nested ones included.
+   *
+   * <p><b>{@code fn} may run more than once</b>, so it must not touch state outside the value it is
+   * given (no I/O, no counters of its own); only what it returns after the run that got its changes
+   * in reaches the caller. It must not keep the copy after it returns.
+   *
+   * @return what {@code fn} returned on the run whose changes were persisted
+   * @throws ContentionException when {@link Retry#DEFAULT}'s attempts or deadline run out
+   */
+  public <R> R scoped(String name, java.util.function.Function<ObjectNode, R> fn) {
+    return scoped(name, Retry.DEFAULT, fn);
+  }
+
+  /** {@link #scoped(String, java.util.function.Function)} with the retry policy given. */
+  public <R> R scoped(String name, Retry retry, java.util.function.Function<ObjectNode, R> fn) {
+    Validation.id(name);
+    if (retry == null || fn == null) {
+      throw new IllegalArgumentException("retry and fn must not be null");
+    }
+    ensureOpen();
+    long start = System.nanoTime();
+    for (int attempt = 1; ; attempt++) {
+      RevisionTree tree = engine.state(name);
+      Snapshot s = tree.snapshot();
+      ObjectNode current = s.exists() ? s.winner().body() : Json.MAPPER.createObjectNode();
+      ObjectNode copy = current.deepCopy();
+      R result = fn.apply(copy);
+      byte[] before = Json.canonical(current);
+      byte[] after = body(copy);
+      if (java.util.Arrays.equals(before, after)) {
+        return result; // nothing changed: nothing to write, whatever happened meanwhile
+      }
+      RevisionEntry entry = RevisionEntry.create(s.winnerRev(), false, after);
+      if (engine.appendIf(name, tree, s.head(), List.of(entry.encode()))) {
+        return result;
+      }
+      long elapsed = System.nanoTime() - start;
+      if (attempt >= retry.maxAttempts() || elapsed >= retry.deadline().toNanos()) {
+        throw new ContentionException(name, attempt, java.time.Duration.ofNanos(elapsed));
+      }
+      long bound = retry.backoffBoundNanos(attempt);
+      if (bound > 0) {
+        java.util.concurrent.locks.LockSupport.parkNanos(
+            java.util.concurrent.ThreadLocalRandom.current().nextLong(bound + 1));
+      }
+    }
+  }
+
+  /**
+   * The typed form of {@link #scoped(String, java.util.function.Function)}: {@code fn} gets the
+   * named value as a {@code type} ({@code initial} if it does not exist yet) and returns the new
+   * value, which may be the same object changed in place; records return a new one. Returns the new
+   * value as persisted. The same rules hold: {@code fn} may run more than once and must not have
+   * side effects.
+   */
+  public <T> T scoped(
+      String name,
+      Class<T> type,
+      java.util.function.Supplier<T> initial,
+      java.util.function.UnaryOperator<T> fn) {
+    return scoped(name, Retry.DEFAULT, type, initial, fn);
+  }
+
+  /** The typed form with the retry policy given. */
+  public <T> T scoped(
+      String name,
+      Retry retry,
+      Class<T> type,
+      java.util.function.Supplier<T> initial,
+      java.util.function.UnaryOperator<T> fn) {
+    if (type == null || initial == null || fn == null) {
+      throw new IllegalArgumentException("type, initial and fn must not be null");
+    }
+    return scoped(
+        name,
+        retry,
+        node -> {
+          T value = node.isEmpty() && !exists(name) ? initial.get() : Json.convert(node, type);
+          T updated = fn.apply(value);
+          ObjectNode next = Json.toObjectNode(updated);
+          if (next != node) {
+            node.removeAll();
+            node.setAll(next);
+          }
+          return updated;
+        });
+  }
+
+  private boolean exists(String id) {
+    return engine.state(id).snapshot().exists();
+  }
+
   // ---- reading ----
 
   /** The winning revision of document {@code id}, with {@code _id} and {@code _rev}. */

@@ -527,6 +527,158 @@ public abstract class DocumentStoreContract {
     store.update(id, base, Map.of("v", 2), WriteMode.KEEP_BOTH);
   }
 
+  // ---- scoped ----
+
+  @Test
+  void scopedStartsFromAnEmptyObjectAndPersistsTheChanges() {
+    String greeting =
+        store.scoped(
+            "settings",
+            doc -> {
+              assertThat(doc.isEmpty()).isTrue();
+              doc.put("theme", "dark");
+              return "saved";
+            });
+
+    assertThat(greeting).isEqualTo("saved");
+    assertThat(store.get("settings").orElseThrow().get("theme").asText()).isEqualTo("dark");
+  }
+
+  @Test
+  void scopedThatChangesNothingWritesNothing() {
+    store.upsert("settings", Map.of("theme", "dark", "nested", Map.of("a", 1)));
+    long before = store.lastSequence();
+
+    int size = store.scoped("settings", doc -> doc.size());
+
+    assertThat(size).isEqualTo(2);
+    assertThat(store.lastSequence()).isEqualTo(before);
+  }
+
+  @Test
+  void scopedSeesNestedChanges() {
+    store.upsert("settings", json("{\"nested\":{\"list\":[1,2],\"deep\":{\"x\":1}}}"));
+
+    store.scoped(
+        "settings",
+        doc -> {
+          ((ObjectNode) doc.get("nested").get("deep")).put("x", 2);
+          return null;
+        });
+    store.scoped(
+        "settings",
+        doc -> {
+          ((com.fasterxml.jackson.databind.node.ArrayNode) doc.get("nested").get("list")).add(3);
+          return null;
+        });
+
+    ObjectNode now = store.get("settings").orElseThrow();
+    assertThat(now.at("/nested/deep/x").asInt()).isEqualTo(2);
+    assertThat(now.at("/nested/list").toString()).isEqualTo("[1,2,3]");
+    assertThat(store.history("settings")).hasSize(3);
+  }
+
+  @Test
+  void concurrentScopedIncrementsLoseNothing() throws Exception {
+    int threads = 4;
+    int each = 200;
+    ExecutorService pool = Executors.newFixedThreadPool(threads);
+    List<Future<?>> done = new ArrayList<>();
+    for (int t = 0; t < threads; t++) {
+      done.add(
+          pool.submit(
+              () -> {
+                for (int i = 0; i < each; i++) {
+                  store.scoped("counter", doc -> doc.put("n", doc.path("n").asLong() + 1));
+                }
+              }));
+    }
+    for (Future<?> f : done) {
+      f.get(60, TimeUnit.SECONDS);
+    }
+    pool.shutdown();
+
+    assertThat(store.get("counter").orElseThrow().get("n").asLong()).isEqualTo(threads * each);
+  }
+
+  @Test
+  void scopedGivesUpWithContentionWhenAnotherWriterAlwaysWins() {
+    store.upsert("hot", Map.of("n", 0));
+    java.util.concurrent.atomic.AtomicInteger runs =
+        new java.util.concurrent.atomic.AtomicInteger();
+    Retry three = Retry.DEFAULT.withMaxAttempts(3);
+
+    assertThatThrownBy(
+            () ->
+                store.scoped(
+                    "hot",
+                    three,
+                    doc -> {
+                      runs.incrementAndGet();
+                      // another writer gets in between every read and write of this function
+                      store.upsert("hot", Map.of("n", -runs.get()));
+                      return doc.put("n", 100);
+                    }))
+        .isInstanceOfSatisfying(
+            ContentionException.class,
+            e -> {
+              assertThat(e.attempts()).isEqualTo(3);
+              assertThat(e.name()).isEqualTo("hot");
+              assertThat(e.getMessage()).contains("3 attempts");
+            });
+    assertThat(runs.get()).isEqualTo(3);
+    assertThat(store.get("hot").orElseThrow().get("n").asInt()).isEqualTo(-3); // none of its writes
+  }
+
+  @Test
+  void aScopedFunctionThatThrowsWritesNothing() {
+    store.upsert("doc", Map.of("n", 1));
+    long before = store.lastSequence();
+
+    assertThatThrownBy(
+            () ->
+                store.scoped(
+                    "doc",
+                    doc -> {
+                      doc.put("n", 2);
+                      throw new IllegalStateException("changed my mind");
+                    }))
+        .hasMessage("changed my mind");
+    assertThat(store.lastSequence()).isEqualTo(before);
+    assertThat(store.get("doc").orElseThrow().get("n").asInt()).isEqualTo(1);
+  }
+
+  @Test
+  void typedScopedUsesTheDefaultThenTheStoredValue() {
+    record Counter(long n, String label) {}
+
+    Counter first =
+        store.scoped(
+            "typed",
+            Counter.class,
+            () -> new Counter(10, "c"),
+            c -> new Counter(c.n() + 1, c.label()));
+    Counter second =
+        store.scoped(
+            "typed",
+            Counter.class,
+            () -> new Counter(10, "c"),
+            c -> new Counter(c.n() + 1, c.label()));
+
+    assertThat(first).isEqualTo(new Counter(11, "c"));
+    assertThat(second).isEqualTo(new Counter(12, "c"));
+    assertThat(store.get("typed", Counter.class).orElseThrow().value()).isEqualTo(second);
+  }
+
+  @Test
+  void scopedNamesAreValidatedLikeIds() {
+    assertThatThrownBy(() -> store.scoped("../etc", doc -> null))
+        .isInstanceOf(InvalidDocumentException.class);
+    assertThatThrownBy(() -> new Retry(0, Duration.ofSeconds(1), Duration.ZERO, Duration.ZERO))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("maxAttempts");
+  }
+
   // ---- bad input ----
 
   @Test

@@ -13,6 +13,17 @@ public final class Worker {
   public static void main(String[] args) throws Exception {
     switch (args[0]) {
       case "increment" -> increment(args[1], args[2], Integer.parseInt(args[3]));
+      case "scoped-increment" -> {
+        try (DocumentStore store = Cairn.open(args[1])) {
+          System.out.println("ready");
+          System.out.flush();
+          new java.io.BufferedReader(new java.io.InputStreamReader(System.in)).readLine();
+          for (int i = 0; i < Integer.parseInt(args[3]); i++) {
+            store.scoped(args[2], doc -> doc.put("n", doc.path("n").asLong() + 1));
+          }
+        }
+        System.out.println("done 0");
+      }
       case "stream" -> stream(args[1], args[2], Durability.valueOf(args[3]));
       case "write" -> {
         try (DocumentStore store = Cairn.open(args[1])) {

@@ -54,7 +54,12 @@ import picocli.CommandLine.Parameters;
       "Documents are printed as one line of JSON. The store is --store, else $CAIRN_STORE,"
           + " else ./cairn-data."
     },
-    subcommands = {Demo.class, Demo.Worker.class, CommandLine.HelpCommand.class})
+    subcommands = {
+      Demo.class,
+      Demo.Worker.class,
+      CounterServer.class,
+      CommandLine.HelpCommand.class
+    })
 public final class Main {
   static final int OK = 0;
   static final int UNEXPECTED = 1;

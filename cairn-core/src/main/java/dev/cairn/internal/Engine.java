@@ -103,6 +103,21 @@ public final class Engine<S extends Engine.Reduction> implements AutoCloseable {
   }
 
   /**
+   * Appends to {@code key}'s log if it still ends at {@code head}, where {@code state} was reduced;
+   * for writers that decide outside the value's monitor (a user function may be slow).
+   *
+   * @return whether the entries were appended
+   */
+  public boolean appendIf(String key, S state, long head, List<byte[]> payloads) {
+    long last = backend.append(key, head, payloads);
+    if (last == 0) {
+      return false;
+    }
+    applyOwn(key, state, head, last, payloads);
+    return true;
+  }
+
+  /**
    * Applies entries this process just appended, saving a read of the log: the append was
    * conditional on {@code head}, so they are the entries that follow it, numbered up to {@code
    * last}. Skipped if another thread has already brought the value further.
