@@ -71,7 +71,8 @@ public final class Main {
   @Option(
       names = "--store",
       paramLabel = "LOCATION",
-      description = "Store directory or URI (file:, mem:). Default: $CAIRN_STORE or ./cairn-data.",
+      description =
+          "Store directory or URI (file:, mem:, redis://). Default: $CAIRN_STORE or ./cairn-data.",
       scope = CommandLine.ScopeType.INHERIT)
   String store;
 

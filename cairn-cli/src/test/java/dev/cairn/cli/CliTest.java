@@ -89,7 +89,7 @@ class CliTest {
     assertThat(run("get", "x", "--rev", "nonsense").code()).isEqualTo(Main.INVALID);
     assertThat(run("frobnicate").code()).isEqualTo(Main.USAGE);
     assertThat(run("update", "x", "{}").code()).isEqualTo(Main.USAGE); // --rev is required
-    assertThat(runAt("redis://h/0", "", "ls").code()).isEqualTo(Main.INVALID);
+    assertThat(runAt("nosuch://h/0", "", "ls").code()).isEqualTo(Main.INVALID);
   }
 
   @Test

@@ -1,0 +1,467 @@
+package dev.cairn.redis;
+
+import dev.cairn.InvalidLocationException;
+import dev.cairn.StorageException;
+import dev.cairn.StoreFormatException;
+import dev.cairn.spi.Backend;
+import dev.cairn.spi.LogEntry;
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.BiFunction;
+import java.util.function.Supplier;
+import java.util.regex.Pattern;
+import redis.clients.jedis.DefaultJedisClientConfig;
+import redis.clients.jedis.HostAndPort;
+import redis.clients.jedis.JedisPooled;
+import redis.clients.jedis.JedisPubSub;
+import redis.clients.jedis.exceptions.JedisAccessControlException;
+import redis.clients.jedis.exceptions.JedisConnectionException;
+import redis.clients.jedis.exceptions.JedisDataException;
+import redis.clients.jedis.exceptions.JedisException;
+
+/**
+ * The {@code redis://host:port/db?namespace=name} backend: keyed logs in a Redis server, shared by
+ * every process on every machine that opens the same location. Appends are Lua scripts, which Redis
+ * runs one at a time, so a conditional append is atomic and sequence numbers follow the order
+ * appends take effect.
+ *
+ * <p>Data, under the prefix {@code cairn:NAMESPACE:} (two namespaces never meet):
+ *
+ * <pre>
+ * meta        hash: version (1; a higher one is refused), store id, epoch (bumped by compaction)
+ * seq         string: the last sequence number assigned
+ * heads       hash: key -&gt; the sequence number of the last entry of its log
+ * log:KEY     sorted set: score = sequence number, member = 20 decimal digits of it + payload
+ * feed        sorted set: score = sequence number, member = 20 decimal digits of it + key
+ * appended    pub/sub channel: the last sequence number of each append
+ * </pre>
+ *
+ * Durability is the server's: with {@code appendonly yes} and {@code appendfsync always} an
+ * acknowledged append survives a crash of the server; without persistence it lives as long as the
+ * server process. A standalone server (or a primary) is expected, not a cluster: the scripts touch
+ * keys of one namespace they compute.
+ */
+public final class RedisBackend implements Backend {
+  private static final int VERSION = 1;
+  private static final int SEQ_DIGITS = 20;
+  private static final Pattern NAMESPACE = Pattern.compile("[A-Za-z0-9_.-]{1,64}");
+
+  private static final byte[] APPEND =
+      bytes(
+          """
+          local head = tonumber(redis.call('HGET', KEYS[1], ARGV[1]) or '0')
+          local expected = tonumber(ARGV[2])
+          if expected >= 0 and head ~= expected then return 0 end
+          local n = #ARGV - 2
+          local last = redis.call('INCRBY', KEYS[2], n)
+          for i = 1, n do
+            local seq = last - n + i
+            local digits = string.format('%020d', seq)
+            redis.call('ZADD', KEYS[3], seq, digits .. ARGV[2 + i])
+            redis.call('ZADD', KEYS[4], seq, digits .. ARGV[1])
+          end
+          redis.call('HSET', KEYS[1], ARGV[1], last)
+          redis.call('PUBLISH', KEYS[5], last)
+          return last
+          """);
+
+  private static final byte[] CHANGES =
+      bytes(
+          """
+          local out = {}
+          local members = redis.call('ZRANGEBYSCORE', KEYS[1], ARGV[1], '+inf', 'LIMIT', 0, ARGV[2])
+          for _, m in ipairs(members) do
+            local seq = tonumber(string.sub(m, 1, 20))
+            local entry = redis.call('ZRANGEBYSCORE', ARGV[3] .. string.sub(m, 21), seq, seq)
+            if entry[1] then
+              out[#out + 1] = m
+              out[#out + 1] = entry[1]
+            end
+          end
+          return out
+          """);
+
+  private static final byte[] REMOVE =
+      bytes(
+          """
+          local head = tonumber(redis.call('HGET', KEYS[1], ARGV[1]) or '0')
+          if head ~= tonumber(ARGV[2]) then return 0 end
+          local n = (#ARGV - 3) / 2
+          for i = 1, n do
+            redis.call('ZREM', KEYS[2], ARGV[3 + i])
+            redis.call('ZREM', KEYS[3], ARGV[3 + n + i])
+          end
+          redis.call('HSET', KEYS[1], ARGV[1], ARGV[3])
+          return 1
+          """);
+
+  private final String location;
+  private final String prefix;
+  private final HostAndPort address;
+  private final DefaultJedisClientConfig config;
+  private final JedisPooled redis;
+  private final String storeId;
+  private final List<Runnable> watchers = new CopyOnWriteArrayList<>();
+  private final byte[] metaKey;
+  private final byte[] seqKey;
+  private final byte[] headsKey;
+  private final byte[] feedKey;
+  private final String channel;
+  private volatile Watcher watcher;
+
+  RedisBackend(String location) {
+    this.location = redact(location);
+    URI uri;
+    try {
+      uri = new URI(location);
+    } catch (URISyntaxException e) {
+      throw new InvalidLocationException("cannot parse Redis location '" + this.location + "'", e);
+    }
+    if (uri.getHost() == null) {
+      throw new InvalidLocationException(
+          "Redis location '" + this.location + "' names no host; expected redis://host:port/db");
+    }
+    int db = database(uri);
+    String namespace = query(uri, "namespace", "cairn");
+    if (!NAMESPACE.matcher(namespace).matches()) {
+      throw new InvalidLocationException(
+          "namespace must be 1 to 64 of A-Z a-z 0-9 _ . -; got '" + namespace + "'");
+    }
+    prefix = "cairn:" + namespace + ":";
+    metaKey = bytes(prefix + "meta");
+    seqKey = bytes(prefix + "seq");
+    headsKey = bytes(prefix + "heads");
+    feedKey = bytes(prefix + "feed");
+    channel = prefix + "appended";
+    address = new HostAndPort(uri.getHost(), uri.getPort() < 0 ? 6379 : uri.getPort());
+    DefaultJedisClientConfig.Builder builder =
+        DefaultJedisClientConfig.builder().database(db).timeoutMillis(10_000);
+    String userInfo = uri.getRawUserInfo();
+    if (userInfo != null) {
+      int colon = userInfo.indexOf(':');
+      String user = colon < 0 ? null : decode(userInfo.substring(0, colon));
+      String password = decode(colon < 0 ? userInfo : userInfo.substring(colon + 1));
+      builder.user(user == null || user.isEmpty() ? null : user).password(password);
+    }
+    config = builder.build();
+    redis = new JedisPooled(address, config);
+    try {
+      storeId = open();
+    } catch (JedisAccessControlException e) {
+      redis.close();
+      throw new InvalidLocationException(
+          "Redis at " + this.location + " refused the login: " + e.getMessage(), e);
+    } catch (JedisConnectionException e) {
+      redis.close();
+      throw new InvalidLocationException(
+          "cannot reach Redis at " + this.location + ": " + e.getMessage(), e);
+    } catch (RuntimeException e) {
+      redis.close();
+      throw e;
+    }
+  }
+
+  /** Creates the namespace's meta data on first use, refuses a newer version, returns the id. */
+  private String open() {
+    redis.hsetnx(prefix + "meta", "version", Integer.toString(VERSION));
+    redis.hsetnx(prefix + "meta", "store-id", UUID.randomUUID().toString());
+    redis.hsetnx(prefix + "meta", "epoch", "0");
+    int version = Integer.parseInt(redis.hget(prefix + "meta", "version"));
+    if (version != VERSION) {
+      throw new StoreFormatException(
+          "the Cairn data in %s was written in version %d; this Cairn reads version %d%s"
+              .formatted(
+                  location,
+                  version,
+                  VERSION,
+                  version > VERSION ? " (upgrade Cairn to open it)" : ""));
+    }
+    return redis.hget(prefix + "meta", "store-id");
+  }
+
+  private static int database(URI uri) {
+    String path = uri.getPath();
+    if (path == null || path.isEmpty() || path.equals("/")) {
+      return 0;
+    }
+    try {
+      int db = Integer.parseInt(path.substring(1));
+      if (db < 0) {
+        throw new NumberFormatException();
+      }
+      return db;
+    } catch (NumberFormatException e) {
+      throw new InvalidLocationException(
+          "Redis database must be a number, as in redis://host:6379/0; got '" + path + "'");
+    }
+  }
+
+  private static String query(URI uri, String name, String fallback) {
+    String q = uri.getRawQuery();
+    if (q == null) {
+      return fallback;
+    }
+    for (String pair : q.split("&")) {
+      int eq = pair.indexOf('=');
+      if (eq > 0 && pair.substring(0, eq).equals(name)) {
+        return decode(pair.substring(eq + 1));
+      }
+    }
+    return fallback;
+  }
+
+  private static String decode(String s) {
+    return URLDecoder.decode(s, StandardCharsets.UTF_8);
+  }
+
+  static String redact(String location) {
+    return location
+        .replaceAll("(//[^/@]*:)[^@/]*@", "$1***@")
+        .replaceAll("(//)([^:/@]+)@", "$1***@");
+  }
+
+  private static byte[] bytes(String s) {
+    return s.getBytes(StandardCharsets.UTF_8);
+  }
+
+  private byte[] logKey(String key) {
+    return bytes(prefix + "log:" + key);
+  }
+
+  /** Runs a Redis call, turning client failures into Cairn's exceptions. */
+  private <T> T call(String what, Supplier<T> action) {
+    try {
+      return action.get();
+    } catch (JedisDataException e) {
+      throw new StorageException("Redis refused to " + what + " at " + location + ": " + e, e);
+    } catch (JedisException e) {
+      throw new StorageException(
+          "Redis at " + location + " failed to " + what + "; retry: " + e.getMessage(), e);
+    }
+  }
+
+  @Override
+  public String location() {
+    return location;
+  }
+
+  @Override
+  public String storeId() {
+    return storeId;
+  }
+
+  @Override
+  public List<LogEntry> read(String key, long afterSeq) {
+    List<byte[]> members =
+        call(
+            "read", () -> redis.zrangeByScore(logKey(key), afterSeq + 1, Double.POSITIVE_INFINITY));
+    List<LogEntry> out = new ArrayList<>(members.size());
+    for (byte[] m : members) {
+      out.add(new LogEntry(key, seqOf(m), Arrays.copyOfRange(m, SEQ_DIGITS, m.length)));
+    }
+    return out;
+  }
+
+  private static long seqOf(byte[] member) {
+    return Long.parseLong(new String(member, 0, SEQ_DIGITS, StandardCharsets.US_ASCII));
+  }
+
+  @Override
+  public long head(String key) {
+    byte[] head = call("read a head", () -> redis.hget(headsKey, bytes(key)));
+    return head == null ? 0 : Long.parseLong(new String(head, StandardCharsets.US_ASCII));
+  }
+
+  @Override
+  public long append(String key, long expectedHead, List<byte[]> payloads) {
+    List<byte[]> keys = List.of(headsKey, seqKey, logKey(key), feedKey, bytes(channel));
+    List<byte[]> args = new ArrayList<>(payloads.size() + 2);
+    args.add(bytes(key));
+    args.add(bytes(Long.toString(expectedHead)));
+    args.addAll(payloads);
+    Object last = call("append", () -> redis.eval(APPEND, keys, args));
+    return (Long) last;
+  }
+
+  @Override
+  public List<String> keys() {
+    Set<byte[]> keys = call("list keys", () -> redis.hkeys(headsKey));
+    List<String> out = new ArrayList<>(keys.size());
+    for (byte[] k : keys) {
+      out.add(new String(k, StandardCharsets.UTF_8));
+    }
+    return out;
+  }
+
+  @Override
+  public long lastSequence() {
+    byte[] seq = call("read the sequence", () -> redis.get(seqKey));
+    return seq == null ? 0 : Long.parseLong(new String(seq, StandardCharsets.US_ASCII));
+  }
+
+  @Override
+  @SuppressWarnings("unchecked")
+  public List<LogEntry> changes(long since, int limit) {
+    List<byte[]> args =
+        List.of(
+            bytes(Long.toString(since + 1)),
+            bytes(Integer.toString(limit)),
+            bytes(prefix + "log:"));
+    List<byte[]> flat =
+        (List<byte[]>) call("read changes", () -> redis.eval(CHANGES, List.of(feedKey), args));
+    List<LogEntry> out = new ArrayList<>(flat.size() / 2);
+    for (int i = 0; i < flat.size(); i += 2) {
+      byte[] feed = flat.get(i);
+      byte[] entry = flat.get(i + 1);
+      String key = new String(feed, SEQ_DIGITS, feed.length - SEQ_DIGITS, StandardCharsets.UTF_8);
+      out.add(new LogEntry(key, seqOf(feed), Arrays.copyOfRange(entry, SEQ_DIGITS, entry.length)));
+    }
+    return out;
+  }
+
+  @Override
+  public long epoch() {
+    byte[] epoch = call("read the epoch", () -> redis.hget(metaKey, bytes("epoch")));
+    return epoch == null ? 0 : Long.parseLong(new String(epoch, StandardCharsets.US_ASCII));
+  }
+
+  @Override
+  public AutoCloseable watch(Runnable onAppend) {
+    watchers.add(onAppend);
+    synchronized (this) {
+      if (watcher == null) {
+        watcher = new Watcher();
+        watcher.start();
+      }
+    }
+    return () -> watchers.remove(onAppend);
+  }
+
+  /** Subscribes to the append channel, and again after a lost connection, until closed. */
+  private final class Watcher extends Thread {
+    private final JedisPubSub subscription =
+        new JedisPubSub() {
+          @Override
+          public void onMessage(String channel, String message) {
+            notifyWatchers();
+          }
+
+          @Override
+          public void onSubscribe(String channel, int count) {
+            notifyWatchers(); // appends may have happened while not subscribed
+          }
+        };
+    private volatile boolean stopped;
+
+    Watcher() {
+      super("cairn-redis-watch");
+      setDaemon(true);
+    }
+
+    @Override
+    public void run() {
+      long backoff = 10;
+      while (!stopped) {
+        try {
+          redis.subscribe(subscription, channel);
+          backoff = 10;
+        } catch (JedisException e) {
+          if (stopped) {
+            return;
+          }
+          java.util.concurrent.locks.LockSupport.parkNanos(backoff * 1_000_000);
+          backoff = Math.min(backoff * 2, 1_000);
+        }
+      }
+    }
+
+    void shutdown() {
+      stopped = true;
+      try {
+        if (subscription.isSubscribed()) {
+          subscription.unsubscribe();
+        }
+      } catch (JedisException e) {
+        // the connection is gone already: the thread ends with it
+      }
+    }
+  }
+
+  private void notifyWatchers() {
+    for (Runnable w : watchers) {
+      try {
+        w.run();
+      } catch (RuntimeException e) {
+        System.getLogger(RedisBackend.class.getName())
+            .log(System.Logger.Level.WARNING, "change watcher failed", e);
+      }
+    }
+  }
+
+  @Override
+  public long compact(BiFunction<String, List<LogEntry>, List<LogEntry>> keep) {
+    long removed = 0;
+    for (String key : keys()) {
+      while (true) {
+        long head = head(key);
+        List<LogEntry> entries = read(key, 0);
+        List<LogEntry> kept = keep.apply(key, List.copyOf(entries));
+        if (kept.size() == entries.size()) {
+          break;
+        }
+        List<byte[]> drop = new ArrayList<>();
+        List<byte[]> feedDrop = new ArrayList<>();
+        Set<Long> keptSeqs = new java.util.HashSet<>();
+        kept.forEach(e -> keptSeqs.add(e.seq()));
+        for (LogEntry e : entries) {
+          if (!keptSeqs.contains(e.seq())) {
+            byte[] digits = bytes(String.format("%020d", e.seq()));
+            drop.add(concat(digits, e.payload()));
+            feedDrop.add(concat(digits, bytes(key)));
+          }
+        }
+        long newHead = kept.isEmpty() ? 0 : kept.get(kept.size() - 1).seq();
+        List<byte[]> args = new ArrayList<>();
+        args.add(bytes(key));
+        args.add(bytes(Long.toString(head)));
+        args.add(bytes(Long.toString(newHead)));
+        args.addAll(drop);
+        args.addAll(feedDrop);
+        Object done =
+            call(
+                "compact", () -> redis.eval(REMOVE, List.of(headsKey, logKey(key), feedKey), args));
+        if ((Long) done == 1) {
+          removed += drop.size();
+          break;
+        }
+        // the log moved while we looked: look again
+      }
+    }
+    call("compact", () -> redis.hincrBy(metaKey, bytes("epoch"), 1));
+    return removed;
+  }
+
+  private static byte[] concat(byte[] a, byte[] b) {
+    byte[] out = Arrays.copyOf(a, a.length + b.length);
+    System.arraycopy(b, 0, out, a.length, b.length);
+    return out;
+  }
+
+  @Override
+  public void close() {
+    Watcher w = watcher;
+    if (w != null) {
+      w.shutdown();
+    }
+    watchers.clear();
+    redis.close();
+  }
+}
