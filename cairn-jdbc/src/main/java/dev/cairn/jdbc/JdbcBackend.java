@@ -1,0 +1,676 @@
+package dev.cairn.jdbc;
+
+import com.zaxxer.hikari.HikariConfig;
+import com.zaxxer.hikari.HikariDataSource;
+import com.zaxxer.hikari.pool.HikariPool;
+import dev.cairn.InvalidLocationException;
+import dev.cairn.StorageException;
+import dev.cairn.StoreFormatException;
+import dev.cairn.internal.Locations;
+import dev.cairn.spi.Backend;
+import dev.cairn.spi.LogEntry;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.SQLRecoverableException;
+import java.sql.SQLTransientException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.locks.LockSupport;
+import java.util.function.BiFunction;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Keyed logs in PostgreSQL ({@code jdbc:postgresql:}) or MariaDB/MySQL ({@code jdbc:mariadb:},
+ * {@code jdbc:mysql:}), through a HikariCP pool. Any number of processes on any number of machines
+ * share a store by opening the same location.
+ *
+ * <p>Tables, named {@code cairn_NAMESPACE_*} so that stores can share a database (namespace from
+ * the location's {@code cairn.namespace} parameter, default {@code cairn}):
+ *
+ * <pre>
+ * _meta     name, value: version (1; a higher one is refused) and the store id
+ * _seq      one row: the last sequence number, and the epoch (bumped by compaction)
+ * _heads    key, head: the sequence number of the last entry of each log
+ * _entries  seq, key, write id, payload; indexed by (key, seq) and by write id
+ * </pre>
+ *
+ * <p>An append is one transaction that first locks the {@code _seq} row: appends are serialised, so
+ * sequence numbers are assigned in commit order and the change feed never skips one that commits
+ * late. Every append carries a random write id. If the connection fails while an append is in
+ * flight, its outcome is unknown; the backend reconnects, looks for the write id, and appends again
+ * only if it is not there, so a write is never lost to a dropped connection nor applied twice.
+ * Reads are retried the same way, for up to {@link #RETRY_NANOS} in all.
+ *
+ * <p>Changes are announced with {@code NOTIFY} on PostgreSQL; on MariaDB/MySQL the sequence is
+ * polled every {@code cairn.poll} milliseconds (default 50).
+ */
+public final class JdbcBackend implements Backend {
+  private static final int VERSION = 1;
+  private static final long RETRY_NANOS = 30_000_000_000L;
+  private static final Pattern NAMESPACE = Pattern.compile("[a-z0-9_]{1,32}");
+
+  /** What differs between the SQL servers. */
+  enum Dialect {
+    POSTGRESQL("TEXT", "BYTEA", "", "ON CONFLICT (k) DO UPDATE SET head = EXCLUDED.head"),
+    MARIADB(
+        "VARCHAR(600) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin",
+        "LONGBLOB",
+        " ENGINE=InnoDB DEFAULT CHARSET=utf8mb4",
+        "ON DUPLICATE KEY UPDATE head = VALUES(head)");
+
+    final String keyType;
+    final String blobType;
+    final String tableOptions;
+    final String upsertHead;
+
+    Dialect(String keyType, String blobType, String tableOptions, String upsertHead) {
+      this.keyType = keyType;
+      this.blobType = blobType;
+      this.tableOptions = tableOptions;
+      this.upsertHead = upsertHead;
+    }
+  }
+
+  private final String location;
+  private final String jdbcUrl;
+  private final Dialect dialect;
+  private final String t; // table prefix
+  private final long pollMillis;
+  private final HikariDataSource pool;
+  private final String storeId;
+  private final List<Runnable> watchers = new CopyOnWriteArrayList<>();
+  private volatile Thread watcher;
+  private volatile boolean closed;
+
+  JdbcBackend(String location) {
+    this.location = Locations.redact(location);
+    Matcher m = Pattern.compile("^jdbc:(postgresql|mariadb|mysql):").matcher(location);
+    if (!m.find()) {
+      throw new InvalidLocationException(
+          "unsupported JDBC location '"
+              + this.location
+              + "'; expected jdbc:postgresql://, jdbc:mariadb:// or jdbc:mysql://");
+    }
+    dialect = m.group(1).equals("postgresql") ? Dialect.POSTGRESQL : Dialect.MARIADB;
+    String namespace = "cairn";
+    long poll = 50;
+    int q = location.indexOf('?');
+    List<String> driverParams = new ArrayList<>();
+    if (q >= 0) {
+      for (String param : location.substring(q + 1).split("&")) {
+        if (param.startsWith("cairn.namespace=")) {
+          namespace = param.substring("cairn.namespace=".length());
+        } else if (param.startsWith("cairn.poll=")) {
+          poll = parsePoll(param.substring("cairn.poll=".length()));
+        } else if (param.startsWith("cairn.")) {
+          throw new InvalidLocationException(
+              "unknown parameter '" + param.split("=")[0] + "' in '" + this.location + "'");
+        } else if (!param.isEmpty()) {
+          driverParams.add(param);
+        }
+      }
+    }
+    String cleaned =
+        (q < 0 ? location : location.substring(0, q))
+            + (driverParams.isEmpty() ? "" : "?" + String.join("&", driverParams));
+    if (!NAMESPACE.matcher(namespace).matches()) {
+      throw new InvalidLocationException(
+          "cairn.namespace must be 1 to 32 of a-z 0-9 _; got '" + namespace + "'");
+    }
+    // Connector/J for MariaDB takes jdbc:mysql: only with an option; the protocol is the same
+    jdbcUrl = cleaned.replaceFirst("^jdbc:mysql:", "jdbc:mariadb:");
+    pollMillis = poll;
+    t = "cairn_" + namespace + "_";
+    pool = pool();
+    try {
+      storeId = createSchema();
+    } catch (RuntimeException e) {
+      pool.close();
+      throw e;
+    }
+  }
+
+  private long parsePoll(String value) {
+    try {
+      long v = Long.parseLong(value);
+      if (v < 1 || v > 60_000) {
+        throw new NumberFormatException();
+      }
+      return v;
+    } catch (NumberFormatException e) {
+      throw new InvalidLocationException(
+          "cairn.poll must be 1 to 60000 milliseconds; got '" + value + "'");
+    }
+  }
+
+  private HikariDataSource pool() {
+    HikariConfig config = new HikariConfig();
+    config.setJdbcUrl(jdbcUrl);
+    config.setPoolName("cairn " + location);
+    config.setMaximumPoolSize(8);
+    config.setTransactionIsolation("TRANSACTION_READ_COMMITTED");
+    config.setConnectionTimeout(10_000);
+    config.setInitializationFailTimeout(10_000);
+    try {
+      return new HikariDataSource(config);
+    } catch (HikariPool.PoolInitializationException | IllegalArgumentException e) {
+      Throwable cause = e.getCause() == null ? e : e.getCause();
+      throw new InvalidLocationException(
+          "cannot connect to "
+              + location
+              + ": "
+              + Locations.redact(String.valueOf(cause.getMessage())),
+          e);
+    }
+  }
+
+  /** Creates the tables on first use (once, under a server-side lock) and checks the version. */
+  private String createSchema() {
+    return withRetry(
+        "create the tables",
+        c -> {
+          String lockName = t + "schema";
+          try (Statement s = c.createStatement()) {
+            lock(c, lockName);
+            try {
+              s.execute(
+                  "CREATE TABLE IF NOT EXISTS %smeta (name VARCHAR(64) PRIMARY KEY, value VARCHAR(255) NOT NULL)%s"
+                      .formatted(t, dialect.tableOptions));
+              s.execute(
+                  "CREATE TABLE IF NOT EXISTS %sseq (id INT PRIMARY KEY, seq BIGINT NOT NULL, epoch BIGINT NOT NULL)%s"
+                      .formatted(t, dialect.tableOptions));
+              s.execute(
+                  "CREATE TABLE IF NOT EXISTS %sheads (k %s PRIMARY KEY, head BIGINT NOT NULL)%s"
+                      .formatted(t, dialect.keyType, dialect.tableOptions));
+              s.execute(
+                  "CREATE TABLE IF NOT EXISTS %sentries (seq BIGINT PRIMARY KEY, k %s NOT NULL, write_id CHAR(36) NOT NULL, payload %s NOT NULL)%s"
+                      .formatted(t, dialect.keyType, dialect.blobType, dialect.tableOptions));
+              s.execute(
+                  "CREATE INDEX IF NOT EXISTS %sentries_k ON %sentries (k, seq)".formatted(t, t));
+              s.execute(
+                  "CREATE INDEX IF NOT EXISTS %sentries_w ON %sentries (write_id)".formatted(t, t));
+              if (count(c, "SELECT COUNT(*) FROM " + t + "seq") == 0) {
+                s.execute("INSERT INTO " + t + "seq (id, seq, epoch) VALUES (1, 0, 0)");
+                s.execute(
+                    "INSERT INTO %smeta (name, value) VALUES ('version', '%d'), ('store-id', '%s')"
+                        .formatted(t, VERSION, UUID.randomUUID()));
+              }
+            } finally {
+              unlock(c, lockName);
+            }
+          }
+          int version = Integer.parseInt(meta(c, "version"));
+          if (version != VERSION) {
+            throw new StoreFormatException(
+                "the Cairn tables %s* in %s were written in version %d; this Cairn reads version %d%s"
+                    .formatted(
+                        t,
+                        location,
+                        version,
+                        VERSION,
+                        version > VERSION ? " (upgrade Cairn to open them)" : ""));
+          }
+          return meta(c, "store-id");
+        });
+  }
+
+  private void lock(Connection c, String name) throws SQLException {
+    String sql =
+        dialect == Dialect.POSTGRESQL
+            ? "SELECT pg_advisory_lock(hashtext(?))"
+            : "SELECT GET_LOCK(?, 60)";
+    try (PreparedStatement ps = c.prepareStatement(sql)) {
+      ps.setString(1, name);
+      ps.execute();
+    }
+  }
+
+  private void unlock(Connection c, String name) throws SQLException {
+    String sql =
+        dialect == Dialect.POSTGRESQL
+            ? "SELECT pg_advisory_unlock(hashtext(?))"
+            : "SELECT RELEASE_LOCK(?)";
+    try (PreparedStatement ps = c.prepareStatement(sql)) {
+      ps.setString(1, name);
+      ps.execute();
+    }
+  }
+
+  private static long count(Connection c, String sql) throws SQLException {
+    try (Statement s = c.createStatement();
+        ResultSet rs = s.executeQuery(sql)) {
+      rs.next();
+      return rs.getLong(1);
+    }
+  }
+
+  private String meta(Connection c, String name) throws SQLException {
+    try (PreparedStatement ps =
+        c.prepareStatement("SELECT value FROM " + t + "meta WHERE name = ?")) {
+      ps.setString(1, name);
+      try (ResultSet rs = ps.executeQuery()) {
+        if (!rs.next()) {
+          throw new StoreFormatException("the Cairn tables " + t + "* have no " + name);
+        }
+        return rs.getString(1);
+      }
+    }
+  }
+
+  // ---- retries ----
+
+  @FunctionalInterface
+  private interface SqlWork<T> {
+    T run(Connection c) throws SQLException;
+  }
+
+  /** Whether a failure is of the connection or the server's state, not of the statement. */
+  static boolean retryable(SQLException e) {
+    String state = e.getSQLState();
+    return e instanceof SQLRecoverableException
+        || e instanceof SQLTransientException
+        || (state != null
+            && (state.startsWith("08") || state.startsWith("57P") || state.startsWith("40")));
+  }
+
+  /** Runs idempotent work, on a fresh connection after each retryable failure. */
+  private <T> T withRetry(String what, SqlWork<T> work) {
+    long deadline = System.nanoTime() + RETRY_NANOS;
+    long backoff = 5;
+    while (true) {
+      try (Connection c = pool.getConnection()) {
+        return work.run(c);
+      } catch (SQLException e) {
+        if (!retryable(e) || System.nanoTime() > deadline || closed) {
+          throw new StorageException(
+              "cannot " + what + " in " + location + ": " + e.getMessage(), e);
+        }
+        LockSupport.parkNanos(backoff * 1_000_000);
+        backoff = Math.min(backoff * 2, 500);
+      }
+    }
+  }
+
+  // ---- the SPI ----
+
+  @Override
+  public String location() {
+    return location;
+  }
+
+  @Override
+  public String storeId() {
+    return storeId;
+  }
+
+  @Override
+  public List<LogEntry> read(String key, long afterSeq) {
+    return withRetry(
+        "read",
+        c -> {
+          try (PreparedStatement ps =
+              c.prepareStatement(
+                  "SELECT seq, payload FROM "
+                      + t
+                      + "entries WHERE k = ? AND seq > ? ORDER BY seq")) {
+            ps.setString(1, key);
+            ps.setLong(2, afterSeq);
+            List<LogEntry> out = new ArrayList<>();
+            try (ResultSet rs = ps.executeQuery()) {
+              while (rs.next()) {
+                out.add(new LogEntry(key, rs.getLong(1), rs.getBytes(2)));
+              }
+            }
+            return out;
+          }
+        });
+  }
+
+  @Override
+  public long head(String key) {
+    return withRetry("read a head", c -> head(c, key));
+  }
+
+  private long head(Connection c, String key) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement("SELECT head FROM " + t + "heads WHERE k = ?")) {
+      ps.setString(1, key);
+      try (ResultSet rs = ps.executeQuery()) {
+        return rs.next() ? rs.getLong(1) : 0;
+      }
+    }
+  }
+
+  @Override
+  public long append(String key, long expectedHead, List<byte[]> payloads) {
+    String writeId = UUID.randomUUID().toString();
+    long deadline = System.nanoTime() + RETRY_NANOS;
+    long backoff = 5;
+    boolean inDoubt = false;
+    while (true) {
+      try (Connection c = pool.getConnection()) {
+        return appendOnce(c, key, expectedHead, payloads, writeId, inDoubt);
+      } catch (SQLException e) {
+        if (!retryable(e) || System.nanoTime() > deadline || closed) {
+          throw new StorageException(
+              "append to "
+                  + location
+                  + " failed"
+                  + (inDoubt ? " and may or may not have been applied" : "; nothing was written")
+                  + ": "
+                  + e.getMessage(),
+              e);
+        }
+        inDoubt = true;
+        LockSupport.parkNanos(backoff * 1_000_000);
+        backoff = Math.min(backoff * 2, 500);
+      }
+    }
+  }
+
+  private long committedSeq(Connection c, String writeId) throws SQLException {
+    try (PreparedStatement ps =
+        c.prepareStatement("SELECT MAX(seq) FROM " + t + "entries WHERE write_id = ?")) {
+      ps.setString(1, writeId);
+      try (ResultSet rs = ps.executeQuery()) {
+        rs.next();
+        return rs.getLong(1);
+      }
+    }
+  }
+
+  private long appendOnce(
+      Connection c,
+      String key,
+      long expectedHead,
+      List<byte[]> payloads,
+      String writeId,
+      boolean inDoubt)
+      throws SQLException {
+    c.setAutoCommit(false);
+    try {
+      long seq;
+      try (PreparedStatement ps =
+              c.prepareStatement("SELECT seq FROM " + t + "seq WHERE id = 1 FOR UPDATE");
+          ResultSet rs = ps.executeQuery()) {
+        rs.next();
+        seq = rs.getLong(1);
+      }
+      if (inDoubt) {
+        // an earlier attempt of this append held this lock until it committed or was aborted
+        long committed = committedSeq(c, writeId);
+        if (committed != 0) {
+          c.rollback();
+          return committed;
+        }
+      }
+      if (expectedHead != ANY_HEAD && head(c, key) != expectedHead) {
+        c.rollback();
+        return 0;
+      }
+      try (PreparedStatement ps =
+          c.prepareStatement(
+              "INSERT INTO " + t + "entries (seq, k, write_id, payload) VALUES (?, ?, ?, ?)")) {
+        for (byte[] p : payloads) {
+          ps.setLong(1, ++seq);
+          ps.setString(2, key);
+          ps.setString(3, writeId);
+          ps.setBytes(4, p);
+          ps.addBatch();
+        }
+        ps.executeBatch();
+      }
+      try (PreparedStatement ps =
+          c.prepareStatement(
+              "INSERT INTO " + t + "heads (k, head) VALUES (?, ?) " + dialect.upsertHead)) {
+        ps.setString(1, key);
+        ps.setLong(2, seq);
+        ps.executeUpdate();
+      }
+      try (PreparedStatement ps =
+          c.prepareStatement("UPDATE " + t + "seq SET seq = ? WHERE id = 1")) {
+        ps.setLong(1, seq);
+        ps.executeUpdate();
+      }
+      if (dialect == Dialect.POSTGRESQL) {
+        try (PreparedStatement ps = c.prepareStatement("SELECT pg_notify(?, ?)")) {
+          ps.setString(1, channel());
+          ps.setString(2, Long.toString(seq));
+          ps.execute();
+        }
+      }
+      c.commit();
+      return seq;
+    } catch (SQLException | RuntimeException e) {
+      try {
+        c.rollback();
+      } catch (SQLException ignored) {
+        // the connection is gone: the server rolls the transaction back
+      }
+      throw e;
+    } finally {
+      try {
+        c.setAutoCommit(true);
+      } catch (SQLException ignored) {
+        // a broken connection; the pool discards it
+      }
+    }
+  }
+
+  private String channel() {
+    return t + "appended";
+  }
+
+  @Override
+  public List<String> keys() {
+    return withRetry(
+        "list keys",
+        c -> {
+          List<String> out = new ArrayList<>();
+          try (Statement s = c.createStatement();
+              ResultSet rs = s.executeQuery("SELECT k FROM " + t + "heads")) {
+            while (rs.next()) {
+              out.add(rs.getString(1));
+            }
+          }
+          return out;
+        });
+  }
+
+  @Override
+  public long lastSequence() {
+    return withRetry(
+        "read the sequence", c -> count(c, "SELECT seq FROM " + t + "seq WHERE id = 1"));
+  }
+
+  @Override
+  public List<LogEntry> changes(long since, int limit) {
+    return withRetry(
+        "read changes",
+        c -> {
+          try (PreparedStatement ps =
+              c.prepareStatement(
+                  "SELECT seq, k, payload FROM "
+                      + t
+                      + "entries WHERE seq > ? ORDER BY seq LIMIT ?")) {
+            ps.setLong(1, since);
+            ps.setInt(2, limit);
+            List<LogEntry> out = new ArrayList<>();
+            try (ResultSet rs = ps.executeQuery()) {
+              while (rs.next()) {
+                out.add(new LogEntry(rs.getString(2), rs.getLong(1), rs.getBytes(3)));
+              }
+            }
+            return out;
+          }
+        });
+  }
+
+  @Override
+  public long epoch() {
+    return withRetry(
+        "read the epoch", c -> count(c, "SELECT epoch FROM " + t + "seq WHERE id = 1"));
+  }
+
+  @Override
+  public AutoCloseable watch(Runnable onAppend) {
+    watchers.add(onAppend);
+    synchronized (this) {
+      if (watcher == null) {
+        watcher =
+            new Thread(
+                dialect == Dialect.POSTGRESQL ? this::listen : this::poll, "cairn-jdbc-watch");
+        watcher.setDaemon(true);
+        watcher.start();
+      }
+    }
+    return () -> watchers.remove(onAppend);
+  }
+
+  /** PostgreSQL: LISTEN on a connection of its own, reconnecting after failures. */
+  private void listen() {
+    long backoff = 10;
+    while (!closed && !watchers.isEmpty()) {
+      try (Connection c = DriverManager.getConnection(jdbcUrl);
+          Statement s = c.createStatement()) {
+        s.execute("LISTEN " + channel());
+        notifyWatchers(); // appends may have happened while not listening
+        org.postgresql.PGConnection pg = c.unwrap(org.postgresql.PGConnection.class);
+        backoff = 10;
+        while (!closed && !watchers.isEmpty()) {
+          org.postgresql.PGNotification[] got = pg.getNotifications(250);
+          if (got != null && got.length > 0) {
+            notifyWatchers();
+          }
+        }
+      } catch (SQLException e) {
+        LockSupport.parkNanos(backoff * 1_000_000);
+        backoff = Math.min(backoff * 2, 1_000);
+      }
+    }
+    synchronized (this) {
+      watcher = null;
+    }
+  }
+
+  /** MariaDB/MySQL: polls the sequence every {@code cairn.poll} milliseconds. */
+  private void poll() {
+    long seen = -1;
+    while (!closed && !watchers.isEmpty()) {
+      try {
+        long now = lastSequence();
+        if (now != seen) {
+          seen = now;
+          notifyWatchers();
+        }
+      } catch (StorageException e) {
+        // the server is away: poll again
+      }
+      LockSupport.parkNanos(pollMillis * 1_000_000);
+    }
+    synchronized (this) {
+      watcher = null;
+    }
+  }
+
+  private void notifyWatchers() {
+    for (Runnable w : watchers) {
+      try {
+        w.run();
+      } catch (RuntimeException e) {
+        System.getLogger(JdbcBackend.class.getName())
+            .log(System.Logger.Level.WARNING, "change watcher failed", e);
+      }
+    }
+  }
+
+  @Override
+  public long compact(BiFunction<String, List<LogEntry>, List<LogEntry>> keep) {
+    long removed = 0;
+    for (String key : keys()) {
+      while (true) {
+        long head = head(key);
+        List<LogEntry> entries = read(key, 0);
+        List<LogEntry> kept = keep.apply(key, List.copyOf(entries));
+        if (kept.size() == entries.size()) {
+          break;
+        }
+        Set<Long> keptSeqs = new HashSet<>();
+        kept.forEach(e -> keptSeqs.add(e.seq()));
+        List<Long> drop = new ArrayList<>();
+        entries.forEach(
+            e -> {
+              if (!keptSeqs.contains(e.seq())) {
+                drop.add(e.seq());
+              }
+            });
+        long newHead = kept.isEmpty() ? 0 : kept.get(kept.size() - 1).seq();
+        boolean done = withRetry("compact", c -> removeIfUnmoved(c, key, head, newHead, drop));
+        if (done) {
+          removed += drop.size();
+          break;
+        }
+      }
+    }
+    withRetry(
+        "compact",
+        c -> {
+          try (Statement s = c.createStatement()) {
+            return s.executeUpdate("UPDATE " + t + "seq SET epoch = epoch + 1 WHERE id = 1");
+          }
+        });
+    return removed;
+  }
+
+  private boolean removeIfUnmoved(
+      Connection c, String key, long head, long newHead, List<Long> drop) throws SQLException {
+    c.setAutoCommit(false);
+    try {
+      try (PreparedStatement ps =
+              c.prepareStatement("SELECT seq FROM " + t + "seq WHERE id = 1 FOR UPDATE");
+          ResultSet rs = ps.executeQuery()) {
+        rs.next();
+      }
+      if (head(c, key) != head) {
+        c.rollback();
+        return false;
+      }
+      try (PreparedStatement ps =
+          c.prepareStatement("DELETE FROM " + t + "entries WHERE seq = ?")) {
+        for (long seq : drop) {
+          ps.setLong(1, seq);
+          ps.addBatch();
+        }
+        ps.executeBatch();
+      }
+      try (PreparedStatement ps =
+          c.prepareStatement("UPDATE " + t + "heads SET head = ? WHERE k = ?")) {
+        ps.setLong(1, newHead);
+        ps.setString(2, key);
+        ps.executeUpdate();
+      }
+      c.commit();
+      return true;
+    } catch (SQLException e) {
+      c.rollback();
+      throw e;
+    } finally {
+      c.setAutoCommit(true);
+    }
+  }
+
+  @Override
+  public void close() {
+    closed = true;
+    watchers.clear();
+    pool.close();
+  }
+}

@@ -1,0 +1,116 @@
+package dev.cairn.jdbc;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.cairn.Cairn;
+import dev.cairn.DocumentStore;
+import dev.cairn.DocumentStoreContract;
+import dev.cairn.InvalidLocationException;
+import dev.cairn.Jvm;
+import dev.cairn.StoreFormatException;
+import dev.cairn.Worker;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/** The document contract on a SQL server, and what is particular to SQL stores. */
+abstract class SqlDocumentStoreContract extends DocumentStoreContract {
+  private final List<String> namespaces = new ArrayList<>();
+
+  abstract SqlServer server();
+
+  String freshLocation() {
+    String namespace = SqlServer.freshNamespace();
+    namespaces.add(namespace);
+    return server().location(namespace);
+  }
+
+  @Override
+  protected DocumentStore newStore() {
+    return Cairn.open(freshLocation());
+  }
+
+  @AfterEach
+  void dropTables() {
+    store.close();
+    namespaces.forEach(server()::drop);
+  }
+
+  @Test
+  void twoNamespacesInOneDatabaseNeverMeet() {
+    try (DocumentStore second = newStore()) {
+      store.upsert("a", Map.of("in", "first"));
+      second.upsert("a", Map.of("in", "second"));
+
+      assertThat(store.get("a").orElseThrow().get("in").asText()).isEqualTo("first");
+      assertThat(second.ids()).containsExactly("a");
+    }
+  }
+
+  @Test
+  void tablesOfANewerVersionAreRefused() throws Exception {
+    String location = freshLocation();
+    Cairn.open(location).close();
+    String namespace = namespaces.get(namespaces.size() - 1);
+    try (Connection c = DriverManager.getConnection(server().url);
+        Statement s = c.createStatement()) {
+      s.executeUpdate("UPDATE cairn_" + namespace + "_meta SET value = '2' WHERE name = 'version'");
+    }
+
+    assertThatThrownBy(() -> Cairn.open(location))
+        .isInstanceOf(StoreFormatException.class)
+        .hasMessageContaining("version 2")
+        .hasMessageContaining("upgrade Cairn");
+  }
+
+  @Test
+  void badLocationsGiveClearErrorsWithoutThePassword() {
+    assertThatThrownBy(() -> Cairn.open(server().url + "&password=hunter2&cairn.namespace=Bad!"))
+        .isInstanceOf(InvalidLocationException.class)
+        .hasMessageContaining("cairn.namespace")
+        .hasMessageNotContaining("hunter2");
+    assertThatThrownBy(() -> Cairn.open(server().url + "&cairn.colour=blue"))
+        .isInstanceOf(InvalidLocationException.class)
+        .hasMessageContaining("unknown parameter 'cairn.colour'");
+    String unreachable =
+        server().url.replaceFirst("127\\.0\\.0\\.1:\\d+", "127.0.0.1:1") + "&password=hunter2";
+    assertThatThrownBy(() -> Cairn.open(unreachable))
+        .isInstanceOf(InvalidLocationException.class)
+        .hasMessageContaining("cannot connect")
+        .hasMessageNotContaining("hunter2");
+  }
+
+  @Test
+  void fourProcessesOfScopedIncrementsEndAtTheExactCount() throws Exception {
+    String location = freshLocation();
+    int processes = 4;
+    int each = 500;
+    List<Jvm> workers = new ArrayList<>();
+    try {
+      for (int p = 0; p < processes; p++) {
+        workers.add(Jvm.start(Worker.class, "scoped-increment", location, "n", "" + each));
+      }
+      for (Jvm w : workers) {
+        w.await(line -> line.equals("ready"), Duration.ofSeconds(60));
+      }
+      for (Jvm w : workers) {
+        w.send("go");
+      }
+      for (Jvm w : workers) {
+        w.await(line -> line.startsWith("done"), Duration.ofSeconds(300));
+      }
+    } finally {
+      workers.forEach(Jvm::close);
+    }
+    try (DocumentStore s = Cairn.open(location)) {
+      assertThat(s.get("n").orElseThrow().get("n").asLong()).isEqualTo(processes * each);
+    }
+  }
+}

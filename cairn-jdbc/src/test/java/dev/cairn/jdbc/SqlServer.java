@@ -1,0 +1,61 @@
+package dev.cairn.jdbc;
+
+import static org.assertj.core.api.Assertions.fail;
+
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.UUID;
+import org.junit.jupiter.api.Assumptions;
+
+/**
+ * A SQL server the tests use, from an environment variable or the machine's default. When it cannot
+ * be reached, the tests fail under {@code CI=true} and are skipped, with a message, elsewhere.
+ */
+enum SqlServer {
+  POSTGRESQL("CAIRN_TEST_POSTGRES", "jdbc:postgresql://127.0.0.1:5432/test?user=postgres"),
+  MARIADB("CAIRN_TEST_MARIADB", "jdbc:mariadb://127.0.0.1:3306/test?user=root");
+
+  final String url;
+  private final String variable;
+
+  SqlServer(String variable, String fallback) {
+    this.variable = variable;
+    this.url = System.getenv().getOrDefault(variable, fallback);
+  }
+
+  void require() {
+    try (Connection c = DriverManager.getConnection(url)) {
+      c.isValid(5);
+    } catch (SQLException e) {
+      String message =
+          "no " + name() + " server at " + url + " (set " + variable + "): " + e.getMessage();
+      if ("true".equals(System.getenv("CI"))) {
+        fail(message, e);
+      }
+      Assumptions.abort(message);
+    }
+  }
+
+  /** A namespace of its own. */
+  static String freshNamespace() {
+    return "t" + UUID.randomUUID().toString().replace("-", "").substring(0, 16);
+  }
+
+  String location(String namespace) {
+    return url + (url.contains("?") ? "&" : "?") + "cairn.namespace=" + namespace;
+  }
+
+  /** Drops a namespace's tables. */
+  void drop(String namespace) {
+    try (Connection c = DriverManager.getConnection(url);
+        Statement s = c.createStatement()) {
+      for (String table : new String[] {"entries", "heads", "seq", "meta"}) {
+        s.execute("DROP TABLE IF EXISTS cairn_" + namespace + "_" + table);
+      }
+    } catch (SQLException e) {
+      throw new IllegalStateException("cannot drop test tables of " + namespace, e);
+    }
+  }
+}
