@@ -42,9 +42,14 @@ import redis.clients.jedis.exceptions.JedisException;
  * log:KEY     sorted set: score = sequence number, member = 20 decimal digits of it + payload
  * feed        sorted set: score = sequence number, member = 20 decimal digits of it + key
  * appended    pub/sub channel: the last sequence number of each append
+ * w:WRITE-ID  string, for an hour: the last sequence number of the append with that id
  * </pre>
  *
- * Durability is the server's: with {@code appendonly yes} and {@code appendfsync always} an
+ * <p>A lost connection is retried for up to 30 seconds. Every append carries a random write id that
+ * the script records, so an append retried after its reply was lost returns the first attempt's
+ * result instead of appending twice.
+ *
+ * <p>Durability is the server's: with {@code appendonly yes} and {@code appendfsync always} an
  * acknowledged append survives a crash of the server; without persistence it lives as long as the
  * server process. A standalone server (or a primary) is expected, not a cluster: the scripts touch
  * keys of one namespace they compute.
@@ -53,10 +58,13 @@ public final class RedisBackend implements Backend {
   private static final int VERSION = 1;
   private static final int SEQ_DIGITS = 20;
   private static final Pattern NAMESPACE = Pattern.compile("[A-Za-z0-9_.-]{1,64}");
+  private static final long RETRY_NANOS = 30_000_000_000L;
 
   private static final byte[] APPEND =
       bytes(
           """
+          local done = redis.call('GET', KEYS[6])
+          if done then return tonumber(done) end
           local head = tonumber(redis.call('HGET', KEYS[1], ARGV[1]) or '0')
           local expected = tonumber(ARGV[2])
           if expected >= 0 and head ~= expected then return 0 end
@@ -69,6 +77,7 @@ public final class RedisBackend implements Backend {
             redis.call('ZADD', KEYS[4], seq, digits .. ARGV[1])
           end
           redis.call('HSET', KEYS[1], ARGV[1], last)
+          redis.call('SET', KEYS[6], last, 'EX', 3600)
           redis.call('PUBLISH', KEYS[5], last)
           return last
           """);
@@ -116,6 +125,7 @@ public final class RedisBackend implements Backend {
   private final byte[] feedKey;
   private final String channel;
   private volatile Watcher watcher;
+  private volatile boolean closed;
 
   RedisBackend(String location) {
     this.location = redact(location);
@@ -236,15 +246,28 @@ public final class RedisBackend implements Backend {
     return bytes(prefix + "log:" + key);
   }
 
-  /** Runs a Redis call, turning client failures into Cairn's exceptions. */
+  /**
+   * Runs an idempotent Redis call, again after a lost connection for up to 30 seconds, turning
+   * client failures into Cairn's exceptions.
+   */
   private <T> T call(String what, Supplier<T> action) {
-    try {
-      return action.get();
-    } catch (JedisDataException e) {
-      throw new StorageException("Redis refused to " + what + " at " + location + ": " + e, e);
-    } catch (JedisException e) {
-      throw new StorageException(
-          "Redis at " + location + " failed to " + what + "; retry: " + e.getMessage(), e);
+    long deadline = System.nanoTime() + RETRY_NANOS;
+    long backoff = 5;
+    while (true) {
+      try {
+        return action.get();
+      } catch (JedisDataException e) {
+        if (!e.getMessage().startsWith("LOADING") || System.nanoTime() > deadline) {
+          throw new StorageException("Redis refused to " + what + " at " + location + ": " + e, e);
+        }
+      } catch (JedisException e) {
+        if (closed || System.nanoTime() > deadline) {
+          throw new StorageException(
+              "Redis at " + location + " failed to " + what + ": " + e.getMessage(), e);
+        }
+      }
+      java.util.concurrent.locks.LockSupport.parkNanos(backoff * 1_000_000);
+      backoff = Math.min(backoff * 2, 500);
     }
   }
 
@@ -282,7 +305,8 @@ public final class RedisBackend implements Backend {
 
   @Override
   public long append(String key, long expectedHead, List<byte[]> payloads) {
-    List<byte[]> keys = List.of(headsKey, seqKey, logKey(key), feedKey, bytes(channel));
+    byte[] writeId = bytes(prefix + "w:" + UUID.randomUUID());
+    List<byte[]> keys = List.of(headsKey, seqKey, logKey(key), feedKey, bytes(channel), writeId);
     List<byte[]> args = new ArrayList<>(payloads.size() + 2);
     args.add(bytes(key));
     args.add(bytes(Long.toString(expectedHead)));
@@ -457,6 +481,7 @@ public final class RedisBackend implements Backend {
 
   @Override
   public void close() {
+    closed = true;
     Watcher w = watcher;
     if (w != null) {
       w.shutdown();

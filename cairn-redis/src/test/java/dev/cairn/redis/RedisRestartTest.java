@@ -1,0 +1,145 @@
+package dev.cairn.redis;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.fail;
+import static org.awaitility.Awaitility.await;
+
+import dev.cairn.Cairn;
+import dev.cairn.DocumentStore;
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.LongStream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import redis.clients.jedis.JedisPooled;
+
+/**
+ * A Redis server of this test's own, with an append-only file fsynced at every write, killed with
+ * SIGKILL and restarted while scoped increments run: the count is exact and no increment is applied
+ * twice.
+ */
+class RedisRestartTest {
+  @TempDir Path dir;
+  private int port;
+  private Process server;
+
+  @BeforeEach
+  void start() throws IOException {
+    String binary = "/usr/bin/redis-server";
+    if (!Files.isExecutable(Path.of(binary))) {
+      String message = "no " + binary + " to start a Redis server of the test's own";
+      if ("true".equals(System.getenv("CI"))) {
+        fail(message);
+      }
+      Assumptions.abort(message);
+    }
+    try (ServerSocket free = new ServerSocket(0)) {
+      port = free.getLocalPort();
+    }
+    startServer();
+  }
+
+  private void startServer() throws IOException {
+    server =
+        new ProcessBuilder(
+                "/usr/bin/redis-server",
+                "--port",
+                "" + port,
+                "--bind",
+                "127.0.0.1",
+                "--appendonly",
+                "yes",
+                "--appendfsync",
+                "always",
+                "--save",
+                "",
+                "--dir",
+                dir.toString())
+            .redirectOutput(dir.resolve("redis.log").toFile())
+            .redirectErrorStream(true)
+            .start();
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .pollInterval(Duration.ofMillis(10))
+        .ignoreExceptions()
+        .until(
+            () -> {
+              try (JedisPooled redis = new JedisPooled("127.0.0.1", port)) {
+                return redis.ping().equals("PONG") && redis.dbSize() >= 0;
+              }
+            });
+  }
+
+  private void killAndRestart() throws Exception {
+    server.destroyForcibly();
+    assertThat(server.waitFor(30, TimeUnit.SECONDS)).isTrue();
+    startServer();
+  }
+
+  @AfterEach
+  void stop() throws InterruptedException {
+    if (server != null) {
+      server.destroyForcibly();
+      server.waitFor(30, TimeUnit.SECONDS);
+    }
+  }
+
+  @Test
+  void scopedIncrementsSurviveServerCrashesExactlyOnce() throws Exception {
+    String location = "redis://127.0.0.1:" + port + "/0?namespace=fault";
+    int threads = 4;
+    int each = 1000;
+    ConcurrentLinkedQueue<Long> results = new ConcurrentLinkedQueue<>();
+    ExecutorService pool = Executors.newFixedThreadPool(threads);
+    List<Future<?>> done = new ArrayList<>();
+    try (DocumentStore store = Cairn.open(location)) {
+      for (int t = 0; t < threads; t++) {
+        done.add(
+            pool.submit(
+                () -> {
+                  for (int i = 0; i < each; i++) {
+                    results.add(
+                        store.scoped(
+                            "n",
+                            doc -> {
+                              long next = doc.path("n").asLong() + 1;
+                              doc.put("n", next);
+                              return next;
+                            }));
+                  }
+                  return null;
+                }));
+      }
+      List<Integer> progressAtCrash = new ArrayList<>();
+      for (int threshold : new int[] {500, 2000}) {
+        await().atMost(Duration.ofMinutes(2)).until(() -> results.size() >= threshold);
+        killAndRestart();
+        progressAtCrash.add(results.size());
+      }
+      for (Future<?> f : done) {
+        f.get(3, TimeUnit.MINUTES);
+      }
+      pool.shutdown();
+
+      long total = (long) threads * each;
+      // the crashes came while increments were still running
+      assertThat(progressAtCrash).allSatisfy(p -> assertThat(p).isLessThan((int) total));
+      assertThat(store.get("n").orElseThrow().get("n").asLong()).isEqualTo(total);
+      assertThat(results)
+          .containsExactlyInAnyOrderElementsOf(LongStream.rangeClosed(1, total).boxed().toList());
+    }
+  }
+}
