@@ -57,12 +57,12 @@ public final class Engine<S extends Engine.Reduction> implements AutoCloseable {
 
   /** The reduced value of {@code key}, reflecting every append acknowledged before the call. */
   public S state(String key) {
-    long currentEpoch = backend.epoch();
-    if (currentEpoch != epoch) {
+    Backend.Position position = backend.position(key);
+    if (position.epoch() != epoch) {
       cache.invalidateAll(); // logs were rewritten: reductions may hold pruned entries
-      epoch = currentEpoch;
+      epoch = position.epoch();
     }
-    long head = backend.head(key);
+    long head = position.head();
     S state = cache.get(key, k -> empty.get());
     if (state.head() == head) {
       return state;

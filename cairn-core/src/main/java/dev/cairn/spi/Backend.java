@@ -36,6 +36,22 @@ public interface Backend extends AutoCloseable {
   long head(String key);
 
   /**
+   * Where {@code key}'s log ends and the store's {@link #epoch()}, read together; backends that can
+   * do it in one round trip override this.
+   */
+  default Position position(String key) {
+    return new Position(head(key), epoch());
+  }
+
+  /**
+   * A log's head and the store's epoch at one moment.
+   *
+   * @param head the sequence number of the log's last entry, 0 if none
+   * @param epoch the store's compaction counter
+   */
+  record Position(long head, long epoch) {}
+
+  /**
    * Appends entries to {@code key}'s log, atomically, if its head is still {@code expectedHead} (or
    * unconditionally with {@link #ANY_HEAD}).
    *

@@ -43,12 +43,14 @@ import java.util.regex.Pattern;
  * _entries  seq, key, write id, payload; indexed by (key, seq) and by write id
  * </pre>
  *
- * <p>An append is one transaction that first locks the {@code _seq} row: appends are serialised, so
+ * <p>An append is one call of a server-side routine ({@code _append}: a PL/pgSQL function, a
+ * MariaDB procedure) whose transaction first locks the {@code _seq} row: appends are serialised, so
  * sequence numbers are assigned in commit order and the change feed never skips one that commits
- * late. Every append carries a random write id. If the connection fails while an append is in
- * flight, its outcome is unknown; the backend reconnects, looks for the write id, and appends again
- * only if it is not there, so a write is never lost to a dropped connection nor applied twice.
- * Reads are retried the same way, for up to {@link #RETRY_NANOS} in all.
+ * late, and the lock is held for no round trip. Every append carries a random write id. If the
+ * connection fails while an append is in flight, its outcome is unknown; the backend reconnects,
+ * looks for the write id, and appends again only if it is not there, so a write is never lost to a
+ * dropped connection nor applied twice. Reads are retried the same way, for up to {@link
+ * #RETRY_NANOS} in all.
  *
  * <p>Changes are announced with {@code NOTIFY} on PostgreSQL; on MariaDB/MySQL the sequence is
  * polled every {@code cairn.poll} milliseconds (default 50).
@@ -60,23 +62,20 @@ public final class JdbcBackend implements Backend {
 
   /** What differs between the SQL servers. */
   enum Dialect {
-    POSTGRESQL("TEXT", "BYTEA", "", "ON CONFLICT (k) DO UPDATE SET head = EXCLUDED.head"),
+    POSTGRESQL("TEXT", "BYTEA", ""),
     MARIADB(
         "VARCHAR(600) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin",
         "LONGBLOB",
-        " ENGINE=InnoDB DEFAULT CHARSET=utf8mb4",
-        "ON DUPLICATE KEY UPDATE head = VALUES(head)");
+        " ENGINE=InnoDB DEFAULT CHARSET=utf8mb4");
 
     final String keyType;
     final String blobType;
     final String tableOptions;
-    final String upsertHead;
 
-    Dialect(String keyType, String blobType, String tableOptions, String upsertHead) {
+    Dialect(String keyType, String blobType, String tableOptions) {
       this.keyType = keyType;
       this.blobType = blobType;
       this.tableOptions = tableOptions;
-      this.upsertHead = upsertHead;
     }
   }
 
@@ -198,6 +197,7 @@ public final class JdbcBackend implements Backend {
                   "CREATE INDEX IF NOT EXISTS %sentries_k ON %sentries (k, seq)".formatted(t, t));
               s.execute(
                   "CREATE INDEX IF NOT EXISTS %sentries_w ON %sentries (write_id)".formatted(t, t));
+              s.execute(appendRoutine());
               if (count(c, "SELECT COUNT(*) FROM " + t + "seq") == 0) {
                 s.execute("INSERT INTO " + t + "seq (id, seq, epoch) VALUES (1, 0, 0)");
                 s.execute(
@@ -221,6 +221,72 @@ public final class JdbcBackend implements Backend {
           }
           return meta(c, "store-id");
         });
+  }
+
+  /**
+   * The append as one server-side call, so that the sequence lock is held for no round trip: lock
+   * the sequence row, (after a lost connection) return the seq of a write id already committed,
+   * check the head, insert, move the head and the sequence, announce.
+   */
+  private String appendRoutine() {
+    if (dialect == Dialect.POSTGRESQL) {
+      return """
+          CREATE OR REPLACE FUNCTION %1$sappend(p_key TEXT, p_expected BIGINT, p_write CHAR(36),
+              p_payloads BYTEA[], p_in_doubt BOOLEAN) RETURNS BIGINT LANGUAGE plpgsql AS $$
+          DECLARE s BIGINT; h BIGINT; done BIGINT; p BYTEA;
+          BEGIN
+            SELECT seq INTO s FROM %1$sseq WHERE id = 1 FOR UPDATE;
+            IF p_in_doubt THEN
+              SELECT MAX(seq) INTO done FROM %1$sentries WHERE write_id = p_write;
+              IF done IS NOT NULL THEN RETURN done; END IF;
+            END IF;
+            SELECT head INTO h FROM %1$sheads WHERE k = p_key;
+            IF p_expected >= 0 AND COALESCE(h, 0) <> p_expected THEN RETURN 0; END IF;
+            FOREACH p IN ARRAY p_payloads LOOP
+              s := s + 1;
+              INSERT INTO %1$sentries (seq, k, write_id, payload) VALUES (s, p_key, p_write, p);
+            END LOOP;
+            INSERT INTO %1$sheads (k, head) VALUES (p_key, s)
+                ON CONFLICT (k) DO UPDATE SET head = EXCLUDED.head;
+            UPDATE %1$sseq SET seq = s WHERE id = 1;
+            PERFORM pg_notify('%1$sappended', s::text);
+            RETURN s;
+          END $$
+          """
+          .formatted(t);
+    }
+    return """
+        CREATE OR REPLACE PROCEDURE %1$sappend(
+            IN p_key VARCHAR(600) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin,
+            IN p_expected BIGINT, IN p_write CHAR(36), IN p_payloads LONGBLOB, IN p_in_doubt BOOLEAN)
+        MODIFIES SQL DATA
+        proc: BEGIN
+          DECLARE s BIGINT; DECLARE h BIGINT; DECLARE done BIGINT;
+          DECLARE pos BIGINT DEFAULT 1; DECLARE len BIGINT;
+          START TRANSACTION;
+          SELECT seq INTO s FROM %1$sseq WHERE id = 1 FOR UPDATE;
+          IF p_in_doubt THEN
+            SELECT MAX(seq) INTO done FROM %1$sentries WHERE write_id = p_write;
+            IF done IS NOT NULL THEN COMMIT; SELECT done; LEAVE proc; END IF;
+          END IF;
+          SET h = (SELECT head FROM %1$sheads WHERE k = p_key);
+          IF p_expected >= 0 AND COALESCE(h, 0) <> p_expected THEN
+            COMMIT; SELECT 0; LEAVE proc;
+          END IF;
+          WHILE pos <= LENGTH(p_payloads) DO
+            SET len = CONV(HEX(SUBSTRING(p_payloads, pos, 4)), 16, 10);
+            SET s = s + 1;
+            INSERT INTO %1$sentries (seq, k, write_id, payload)
+                VALUES (s, p_key, p_write, SUBSTRING(p_payloads, pos + 4, len));
+            SET pos = pos + 4 + len;
+          END WHILE;
+          INSERT INTO %1$sheads (k, head) VALUES (p_key, s) ON DUPLICATE KEY UPDATE head = VALUES(head);
+          UPDATE %1$sseq SET seq = s WHERE id = 1;
+          COMMIT;
+          SELECT s;
+        END
+        """
+        .formatted(t);
   }
 
   private void lock(Connection c, String name) throws SQLException {
@@ -395,78 +461,57 @@ public final class JdbcBackend implements Backend {
       String writeId,
       boolean inDoubt)
       throws SQLException {
-    c.setAutoCommit(false);
-    try {
-      long seq;
-      try (PreparedStatement ps =
-              c.prepareStatement("SELECT seq FROM " + t + "seq WHERE id = 1 FOR UPDATE");
-          ResultSet rs = ps.executeQuery()) {
-        rs.next();
-        seq = rs.getLong(1);
-      }
-      if (inDoubt) {
-        // an earlier attempt of this append held this lock until it committed or was aborted
-        long committed = committedSeq(c, writeId);
-        if (committed != 0) {
-          c.rollback();
-          return committed;
-        }
-      }
-      if (expectedHead != ANY_HEAD && head(c, key) != expectedHead) {
-        c.rollback();
-        return 0;
-      }
-      try (PreparedStatement ps =
-          c.prepareStatement(
-              "INSERT INTO " + t + "entries (seq, k, write_id, payload) VALUES (?, ?, ?, ?)")) {
-        for (byte[] p : payloads) {
-          ps.setLong(1, ++seq);
-          ps.setString(2, key);
-          ps.setString(3, writeId);
-          ps.setBytes(4, p);
-          ps.addBatch();
-        }
-        ps.executeBatch();
-      }
-      try (PreparedStatement ps =
-          c.prepareStatement(
-              "INSERT INTO " + t + "heads (k, head) VALUES (?, ?) " + dialect.upsertHead)) {
+    if (dialect == Dialect.POSTGRESQL) {
+      try (PreparedStatement ps = c.prepareStatement("SELECT " + t + "append(?, ?, ?, ?, ?)")) {
         ps.setString(1, key);
-        ps.setLong(2, seq);
-        ps.executeUpdate();
-      }
-      try (PreparedStatement ps =
-          c.prepareStatement("UPDATE " + t + "seq SET seq = ? WHERE id = 1")) {
-        ps.setLong(1, seq);
-        ps.executeUpdate();
-      }
-      if (dialect == Dialect.POSTGRESQL) {
-        try (PreparedStatement ps = c.prepareStatement("SELECT pg_notify(?, ?)")) {
-          ps.setString(1, channel());
-          ps.setString(2, Long.toString(seq));
-          ps.execute();
+        ps.setLong(2, expectedHead);
+        ps.setString(3, writeId);
+        ps.setArray(4, c.createArrayOf("bytea", payloads.toArray(new byte[0][])));
+        ps.setBoolean(5, inDoubt);
+        try (ResultSet rs = ps.executeQuery()) {
+          rs.next();
+          return rs.getLong(1);
         }
       }
-      c.commit();
-      return seq;
-    } catch (SQLException | RuntimeException e) {
-      try {
-        c.rollback();
-      } catch (SQLException ignored) {
-        // the connection is gone: the server rolls the transaction back
-      }
-      throw e;
-    } finally {
-      try {
-        c.setAutoCommit(true);
-      } catch (SQLException ignored) {
-        // a broken connection; the pool discards it
+    }
+    java.io.ByteArrayOutputStream joined = new java.io.ByteArrayOutputStream();
+    for (byte[] p : payloads) {
+      joined.writeBytes(java.nio.ByteBuffer.allocate(4).putInt(p.length).array());
+      joined.writeBytes(p);
+    }
+    try (PreparedStatement ps = c.prepareStatement("CALL " + t + "append(?, ?, ?, ?, ?)")) {
+      ps.setString(1, key);
+      ps.setLong(2, expectedHead);
+      ps.setString(3, writeId);
+      ps.setBytes(4, joined.toByteArray());
+      ps.setBoolean(5, inDoubt);
+      try (ResultSet rs = ps.executeQuery()) {
+        rs.next();
+        return rs.getLong(1);
       }
     }
   }
 
   private String channel() {
     return t + "appended";
+  }
+
+  @Override
+  public Position position(String key) {
+    return withRetry(
+        "read a head",
+        c -> {
+          try (PreparedStatement ps =
+              c.prepareStatement(
+                  "SELECT (SELECT head FROM %sheads WHERE k = ?), epoch FROM %sseq WHERE id = 1"
+                      .formatted(t, t))) {
+            ps.setString(1, key);
+            try (ResultSet rs = ps.executeQuery()) {
+              rs.next();
+              return new Position(rs.getLong(1), rs.getLong(2));
+            }
+          }
+        });
   }
 
   @Override

@@ -98,6 +98,12 @@ public final class RedisBackend implements Backend {
           return out
           """);
 
+  private static final byte[] POSITION =
+      bytes(
+          """
+          return {redis.call('HGET', KEYS[1], ARGV[1]) or '0', redis.call('HGET', KEYS[2], 'epoch') or '0'}
+          """);
+
   private static final byte[] REMOVE =
       bytes(
           """
@@ -271,6 +277,32 @@ public final class RedisBackend implements Backend {
     }
   }
 
+  /**
+   * Runs a script by its SHA-1, which spares the single-threaded server from reading and hashing
+   * its text on every call; sends the text once when the server does not know it (first use, after
+   * a restart).
+   */
+  private Object script(byte[] script, List<byte[]> keys, List<byte[]> args) {
+    byte[] sha = SHAS.computeIfAbsent(script, RedisBackend::sha1);
+    try {
+      return redis.evalsha(sha, keys, args);
+    } catch (redis.clients.jedis.exceptions.JedisNoScriptException e) {
+      return redis.eval(script, keys, args);
+    }
+  }
+
+  private static final java.util.Map<byte[], byte[]> SHAS =
+      new java.util.concurrent.ConcurrentHashMap<>();
+
+  private static byte[] sha1(byte[] script) {
+    try {
+      byte[] digest = java.security.MessageDigest.getInstance("SHA-1").digest(script);
+      return bytes(java.util.HexFormat.of().formatHex(digest));
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new AssertionError("every JVM has SHA-1", e);
+    }
+  }
+
   @Override
   public String location() {
     return location;
@@ -304,6 +336,19 @@ public final class RedisBackend implements Backend {
   }
 
   @Override
+  @SuppressWarnings("unchecked")
+  public Position position(String key) {
+    List<byte[]> both =
+        (List<byte[]>)
+            call(
+                "read a head",
+                () -> script(POSITION, List.of(headsKey, metaKey), List.of(bytes(key))));
+    return new Position(
+        Long.parseLong(new String(both.get(0), StandardCharsets.US_ASCII)),
+        Long.parseLong(new String(both.get(1), StandardCharsets.US_ASCII)));
+  }
+
+  @Override
   public long append(String key, long expectedHead, List<byte[]> payloads) {
     byte[] writeId = bytes(prefix + "w:" + UUID.randomUUID());
     List<byte[]> keys = List.of(headsKey, seqKey, logKey(key), feedKey, bytes(channel), writeId);
@@ -311,7 +356,7 @@ public final class RedisBackend implements Backend {
     args.add(bytes(key));
     args.add(bytes(Long.toString(expectedHead)));
     args.addAll(payloads);
-    Object last = call("append", () -> redis.eval(APPEND, keys, args));
+    Object last = call("append", () -> script(APPEND, keys, args));
     return (Long) last;
   }
 
@@ -340,7 +385,7 @@ public final class RedisBackend implements Backend {
             bytes(Integer.toString(limit)),
             bytes(prefix + "log:"));
     List<byte[]> flat =
-        (List<byte[]>) call("read changes", () -> redis.eval(CHANGES, List.of(feedKey), args));
+        (List<byte[]>) call("read changes", () -> script(CHANGES, List.of(feedKey), args));
     List<LogEntry> out = new ArrayList<>(flat.size() / 2);
     for (int i = 0; i < flat.size(); i += 2) {
       byte[] feed = flat.get(i);
@@ -460,8 +505,7 @@ public final class RedisBackend implements Backend {
         args.addAll(drop);
         args.addAll(feedDrop);
         Object done =
-            call(
-                "compact", () -> redis.eval(REMOVE, List.of(headsKey, logKey(key), feedKey), args));
+            call("compact", () -> script(REMOVE, List.of(headsKey, logKey(key), feedKey), args));
         if ((Long) done == 1) {
           removed += drop.size();
           break;
