@@ -39,6 +39,8 @@ public final class ScopedDriver {
   private static final String POSTGRES = "jdbc:postgresql://127.0.0.1:5432/test?user=postgres";
   private static final String MARIADB = "jdbc:mariadb://127.0.0.1:3306/test?user=root";
 
+  private static final long WARMUP_NANOS = 2_000_000_000L;
+
   private ScopedDriver() {}
 
   public static void main(String[] args) throws Exception {
@@ -121,17 +123,19 @@ public final class ScopedDriver {
         in.flush();
       }
       long ops = 0;
+      long warmups = 0;
       double elapsed = 0;
       for (int i = 0; i < children.size(); i++) {
+        warmups += Long.parseLong(outs.get(i).readLine().split(" ")[1]);
         String[] done = outs.get(i).readLine().split(" ");
         ops += Long.parseLong(done[1]);
         elapsed = Math.max(elapsed, Double.parseDouble(done[2]));
         children.get(i).waitFor(60, TimeUnit.SECONDS);
       }
       long counted = total(backend, who, names, dir, ns);
-      if (counted != ops) {
+      if (counted != ops + warmups) {
         throw new IllegalStateException(
-            backend + " " + who + " counted " + counted + " of " + ops + " increments");
+            backend + " " + who + " counted " + counted + " of " + (ops + warmups) + " increments");
       }
       return ops / elapsed;
     } finally {
@@ -160,9 +164,16 @@ public final class ScopedDriver {
       System.out.println("ready");
       System.out.flush();
       new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8)).readLine();
+      java.util.Random random = new java.util.Random();
+      long warm = System.nanoTime();
+      long warmups = 0;
+      while (System.nanoTime() - warm < WARMUP_NANOS) { // the JIT compiles; not counted
+        counter.increment("name" + (names == 1 ? 0 : random.nextInt(names)));
+        warmups++;
+      }
+      System.out.println("warm " + warmups);
       long start = System.nanoTime();
       long n = 0;
-      java.util.Random random = new java.util.Random();
       while (System.nanoTime() - start < nanos) {
         counter.increment("name" + (names == 1 ? 0 : random.nextInt(names)));
         n++;
