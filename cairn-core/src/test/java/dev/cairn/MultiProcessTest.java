@@ -56,30 +56,9 @@ class MultiProcessTest {
 
   @Test
   void fourProcessesOfScopedIncrementsEndAtTheExactCount() throws Exception {
-    int processes = 4;
-    int each = 500;
-    List<Jvm> workers = new ArrayList<>();
-    try {
-      for (int p = 0; p < processes; p++) {
-        workers.add(
-            Jvm.start(Worker.class, "scoped-increment", dir.toString(), "scoped", "" + each));
-      }
-      for (Jvm w : workers) {
-        w.await(line -> line.equals("ready"), DEADLINE);
-      }
-      for (Jvm w : workers) {
-        w.send("go");
-      }
-      for (Jvm w : workers) {
-        w.await(line -> line.startsWith("done"), DEADLINE);
-        assertThat(w.waitFor(DEADLINE)).isZero();
-      }
-    } finally {
-      workers.forEach(Jvm::close);
-    }
-
+    ScopedLoad.inProcesses(dir.toString(), "scoped", 4, 500);
     try (DocumentStore store = Cairn.open(dir)) {
-      assertThat(store.get("scoped").orElseThrow().get("n").asLong()).isEqualTo(processes * each);
+      assertThat(store.get("scoped").orElseThrow().get("n").asLong()).isEqualTo(2000);
     }
   }
 

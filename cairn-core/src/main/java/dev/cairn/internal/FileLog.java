@@ -26,7 +26,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.BiFunction;
@@ -129,7 +128,7 @@ final class FileLog {
   private boolean syncing; // guarded by queueLock
   private final ReentrantLock indexLock = new ReentrantLock();
   private final List<FileChannel> retired = new ArrayList<>();
-  private final List<Runnable> watchers = new CopyOnWriteArrayList<>();
+  private final dev.cairn.spi.Watchers watchers = new dev.cairn.spi.Watchers();
   private volatile Segment segment;
   private volatile Thread watchThread;
   private int refs;
@@ -805,7 +804,7 @@ final class FileLog {
       throw request.error;
     }
     if (request.result != 0) {
-      watchers.forEach(FileLog::runQuietly);
+      watchers.fire();
     }
     return request.result;
   }
@@ -1095,7 +1094,7 @@ final class FileLog {
   // ---- change notification ----
 
   AutoCloseable watch(Runnable onAppend) {
-    watchers.add(onAppend);
+    AutoCloseable registration = watchers.add(onAppend);
     synchronized (this) {
       if (watchThread == null) {
         watchThread = new Thread(this::followTail, "cairn-watch " + dir.getFileName());
@@ -1103,7 +1102,7 @@ final class FileLog {
         watchThread.start();
       }
     }
-    return () -> watchers.remove(onAppend);
+    return registration;
   }
 
   /** Watches the published end for appends by other processes; about a millisecond of latency. */
@@ -1113,21 +1112,12 @@ final class FileLog {
       long now = publishedWord();
       if (now != seen) {
         seen = now;
-        watchers.forEach(FileLog::runQuietly);
+        watchers.fire();
       }
       LockSupport.parkNanos(1_000_000);
     }
     synchronized (this) {
       watchThread = null;
-    }
-  }
-
-  private static void runQuietly(Runnable r) {
-    try {
-      r.run();
-    } catch (RuntimeException e) {
-      System.getLogger(FileLog.class.getName())
-          .log(System.Logger.Level.WARNING, "change watcher failed", e);
     }
   }
 

@@ -2,12 +2,12 @@ package dev.cairn.internal;
 
 import dev.cairn.spi.Backend;
 import dev.cairn.spi.LogEntry;
+import dev.cairn.spi.Watchers;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.BiFunction;
 
 /** Keyed logs in this process's memory ({@code mem:}): for tests and throw-away stores. */
@@ -16,7 +16,7 @@ public final class MemoryBackend implements Backend {
   private final String storeId = UUID.randomUUID().toString();
   private final Map<String, List<LogEntry>> logs = new HashMap<>();
   private final List<LogEntry> bySeq = new ArrayList<>();
-  private final List<Runnable> watchers = new CopyOnWriteArrayList<>();
+  private final Watchers watchers = new Watchers();
   private long lastSeq;
   private long epoch;
 
@@ -65,7 +65,7 @@ public final class MemoryBackend implements Backend {
         bySeq.add(e);
       }
     }
-    watchers.forEach(Runnable::run);
+    watchers.fire();
     return lastSequence();
   }
 
@@ -92,8 +92,7 @@ public final class MemoryBackend implements Backend {
 
   @Override
   public AutoCloseable watch(Runnable onAppend) {
-    watchers.add(onAppend);
-    return () -> watchers.remove(onAppend);
+    return watchers.add(onAppend);
   }
 
   @Override

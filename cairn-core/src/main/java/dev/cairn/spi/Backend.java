@@ -91,6 +91,54 @@ public interface Backend extends AutoCloseable {
    */
   long compact(BiFunction<String, List<LogEntry>, List<LogEntry>> keep);
 
+  /**
+   * Removes entries from one log if its head is still {@code head}; for {@link #compactKeyByKey}.
+   */
+  @FunctionalInterface
+  interface Remover {
+    /**
+     * @param dropped the entries to remove
+     * @param newHead the sequence number of the last entry kept, 0 if none
+     * @return false if the log moved and nothing was removed
+     */
+    boolean removeIfUnmoved(String key, long head, long newHead, List<LogEntry> dropped);
+  }
+
+  /**
+   * Compaction for backends that rewrite one log at a time: each log is read, {@code keep} chooses,
+   * and the rest is removed unless the log moved meanwhile, in which case it is read again.
+   *
+   * @return the number of entries removed
+   */
+  static long compactKeyByKey(
+      Backend backend, BiFunction<String, List<LogEntry>, List<LogEntry>> keep, Remover remover) {
+    long removed = 0;
+    for (String key : backend.keys()) {
+      while (true) {
+        long head = backend.head(key);
+        List<LogEntry> entries = backend.read(key, 0);
+        List<LogEntry> kept = keep.apply(key, List.copyOf(entries));
+        if (kept.size() == entries.size()) {
+          break;
+        }
+        java.util.Set<Long> keptSeqs = new java.util.HashSet<>();
+        kept.forEach(e -> keptSeqs.add(e.seq()));
+        List<LogEntry> dropped = new java.util.ArrayList<>();
+        for (LogEntry e : entries) {
+          if (!keptSeqs.contains(e.seq())) {
+            dropped.add(e);
+          }
+        }
+        long newHead = kept.isEmpty() ? 0 : kept.get(kept.size() - 1).seq();
+        if (remover.removeIfUnmoved(key, head, newHead, dropped)) {
+          removed += dropped.size();
+          break;
+        }
+      }
+    }
+    return removed;
+  }
+
   /** Bytes used on storage, or -1 if the backend cannot tell. */
   default long sizeOnDisk() {
     return -1;

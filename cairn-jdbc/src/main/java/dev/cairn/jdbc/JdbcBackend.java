@@ -18,11 +18,8 @@ import java.sql.SQLRecoverableException;
 import java.sql.SQLTransientException;
 import java.sql.Statement;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.List;
-import java.util.Set;
 import java.util.UUID;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.BiFunction;
 import java.util.regex.Matcher;
@@ -86,7 +83,7 @@ public final class JdbcBackend implements Backend {
   private final long pollMillis;
   private final HikariDataSource pool;
   private final String storeId;
-  private final List<Runnable> watchers = new CopyOnWriteArrayList<>();
+  private final dev.cairn.spi.Watchers watchers = new dev.cairn.spi.Watchers();
   private volatile Thread watcher;
   private volatile boolean closed;
 
@@ -567,7 +564,7 @@ public final class JdbcBackend implements Backend {
 
   @Override
   public AutoCloseable watch(Runnable onAppend) {
-    watchers.add(onAppend);
+    AutoCloseable registration = watchers.add(onAppend);
     synchronized (this) {
       if (watcher == null) {
         watcher =
@@ -577,7 +574,7 @@ public final class JdbcBackend implements Backend {
         watcher.start();
       }
     }
-    return () -> watchers.remove(onAppend);
+    return registration;
   }
 
   /** PostgreSQL: LISTEN on a connection of its own, reconnecting after failures. */
@@ -587,13 +584,13 @@ public final class JdbcBackend implements Backend {
       try (Connection c = DriverManager.getConnection(jdbcUrl);
           Statement s = c.createStatement()) {
         s.execute("LISTEN " + channel());
-        notifyWatchers(); // appends may have happened while not listening
+        watchers.fire(); // appends may have happened while not listening
         org.postgresql.PGConnection pg = c.unwrap(org.postgresql.PGConnection.class);
         backoff = 10;
         while (!closed && !watchers.isEmpty()) {
           org.postgresql.PGNotification[] got = pg.getNotifications(250);
           if (got != null && got.length > 0) {
-            notifyWatchers();
+            watchers.fire();
           }
         }
       } catch (SQLException e) {
@@ -614,7 +611,7 @@ public final class JdbcBackend implements Backend {
         long now = lastSequence();
         if (now != seen) {
           seen = now;
-          notifyWatchers();
+          watchers.fire();
         }
       } catch (StorageException e) {
         // the server is away: poll again
@@ -626,45 +623,14 @@ public final class JdbcBackend implements Backend {
     }
   }
 
-  private void notifyWatchers() {
-    for (Runnable w : watchers) {
-      try {
-        w.run();
-      } catch (RuntimeException e) {
-        System.getLogger(JdbcBackend.class.getName())
-            .log(System.Logger.Level.WARNING, "change watcher failed", e);
-      }
-    }
-  }
-
   @Override
   public long compact(BiFunction<String, List<LogEntry>, List<LogEntry>> keep) {
-    long removed = 0;
-    for (String key : keys()) {
-      while (true) {
-        long head = head(key);
-        List<LogEntry> entries = read(key, 0);
-        List<LogEntry> kept = keep.apply(key, List.copyOf(entries));
-        if (kept.size() == entries.size()) {
-          break;
-        }
-        Set<Long> keptSeqs = new HashSet<>();
-        kept.forEach(e -> keptSeqs.add(e.seq()));
-        List<Long> drop = new ArrayList<>();
-        entries.forEach(
-            e -> {
-              if (!keptSeqs.contains(e.seq())) {
-                drop.add(e.seq());
-              }
-            });
-        long newHead = kept.isEmpty() ? 0 : kept.get(kept.size() - 1).seq();
-        boolean done = withRetry("compact", c -> removeIfUnmoved(c, key, head, newHead, drop));
-        if (done) {
-          removed += drop.size();
-          break;
-        }
-      }
-    }
+    long removed =
+        Backend.compactKeyByKey(
+            this,
+            keep,
+            (key, head, newHead, dropped) ->
+                withRetry("compact", c -> removeIfUnmoved(c, key, head, newHead, dropped)));
     withRetry(
         "compact",
         c -> {
@@ -676,7 +642,7 @@ public final class JdbcBackend implements Backend {
   }
 
   private boolean removeIfUnmoved(
-      Connection c, String key, long head, long newHead, List<Long> drop) throws SQLException {
+      Connection c, String key, long head, long newHead, List<LogEntry> drop) throws SQLException {
     c.setAutoCommit(false);
     try {
       try (PreparedStatement ps =
@@ -690,8 +656,8 @@ public final class JdbcBackend implements Backend {
       }
       try (PreparedStatement ps =
           c.prepareStatement("DELETE FROM " + t + "entries WHERE seq = ?")) {
-        for (long seq : drop) {
-          ps.setLong(1, seq);
+        for (LogEntry e : drop) {
+          ps.setLong(1, e.seq());
           ps.addBatch();
         }
         ps.executeBatch();

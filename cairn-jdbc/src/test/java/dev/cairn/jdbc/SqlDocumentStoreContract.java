@@ -7,13 +7,11 @@ import dev.cairn.Cairn;
 import dev.cairn.DocumentStore;
 import dev.cairn.DocumentStoreContract;
 import dev.cairn.InvalidLocationException;
-import dev.cairn.Jvm;
+import dev.cairn.ScopedLoad;
 import dev.cairn.StoreFormatException;
-import dev.cairn.Worker;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.Statement;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -90,27 +88,9 @@ abstract class SqlDocumentStoreContract extends DocumentStoreContract {
   @Test
   void fourProcessesOfScopedIncrementsEndAtTheExactCount() throws Exception {
     String location = freshLocation();
-    int processes = 4;
-    int each = 500;
-    List<Jvm> workers = new ArrayList<>();
-    try {
-      for (int p = 0; p < processes; p++) {
-        workers.add(Jvm.start(Worker.class, "scoped-increment", location, "n", "" + each));
-      }
-      for (Jvm w : workers) {
-        w.await(line -> line.equals("ready"), Duration.ofSeconds(60));
-      }
-      for (Jvm w : workers) {
-        w.send("go");
-      }
-      for (Jvm w : workers) {
-        w.await(line -> line.startsWith("done"), Duration.ofSeconds(300));
-      }
-    } finally {
-      workers.forEach(Jvm::close);
-    }
+    ScopedLoad.inProcesses(location, "n", 4, 500);
     try (DocumentStore s = Cairn.open(location)) {
-      assertThat(s.get("n").orElseThrow().get("n").asLong()).isEqualTo(processes * each);
+      assertThat(s.get("n").orElseThrow().get("n").asLong()).isEqualTo(2000);
     }
   }
 }

@@ -14,7 +14,6 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Set;
 import java.util.UUID;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.BiFunction;
 import java.util.function.Supplier;
 import java.util.regex.Pattern;
@@ -124,7 +123,7 @@ public final class RedisBackend implements Backend {
   private final DefaultJedisClientConfig config;
   private final JedisPooled redis;
   private final String storeId;
-  private final List<Runnable> watchers = new CopyOnWriteArrayList<>();
+  private final dev.cairn.spi.Watchers watchers = new dev.cairn.spi.Watchers();
   private final byte[] metaKey;
   private final byte[] seqKey;
   private final byte[] headsKey;
@@ -404,14 +403,14 @@ public final class RedisBackend implements Backend {
 
   @Override
   public AutoCloseable watch(Runnable onAppend) {
-    watchers.add(onAppend);
+    AutoCloseable registration = watchers.add(onAppend);
     synchronized (this) {
       if (watcher == null) {
         watcher = new Watcher();
         watcher.start();
       }
     }
-    return () -> watchers.remove(onAppend);
+    return registration;
   }
 
   /** Subscribes to the append channel, and again after a lost connection, until closed. */
@@ -420,12 +419,12 @@ public final class RedisBackend implements Backend {
         new JedisPubSub() {
           @Override
           public void onMessage(String channel, String message) {
-            notifyWatchers();
+            watchers.fire();
           }
 
           @Override
           public void onSubscribe(String channel, int count) {
-            notifyWatchers(); // appends may have happened while not subscribed
+            watchers.fire(); // appends may have happened while not subscribed
           }
         };
     private volatile boolean stopped;
@@ -464,55 +463,29 @@ public final class RedisBackend implements Backend {
     }
   }
 
-  private void notifyWatchers() {
-    for (Runnable w : watchers) {
-      try {
-        w.run();
-      } catch (RuntimeException e) {
-        System.getLogger(RedisBackend.class.getName())
-            .log(System.Logger.Level.WARNING, "change watcher failed", e);
-      }
-    }
-  }
-
   @Override
   public long compact(BiFunction<String, List<LogEntry>, List<LogEntry>> keep) {
-    long removed = 0;
-    for (String key : keys()) {
-      while (true) {
-        long head = head(key);
-        List<LogEntry> entries = read(key, 0);
-        List<LogEntry> kept = keep.apply(key, List.copyOf(entries));
-        if (kept.size() == entries.size()) {
-          break;
-        }
-        List<byte[]> drop = new ArrayList<>();
-        List<byte[]> feedDrop = new ArrayList<>();
-        Set<Long> keptSeqs = new java.util.HashSet<>();
-        kept.forEach(e -> keptSeqs.add(e.seq()));
-        for (LogEntry e : entries) {
-          if (!keptSeqs.contains(e.seq())) {
-            byte[] digits = bytes(String.format("%020d", e.seq()));
-            drop.add(concat(digits, e.payload()));
-            feedDrop.add(concat(digits, bytes(key)));
-          }
-        }
-        long newHead = kept.isEmpty() ? 0 : kept.get(kept.size() - 1).seq();
-        List<byte[]> args = new ArrayList<>();
-        args.add(bytes(key));
-        args.add(bytes(Long.toString(head)));
-        args.add(bytes(Long.toString(newHead)));
-        args.addAll(drop);
-        args.addAll(feedDrop);
-        Object done =
-            call("compact", () -> script(REMOVE, List.of(headsKey, logKey(key), feedKey), args));
-        if ((Long) done == 1) {
-          removed += drop.size();
-          break;
-        }
-        // the log moved while we looked: look again
-      }
-    }
+    long removed =
+        Backend.compactKeyByKey(
+            this,
+            keep,
+            (key, head, newHead, dropped) -> {
+              List<byte[]> args = new ArrayList<>();
+              args.add(bytes(key));
+              args.add(bytes(Long.toString(head)));
+              args.add(bytes(Long.toString(newHead)));
+              for (LogEntry e : dropped) {
+                args.add(concat(bytes(String.format("%020d", e.seq())), e.payload()));
+              }
+              for (LogEntry e : dropped) {
+                args.add(concat(bytes(String.format("%020d", e.seq())), bytes(key)));
+              }
+              Object done =
+                  call(
+                      "compact",
+                      () -> script(REMOVE, List.of(headsKey, logKey(key), feedKey), args));
+              return (Long) done == 1;
+            });
     call("compact", () -> redis.hincrBy(metaKey, bytes("epoch"), 1));
     return removed;
   }

@@ -7,9 +7,7 @@ import dev.cairn.Cairn;
 import dev.cairn.DocumentStore;
 import dev.cairn.DocumentStoreContract;
 import dev.cairn.InvalidLocationException;
-import dev.cairn.Jvm;
-import dev.cairn.Worker;
-import java.time.Duration;
+import dev.cairn.ScopedLoad;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -72,27 +70,9 @@ class RedisDocumentStoreTest extends DocumentStoreContract {
   void fourProcessesOfScopedIncrementsEndAtTheExactCount() throws Exception {
     String location = RedisServer.freshLocation();
     locations.add(location);
-    int processes = 4;
-    int each = 500;
-    List<Jvm> workers = new ArrayList<>();
-    try {
-      for (int p = 0; p < processes; p++) {
-        workers.add(Jvm.start(Worker.class, "scoped-increment", location, "n", "" + each));
-      }
-      for (Jvm w : workers) {
-        w.await(line -> line.equals("ready"), Duration.ofSeconds(60));
-      }
-      for (Jvm w : workers) {
-        w.send("go");
-      }
-      for (Jvm w : workers) {
-        w.await(line -> line.startsWith("done"), Duration.ofSeconds(120));
-      }
-    } finally {
-      workers.forEach(Jvm::close);
-    }
+    ScopedLoad.inProcesses(location, "n", 4, 500);
     try (DocumentStore s = Cairn.open(location)) {
-      assertThat(s.get("n").orElseThrow().get("n").asLong()).isEqualTo(processes * each);
+      assertThat(s.get("n").orElseThrow().get("n").asLong()).isEqualTo(2000);
     }
   }
 }

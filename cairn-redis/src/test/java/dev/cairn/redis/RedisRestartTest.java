@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 
 import dev.cairn.Cairn;
 import dev.cairn.DocumentStore;
+import dev.cairn.ScopedLoad;
 import java.io.IOException;
 import java.net.ServerSocket;
 import java.nio.file.Files;
@@ -13,10 +14,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.LongStream;
 import org.junit.jupiter.api.AfterEach;
@@ -100,45 +97,21 @@ class RedisRestartTest {
   @Test
   void scopedIncrementsSurviveServerCrashesExactlyOnce() throws Exception {
     String location = "redis://127.0.0.1:" + port + "/0?namespace=fault";
-    int threads = 4;
-    int each = 1000;
-    ConcurrentLinkedQueue<Long> results = new ConcurrentLinkedQueue<>();
-    ExecutorService pool = Executors.newFixedThreadPool(threads);
-    List<Future<?>> done = new ArrayList<>();
+    long total = 4 * 1000;
     try (DocumentStore store = Cairn.open(location)) {
-      for (int t = 0; t < threads; t++) {
-        done.add(
-            pool.submit(
-                () -> {
-                  for (int i = 0; i < each; i++) {
-                    results.add(
-                        store.scoped(
-                            "n",
-                            doc -> {
-                              long next = doc.path("n").asLong() + 1;
-                              doc.put("n", next);
-                              return next;
-                            }));
-                  }
-                  return null;
-                }));
-      }
+      ScopedLoad.InThreads load = new ScopedLoad.InThreads(store, 4, 1000);
       List<Integer> progressAtCrash = new ArrayList<>();
       for (int threshold : new int[] {500, 2000}) {
-        await().atMost(Duration.ofMinutes(2)).until(() -> results.size() >= threshold);
+        await().atMost(Duration.ofMinutes(2)).until(() -> load.results().size() >= threshold);
         killAndRestart();
-        progressAtCrash.add(results.size());
+        progressAtCrash.add(load.results().size());
       }
-      for (Future<?> f : done) {
-        f.get(3, TimeUnit.MINUTES);
-      }
-      pool.shutdown();
+      load.await();
 
-      long total = (long) threads * each;
       // the crashes came while increments were still running
       assertThat(progressAtCrash).allSatisfy(p -> assertThat(p).isLessThan((int) total));
       assertThat(store.get("n").orElseThrow().get("n").asLong()).isEqualTo(total);
-      assertThat(results)
+      assertThat(load.results())
           .containsExactlyInAnyOrderElementsOf(LongStream.rangeClosed(1, total).boxed().toList());
     }
   }
