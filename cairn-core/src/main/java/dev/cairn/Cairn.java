@@ -54,6 +54,7 @@ public final class Cairn {
     private WriteMode writeMode = WriteMode.STRICT;
     private int maxDocumentBytes = DEFAULT_MAX_DOCUMENT_BYTES;
     private long cacheSize = 100_000;
+    private java.time.Clock clock = java.time.Clock.systemUTC();
 
     private Builder(String location) {
       if (location == null || location.isBlank()) {
@@ -99,10 +100,19 @@ public final class Cairn {
       return this;
     }
 
+    /** The clock of {@code $currentDate} in patches; the system clock by default. */
+    public Builder clock(java.time.Clock clock) {
+      if (clock == null) {
+        throw new IllegalArgumentException("clock must not be null");
+      }
+      this.clock = clock;
+      return this;
+    }
+
     /** Opens the store, creating it if needed. */
     public DocumentStore open() {
       Backend backend = backend(location, new BackendOptions(durability));
-      return new DocumentStore(backend, writeMode, maxDocumentBytes, cacheSize);
+      return new DocumentStore(backend, writeMode, maxDocumentBytes, cacheSize, clock);
     }
   }
 

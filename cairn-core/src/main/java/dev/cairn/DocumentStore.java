@@ -1,5 +1,6 @@
 package dev.cairn;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.cairn.internal.Engine;
 import dev.cairn.internal.Engine.Decision;
@@ -9,9 +10,11 @@ import dev.cairn.internal.RevisionEntry;
 import dev.cairn.internal.RevisionTree;
 import dev.cairn.internal.RevisionTree.Leaf;
 import dev.cairn.internal.RevisionTree.Snapshot;
+import dev.cairn.internal.UpdateOperators;
 import dev.cairn.internal.Validation;
 import dev.cairn.spi.Backend;
 import dev.cairn.spi.LogEntry;
+import java.time.Clock;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;
@@ -65,12 +68,15 @@ public final class DocumentStore implements AutoCloseable {
   private final Backend backend;
   private final WriteMode writeMode;
   private final int maxDocumentBytes;
+  private final Clock clock;
   private final List<Listening> listeners = new CopyOnWriteArrayList<>();
   private Notifier notifier;
   private volatile boolean closed;
 
-  DocumentStore(Backend backend, WriteMode writeMode, int maxDocumentBytes, long cacheSize) {
+  DocumentStore(
+      Backend backend, WriteMode writeMode, int maxDocumentBytes, long cacheSize, Clock clock) {
     this.backend = backend;
+    this.clock = clock;
     this.engine = new Engine<>(backend, RevisionTree::new, cacheSize);
     this.writeMode = writeMode;
     this.maxDocumentBytes = maxDocumentBytes;
@@ -285,6 +291,43 @@ public final class DocumentStore implements AutoCloseable {
       }
     }
     return payloads;
+  }
+
+  // ---- patch ----
+
+  /**
+   * Applies MongoDB update operators ({@code $set}, {@code $inc}, {@code $push}, ...; see
+   * docs/updates.md) to the document's winning revision and writes the result as its next revision,
+   * atomically: if another writer changes the document first, the update is applied again to the
+   * fresh revision, so concurrent patches are never lost. An update that changes nothing writes
+   * nothing.
+   *
+   * @return the document as patched, with {@code _id} and {@code _rev}
+   * @throws InvalidUpdateException if the update is malformed or cannot apply; nothing is written
+   * @throws NotFoundException if the document does not exist
+   */
+  public ObjectNode patch(String id, JsonNode update) {
+    Validation.id(id);
+    return write(
+        id,
+        tree -> {
+          Snapshot s = tree.snapshot();
+          if (!s.exists()) {
+            throw new NotFoundException("document '" + id + "' does not exist");
+          }
+          ObjectNode patched = UpdateOperators.apply(s.winner().body(), update, clock);
+          byte[] after = body(patched);
+          if (java.util.Arrays.equals(after, Json.canonical(s.winner().body()))) {
+            return Decision.none(document(id, s.winnerRev(), s.winner().body()));
+          }
+          RevisionEntry entry = RevisionEntry.create(s.winnerRev(), false, after);
+          return new Decision<>(List.of(entry.encode()), document(id, entry.rev(), patched));
+        });
+  }
+
+  /** {@link #patch(String, JsonNode)} with the update as JSON text. */
+  public ObjectNode patch(String id, String update) {
+    return patch(id, Json.parseObject(update));
   }
 
   // ---- scoped ----

@@ -527,6 +527,64 @@ public abstract class DocumentStoreContract {
     store.update(id, base, Map.of("v", 2), WriteMode.KEEP_BOTH);
   }
 
+  // ---- patch ----
+
+  @Test
+  void patchAppliesUpdateOperatorsAsTheNextRevision() {
+    String first = store.create("cart", Map.of("items", List.of("apple"), "total", 3));
+
+    ObjectNode patched =
+        store.patch("cart", "{\"$push\":{\"items\":\"pear\"},\"$inc\":{\"total\":2}}");
+
+    assertThat(patched.get("items").toString()).isEqualTo("[\"apple\",\"pear\"]");
+    assertThat(patched.get("total").asInt()).isEqualTo(5);
+    assertThat(patched.get("_rev").asText()).startsWith("2-");
+    assertThat(store.get("cart")).contains(patched);
+    assertThat(store.history("cart")).extracting(Revision::rev).endsWith(first);
+  }
+
+  @Test
+  void aPatchThatFailsOrChangesNothingWritesNothing() {
+    store.create("cart", Map.of("total", 3, "note", "x"));
+    long before = store.lastSequence();
+
+    assertThatThrownBy(() -> store.patch("cart", "{\"$inc\":{\"note\":1}}"))
+        .isInstanceOf(InvalidUpdateException.class)
+        .hasMessageContaining("not a number");
+    assertThat(store.patch("cart", "{\"$max\":{\"total\":1}}").get("total").asInt()).isEqualTo(3);
+    assertThatThrownBy(() -> store.patch("ghost", "{\"$set\":{\"a\":1}}"))
+        .isInstanceOf(NotFoundException.class);
+    assertThat(store.lastSequence()).isEqualTo(before);
+  }
+
+  @Test
+  void concurrentPatchesAreNeverLost() throws Exception {
+    store.create("tally", Map.of("n", 0, "seen", List.of()));
+    int threads = 4;
+    int each = 50;
+    ExecutorService pool = Executors.newFixedThreadPool(threads);
+    List<Future<?>> done = new ArrayList<>();
+    for (int t = 0; t < threads; t++) {
+      int me = t;
+      done.add(
+          pool.submit(
+              () -> {
+                for (int i = 0; i < each; i++) {
+                  store.patch(
+                      "tally", "{\"$inc\":{\"n\":1},\"$addToSet\":{\"seen\":\"t" + me + "\"}}");
+                }
+              }));
+    }
+    for (Future<?> f : done) {
+      f.get(60, TimeUnit.SECONDS);
+    }
+    pool.shutdown();
+
+    ObjectNode tally = store.get("tally").orElseThrow();
+    assertThat(tally.get("n").asInt()).isEqualTo(threads * each);
+    assertThat(tally.get("seen")).hasSize(threads);
+  }
+
   // ---- scoped ----
 
   @Test

@@ -221,6 +221,19 @@ public final class Main {
     return OK;
   }
 
+  @Command(
+      name = "patch",
+      description = "Apply MongoDB update operators to a document, e.g. '{\"$inc\":{\"n\":1}}'.")
+  int patch(
+      @Parameters(paramLabel = "ID") String id,
+      @Parameters(paramLabel = "UPDATE", arity = "0..1") String update)
+      throws IOException {
+    try (DocumentStore s = open()) {
+      out.println(Json.write(s.patch(id, update != null ? update : readAll(in))));
+    }
+    return OK;
+  }
+
   @Command(name = "get", description = "Print a document (its winning revision, or --rev REV).")
   int get(
       @Parameters(paramLabel = "ID") String id,

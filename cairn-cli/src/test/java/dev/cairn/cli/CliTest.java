@@ -93,6 +93,18 @@ class CliTest {
   }
 
   @Test
+  void patchAppliesUpdateOperators() {
+    run("put", "doc", "{\"n\":1}");
+
+    Result patched = run("patch", "doc", "{\"$inc\":{\"n\":41},\"$set\":{\"s\":\"x\"}}");
+
+    assertThat(patched.code()).isZero();
+    assertThat(patched.json().get("n").asInt()).isEqualTo(42);
+    assertThat(run("patch", "doc", "{\"$inc\":{\"s\":1}}").code()).isEqualTo(Main.INVALID);
+    assertThat(run("patch", "nobody", "{\"$inc\":{\"n\":1}}").code()).isEqualTo(Main.NOT_FOUND);
+  }
+
+  @Test
   void putReadsJsonFromStdin() {
     assertThat(withStdin("{\"from\":\"stdin\"}", "put", "doc").code()).isZero();
     assertThat(run("get", "doc").json().get("from").asText()).isEqualTo("stdin");
