@@ -180,11 +180,17 @@ public final class DocumentStore implements AutoCloseable {
     return update(doc, mode);
   }
 
-  private static String parentFor(String id, String rev, WriteMode mode, RevisionTree tree) {
+  /** The tree's snapshot, if the document exists (is not deleted). */
+  private static Snapshot existing(String id, RevisionTree tree) {
     Snapshot s = tree.snapshot();
     if (!s.exists()) {
       throw new NotFoundException("document '" + id + "' does not exist");
     }
+    return s;
+  }
+
+  private static String parentFor(String id, String rev, WriteMode mode, RevisionTree tree) {
+    Snapshot s = existing(id, tree);
     if (rev.equals(s.winnerRev())) {
       return rev;
     }
@@ -211,15 +217,7 @@ public final class DocumentStore implements AutoCloseable {
    */
   public String delete(String id) {
     Validation.id(id);
-    return write(
-        id,
-        tree -> {
-          Snapshot s = tree.snapshot();
-          if (!s.exists()) {
-            throw new NotFoundException("document '" + id + "' does not exist");
-          }
-          return append(RevisionEntry.tombstone(s.winnerRev()));
-        });
+    return write(id, tree -> append(RevisionEntry.tombstone(existing(id, tree).winnerRev())));
   }
 
   /**
@@ -311,10 +309,7 @@ public final class DocumentStore implements AutoCloseable {
     return write(
         id,
         tree -> {
-          Snapshot s = tree.snapshot();
-          if (!s.exists()) {
-            throw new NotFoundException("document '" + id + "' does not exist");
-          }
+          Snapshot s = existing(id, tree);
           ObjectNode patched = UpdateOperators.apply(s.winner().body(), update, clock);
           byte[] after = body(patched);
           if (java.util.Arrays.equals(after, Json.canonical(s.winner().body()))) {
