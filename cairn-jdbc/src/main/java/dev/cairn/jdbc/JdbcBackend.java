@@ -347,16 +347,36 @@ public final class JdbcBackend implements Backend {
 
   /** Runs idempotent work, on a fresh connection after each retryable failure. */
   private <T> T withRetry(String what, SqlWork<T> work) {
+    return retrying(what, false, (c, retried) -> work.run(c));
+  }
+
+  /** Work told whether an earlier attempt of it failed on a lost connection. */
+  @FunctionalInterface
+  private interface RetriedWork<T> {
+    T run(Connection c, boolean retried) throws SQLException;
+  }
+
+  /**
+   * Runs work on a fresh connection after each retryable failure, for up to {@link #RETRY_NANOS};
+   * for a write, the failure message says whether an earlier attempt may have been applied.
+   */
+  private <T> T retrying(String what, boolean writes, RetriedWork<T> work) {
     long deadline = System.nanoTime() + RETRY_NANOS;
     long backoff = 5;
+    boolean retried = false;
     while (true) {
       try (Connection c = pool.getConnection()) {
-        return work.run(c);
+        return work.run(c, retried);
       } catch (SQLException e) {
         if (!retryable(e) || System.nanoTime() > deadline || closed) {
+          String outcome =
+              !writes
+                  ? ""
+                  : retried ? " (it may or may not have been applied)" : " (nothing was written)";
           throw new StorageException(
-              "cannot " + what + " in " + location + ": " + e.getMessage(), e);
+              "cannot " + what + " in " + location + outcome + ": " + e.getMessage(), e);
         }
+        retried = true;
         LockSupport.parkNanos(backoff * 1_000_000);
         backoff = Math.min(backoff * 2, 500);
       }
@@ -414,29 +434,19 @@ public final class JdbcBackend implements Backend {
 
   @Override
   public long append(String key, long expectedHead, List<byte[]> payloads) {
-    String writeId = UUID.randomUUID().toString();
-    long deadline = System.nanoTime() + RETRY_NANOS;
-    long backoff = 5;
-    boolean inDoubt = false;
-    while (true) {
-      try (Connection c = pool.getConnection()) {
-        return appendOnce(c, key, expectedHead, payloads, writeId, inDoubt);
-      } catch (SQLException e) {
-        if (!retryable(e) || System.nanoTime() > deadline || closed) {
-          throw new StorageException(
-              "append to "
-                  + location
-                  + " failed"
-                  + (inDoubt ? " and may or may not have been applied" : "; nothing was written")
-                  + ": "
-                  + e.getMessage(),
-              e);
-        }
-        inDoubt = true;
-        LockSupport.parkNanos(backoff * 1_000_000);
-        backoff = Math.min(backoff * 2, 500);
-      }
-    }
+    return append(key, expectedHead, payloads, UUID.randomUUID().toString(), false);
+  }
+
+  /**
+   * An append under a given write id; with {@code inDoubt}, one whose earlier attempt with that id
+   * may have committed, which then returns the earlier result and appends nothing.
+   */
+  long append(
+      String key, long expectedHead, List<byte[]> payloads, String writeId, boolean inDoubt) {
+    return retrying(
+        "append",
+        true,
+        (c, retried) -> appendOnce(c, key, expectedHead, payloads, writeId, inDoubt || retried));
   }
 
   private long committedSeq(Connection c, String writeId) throws SQLException {

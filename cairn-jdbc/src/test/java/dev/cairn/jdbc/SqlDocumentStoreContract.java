@@ -42,6 +42,25 @@ abstract class SqlDocumentStoreContract extends DocumentStoreContract {
   }
 
   @Test
+  void anAppendRetriedAfterALostConnectionIsAppliedOnce() {
+    try (JdbcBackend backend = new JdbcBackend(freshLocation())) {
+      byte[] entry = {1, 2, 3};
+      long first =
+          backend.append("k", 0, List.of(entry), "00000000-0000-0000-0000-000000000001", false);
+      // the connection broke around the commit, so the retry is in doubt: the write id is found
+      long again =
+          backend.append("k", 0, List.of(entry), "00000000-0000-0000-0000-000000000001", true);
+      // an in-doubt retry whose first attempt never committed does append
+      long other =
+          backend.append("k", first, List.of(entry), "00000000-0000-0000-0000-000000000002", true);
+
+      assertThat(again).isEqualTo(first);
+      assertThat(other).isGreaterThan(first);
+      assertThat(backend.read("k", 0)).extracting(e -> e.seq()).containsExactly(first, other);
+    }
+  }
+
+  @Test
   void twoNamespacesInOneDatabaseNeverMeet() {
     try (DocumentStore second = newStore()) {
       store.upsert("a", Map.of("in", "first"));

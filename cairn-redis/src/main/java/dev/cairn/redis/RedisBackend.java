@@ -349,7 +349,12 @@ public final class RedisBackend implements Backend {
 
   @Override
   public long append(String key, long expectedHead, List<byte[]> payloads) {
-    byte[] writeId = bytes(prefix + "w:" + UUID.randomUUID());
+    return append(key, expectedHead, payloads, UUID.randomUUID().toString());
+  }
+
+  /** An append under a given write id: repeated with the same id, it returns the first result. */
+  long append(String key, long expectedHead, List<byte[]> payloads, String id) {
+    byte[] writeId = bytes(prefix + "w:" + id);
     List<byte[]> keys = List.of(headsKey, seqKey, logKey(key), feedKey, bytes(channel), writeId);
     List<byte[]> args = new ArrayList<>(payloads.size() + 2);
     args.add(bytes(key));

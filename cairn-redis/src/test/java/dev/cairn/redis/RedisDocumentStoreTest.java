@@ -37,6 +37,22 @@ class RedisDocumentStoreTest extends DocumentStoreContract {
   }
 
   @Test
+  void anAppendRetriedWithItsWriteIdIsAppliedOnce() {
+    String location = RedisServer.freshLocation();
+    locations.add(location);
+    try (RedisBackend backend = new RedisBackend(location)) {
+      byte[] entry = {1, 2, 3};
+      long first = backend.append("k", 0, List.of(entry), "write-1");
+      // the reply was lost and the client tries again: same id, so the same result, no new entry
+      long again = backend.append("k", 0, List.of(entry), "write-1");
+
+      assertThat(again).isEqualTo(first);
+      assertThat(backend.read("k", 0)).hasSize(1);
+      assertThat(backend.lastSequence()).isEqualTo(first);
+    }
+  }
+
+  @Test
   void twoNamespacesOnOneServerNeverMeet() {
     String other = RedisServer.freshLocation();
     locations.add(other);
