@@ -10,6 +10,8 @@ import dev.cairn.internal.RevisionEntry;
 import dev.cairn.internal.RevisionTree;
 import dev.cairn.internal.RevisionTree.Leaf;
 import dev.cairn.internal.RevisionTree.Snapshot;
+import dev.cairn.internal.SharedLog;
+import dev.cairn.internal.SharedReplica;
 import dev.cairn.internal.UpdateOperators;
 import dev.cairn.internal.Validation;
 import dev.cairn.spi.Backend;
@@ -70,6 +72,7 @@ public final class DocumentStore implements AutoCloseable {
   private final int maxDocumentBytes;
   private final Clock clock;
   private final List<Listening> listeners = new CopyOnWriteArrayList<>();
+  private final List<SharedObject> shared = new CopyOnWriteArrayList<>();
   private Notifier notifier;
   private volatile boolean closed;
 
@@ -656,6 +659,38 @@ public final class DocumentStore implements AutoCloseable {
         .log(System.Logger.Level.WARNING, "change listener failed", e);
   }
 
+  // ---- shared objects ----
+
+  /**
+   * Opens the live object {@code name}, shared with every process that opens it on this store; the
+   * first to open it creates it from {@code defaults} (a record, POJO, Map, node or JSON text), the
+   * others get the object as it is. See {@link SharedObject} and docs/shared.md.
+   *
+   * @throws InvalidDocumentException if the name or the defaults are not valid
+   */
+  public SharedObject share(String name, Object defaults) {
+    Validation.id(name);
+    if (defaults == null) {
+      throw new InvalidDocumentException("defaults must be a JSON object, got nothing");
+    }
+    ObjectNode initial =
+        defaults instanceof ObjectNode own ? own.deepCopy() : Json.toObjectNode(defaults);
+    if (Json.canonical(initial).length > maxDocumentBytes) {
+      throw new InvalidDocumentException(
+          "defaults are more than the limit of %d bytes of JSON".formatted(maxDocumentBytes));
+    }
+    ensureOpen();
+    SharedObject object =
+        new SharedObject(name, new SharedReplica(backend, name, initial, clock, maxDocumentBytes));
+    shared.add(object);
+    return object;
+  }
+
+  /** {@link #share(String, Object)} with an empty object as the defaults. */
+  public SharedObject share(String name) {
+    return share(name, Json.MAPPER.createObjectNode());
+  }
+
   // ---- replication and compaction ----
 
   /**
@@ -697,9 +732,13 @@ public final class DocumentStore implements AutoCloseable {
       throw new IllegalArgumentException("keepRevisions must be at least 1, got " + keepRevisions);
     }
     long before = backend.sizeOnDisk();
+    snapshotSharedObjects();
     long removed =
         backend.compact(
             (key, entries) -> {
+              if (key.startsWith(SharedLog.KEY_PREFIX)) {
+                return fromLastSnapshot(entries);
+              }
               if (isInternal(key)) {
                 return entries.isEmpty()
                     ? entries
@@ -722,6 +761,36 @@ public final class DocumentStore implements AutoCloseable {
             });
     engine.invalidate();
     return new CompactionResult(removed, before, backend.sizeOnDisk());
+  }
+
+  /** Ends every shared object's log with a snapshot of its reduction, unless it ends so already. */
+  private void snapshotSharedObjects() {
+    for (String key : backend.keys()) {
+      if (!key.startsWith(SharedLog.KEY_PREFIX)) {
+        continue;
+      }
+      while (true) {
+        List<LogEntry> entries = backend.read(key, 0);
+        if (entries.isEmpty() || SharedLog.isSnapshot(entries.get(entries.size() - 1).payload())) {
+          break;
+        }
+        SharedLog.State state = new SharedLog.State();
+        entries.forEach(state::apply);
+        if (backend.append(key, state.head(), List.of(state.snapshot())) != 0) {
+          break;
+        }
+      }
+    }
+  }
+
+  /** A shared object's log from its last snapshot on: what precedes it is in the snapshot. */
+  private static List<LogEntry> fromLastSnapshot(List<LogEntry> entries) {
+    for (int i = entries.size() - 1; i > 0; i--) {
+      if (SharedLog.isSnapshot(entries.get(i).payload())) {
+        return entries.subList(i, entries.size());
+      }
+    }
+    return entries;
   }
 
   // ---- plumbing ----
@@ -799,6 +868,7 @@ public final class DocumentStore implements AutoCloseable {
         notifier.stop();
       }
     }
+    shared.forEach(SharedObject::close);
     engine.close();
   }
 }

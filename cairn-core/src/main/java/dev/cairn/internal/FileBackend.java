@@ -29,6 +29,11 @@ public final class FileBackend implements Backend {
   }
 
   @Override
+  public java.util.Optional<Path> localDirectory() {
+    return java.util.Optional.of(dir);
+  }
+
+  @Override
   public String storeId() {
     return log.storeId();
   }

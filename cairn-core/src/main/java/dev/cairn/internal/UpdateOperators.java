@@ -54,6 +54,24 @@ public final class UpdateOperators {
 
   /** Applies {@code update} to a copy of {@code doc} and returns the copy. */
   public static ObjectNode apply(ObjectNode doc, JsonNode update, Clock clock) {
+    validate(update);
+    ObjectNode copy = doc.deepCopy();
+    for (Map.Entry<String, JsonNode> op : fields(update)) {
+      for (Map.Entry<String, JsonNode> field : sortedFields(op.getValue())) {
+        applyOne(copy, op.getKey(), field.getKey(), field.getValue(), clock);
+      }
+    }
+    return copy;
+  }
+
+  /**
+   * Checks the form of {@code update} (operators, argument shapes, paths, conflicts) without a
+   * document.
+   *
+   * @return the paths it touches, each cut before its first {@code $[]}: a source and a target for
+   *     {@code $rename}
+   */
+  public static List<String> validate(JsonNode update) {
     if (update == null || !update.isObject()) {
       throw new InvalidUpdateException("an update must be a JSON object of update operators");
     }
@@ -91,13 +109,26 @@ public final class UpdateOperators {
       }
     }
     checkConflicts(paths);
-    ObjectNode copy = doc.deepCopy();
-    for (Map.Entry<String, JsonNode> op : fields(update)) {
-      for (Map.Entry<String, JsonNode> field : sortedFields(op.getValue())) {
-        applyOne(copy, op.getKey(), field.getKey(), field.getValue(), clock);
-      }
+    List<String> touched = new ArrayList<>(paths.size());
+    for (String path : paths) {
+      int all = path.indexOf(ALL);
+      touched.add(all < 0 ? path : path.substring(0, Math.max(0, all - 1)));
     }
-    return copy;
+    return touched;
+  }
+
+  /** Whether one dot path is the other or lies under it ("" is the root and overlaps all). */
+  public static boolean overlap(String a, String b) {
+    return a.isEmpty()
+        || b.isEmpty()
+        || a.equals(b)
+        || a.startsWith(b + ".")
+        || b.startsWith(a + ".");
+  }
+
+  /** The value at a dot path ("" for the root), or null where there is none. */
+  public static JsonNode valueAt(JsonNode node, String path) {
+    return path.isEmpty() ? node : atOrMissing(node, path);
   }
 
   private static String checkPath(String op, String path) {

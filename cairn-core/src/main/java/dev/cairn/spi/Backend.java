@@ -139,6 +139,14 @@ public interface Backend extends AutoCloseable {
     return removed;
   }
 
+  /**
+   * The directory holding the data, if the store lives on this machine's file system; shared
+   * objects then elect a host among the processes that have it open.
+   */
+  default java.util.Optional<java.nio.file.Path> localDirectory() {
+    return java.util.Optional.empty();
+  }
+
   /** Bytes used on storage, or -1 if the backend cannot tell. */
   default long sizeOnDisk() {
     return -1;

@@ -1,0 +1,103 @@
+package dev.cairn.internal;
+
+import dev.cairn.spi.Backend;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.Semaphore;
+import java.util.function.Supplier;
+
+/**
+ * A shared object ordered by the backend itself: each process appends its patches to the log, in
+ * the order it made them, and follows the backend's change feed. Used where there is no directory
+ * on this machine to elect a host in (Redis, SQL, memory); works across machines.
+ */
+final class FeedChannel implements SharedChannel {
+  private static final int BATCH = 1000;
+
+  private final SharedChannel.Sink sink;
+  private final LinkedBlockingQueue<byte[]> outbox = new LinkedBlockingQueue<>();
+  private final Semaphore wakeups = new Semaphore(0);
+  private final AutoCloseable watch;
+  private final Thread writer;
+  private final Thread follower;
+  private volatile boolean closed;
+
+  FeedChannel(Backend backend, String name, SharedChannel.Sink sink) {
+    this.sink = sink;
+    this.writer = daemon("cairn-share-append " + name, this::appendLoop);
+    this.follower = daemon("cairn-share-follow " + name, this::followLoop);
+    this.watch = backend.watch(wakeups::release);
+    wakeups.release(); // catch what was appended before the watch began
+    writer.start();
+    follower.start();
+  }
+
+  static Thread daemon(String name, Runnable body) {
+    Thread t = new Thread(body, name);
+    t.setDaemon(true);
+    return t;
+  }
+
+  @Override
+  public synchronized void submit(Supplier<byte[]> register) {
+    outbox.add(register.get());
+  }
+
+  @Override
+  public boolean isHost() {
+    return true;
+  }
+
+  private void appendLoop() {
+    List<byte[]> batch = new ArrayList<>();
+    while (!closed) {
+      try {
+        batch.add(outbox.take());
+      } catch (InterruptedException e) {
+        return;
+      }
+      outbox.drainTo(batch, BATCH - 1);
+      try {
+        sink.appendAnywhere(batch);
+      } catch (RuntimeException e) {
+        if (closed) {
+          return;
+        }
+        sink.failed(batch, e);
+      }
+      batch.clear();
+    }
+  }
+
+  private void followLoop() {
+    while (!closed) {
+      try {
+        wakeups.acquire();
+        wakeups.drainPermits();
+      } catch (InterruptedException e) {
+        return;
+      }
+      try {
+        sink.catchUp();
+      } catch (RuntimeException e) {
+        if (!closed) {
+          SharedReplica.warn(
+              "reading a shared object's log failed; retrying on the next change", e);
+        }
+      }
+    }
+  }
+
+  @Override
+  public void close() {
+    closed = true;
+    try {
+      watch.close();
+    } catch (Exception e) {
+      SharedReplica.warn("closing a change feed failed", e);
+    }
+    writer.interrupt();
+    follower.interrupt();
+  }
+}
