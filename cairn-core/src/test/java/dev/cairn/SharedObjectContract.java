@@ -47,7 +47,11 @@ public abstract class SharedObjectContract {
   void closeStores() {
     two.close();
     one.close();
+    dropData();
   }
+
+  /** Removes what the test stored, after the stores are closed. */
+  protected void dropData() {}
 
   protected static ObjectNode json(String text) {
     return dev.cairn.internal.Json.parseObject(text);

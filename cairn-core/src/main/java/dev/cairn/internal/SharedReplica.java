@@ -42,6 +42,7 @@ public final class SharedReplica implements SharedChannel.Sink, AutoCloseable {
   private final List<Observer> observers = new CopyOnWriteArrayList<>();
   private final SharedChannel channel;
   private long counter;
+  private int completing; // futures taken out of pending and not yet completed
   private volatile ObjectNode view;
   private volatile long version;
   private ExecutorService notifier;
@@ -151,7 +152,7 @@ public final class SharedReplica implements SharedChannel.Sink, AutoCloseable {
    */
   public synchronized boolean flush(Duration timeout) throws InterruptedException {
     long deadline = System.nanoTime() + timeout.toNanos();
-    while (!pending.isEmpty()) {
+    while (!pending.isEmpty() || completing > 0) {
       long left = deadline - System.nanoTime();
       if (left <= 0) {
         return false;
@@ -233,6 +234,7 @@ public final class SharedReplica implements SharedChannel.Sink, AutoCloseable {
         }
       }
       rebuildView();
+      notifyAll();
     }
     failed.forEach(f -> f.completeExceptionally(e));
   }
@@ -263,6 +265,7 @@ public final class SharedReplica implements SharedChannel.Sink, AutoCloseable {
       if (o != null) {
         Pending p = pending.remove(o.id());
         if (p != null) {
+          completing++;
           after.add(() -> complete(p, o));
         }
       }
@@ -270,9 +273,6 @@ public final class SharedReplica implements SharedChannel.Sink, AutoCloseable {
     if (!applied.isEmpty()) {
       version = confirmed.version();
       rebuildView();
-      if (pending.isEmpty()) {
-        notifyAll();
-      }
     }
     if (transitions != null && !transitions.isEmpty()) {
       notifier.execute(() -> tell(transitions));
@@ -292,7 +292,18 @@ public final class SharedReplica implements SharedChannel.Sink, AutoCloseable {
     view = v;
   }
 
-  private static void complete(Pending p, SharedLog.Outcome o) {
+  private void complete(Pending p, SharedLog.Outcome o) {
+    try {
+      settle(p, o);
+    } finally {
+      synchronized (this) {
+        completing--;
+        notifyAll();
+      }
+    }
+  }
+
+  private static void settle(Pending p, SharedLog.Outcome o) {
     if (o.accepted()) {
       p.future().complete(new Patched(o.version(), o.state().deepCopy()));
     } else if (o.stale()) {
