@@ -1,5 +1,6 @@
 package dev.cairn.cli;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.cairn.Cairn;
 import dev.cairn.Change;
@@ -9,8 +10,11 @@ import dev.cairn.Durability;
 import dev.cairn.InvalidDocumentException;
 import dev.cairn.InvalidLocationException;
 import dev.cairn.NotFoundException;
+import dev.cairn.Patched;
 import dev.cairn.ReplicationResult;
 import dev.cairn.Revision;
+import dev.cairn.SharedObject;
+import dev.cairn.StalePatchException;
 import dev.cairn.StoreFormatException;
 import dev.cairn.Subscription;
 import dev.cairn.internal.Json;
@@ -30,6 +34,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.LinkedBlockingQueue;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -121,7 +126,7 @@ public final class Main {
     if (e instanceof NotFoundException) {
       return NOT_FOUND;
     }
-    if (e instanceof ConflictException) {
+    if (e instanceof ConflictException || e instanceof StalePatchException) {
       return CONFLICT;
     }
     if (e instanceof InvalidDocumentException
@@ -328,6 +333,65 @@ public final class Main {
         Change c = changes.take();
         out.println(Json.write(Json.MAPPER.valueToTree(c)));
         out.flush();
+      }
+    }
+    return OK;
+  }
+
+  @Command(
+      name = "share",
+      description = {
+        "A live shared object: print its state, apply a patch of MongoDB update operators"
+            + " (--patch), or print its state after every change by any process (--watch).",
+        "The first process to share NAME creates it from --defaults."
+      })
+  int share(
+      @Parameters(paramLabel = "NAME") String name,
+      @Option(
+              names = "--defaults",
+              paramLabel = "JSON",
+              description = "The object to start from if NAME does not exist yet. Default: {}.")
+          String defaults,
+      @Option(
+              names = "--patch",
+              paramLabel = "UPDATE",
+              description = "Apply UPDATE, e.g. '{\"$inc\":{\"n\":1}}', and print the state.")
+          String patch,
+      @Option(
+              names = "--if-version",
+              paramLabel = "V",
+              description = "With --patch: reject it (exit 4) if what it touches changed after V.")
+          Long ifVersion,
+      @Option(names = "--watch", description = "Print the state, then again after every change.")
+          boolean watch,
+      @Option(names = "--count", paramLabel = "N", description = "With --watch: stop after N.")
+          Integer count)
+      throws Exception {
+    if (patch != null && watch) {
+      throw new IllegalArgumentException("--patch and --watch do not go together");
+    }
+    try (DocumentStore s = open();
+        SharedObject obj = s.share(name, defaults == null ? "{}" : defaults)) {
+      if (patch != null) {
+        try {
+          Patched p =
+              (ifVersion == null ? obj.patch(patch) : obj.patchIfUnchanged(ifVersion, patch)).get();
+          out.println(Json.write(p.state()));
+        } catch (ExecutionException e) {
+          throw e.getCause() instanceof RuntimeException r ? r : e;
+        }
+      } else if (watch) {
+        BlockingQueue<JsonNode> states = new LinkedBlockingQueue<>();
+        try (Subscription sub = obj.observe("", (path, state, version) -> states.add(state))) {
+          out.println(Json.write(obj.get()));
+          out.flush();
+          for (int seen = 0; count == null || seen < count; seen++) {
+            out.println(Json.write(states.take()));
+            out.flush();
+          }
+        }
+      } else {
+        out.println(Json.write(obj.get()));
       }
     }
     return OK;

@@ -180,4 +180,44 @@ class CliTest {
     assertThat(watched.lines()).hasSize(2);
     assertThat(watched.lines()).allSatisfy(l -> assertThat(l).contains("\"id\":\"wanted\""));
   }
+
+  @Test
+  void shareCreatesPatchesAndPrintsASharedObject() {
+    Result created = run("share", "cfg", "--defaults", "{\"n\":1}");
+    assertThat(created.code()).isZero();
+    assertThat(created.out().trim()).isEqualTo("{\"n\":1}");
+
+    Result patched = run("share", "cfg", "--patch", "{\"$inc\":{\"n\":2},\"$push\":{\"l\":\"x\"}}");
+    assertThat(patched.code()).isZero();
+    assertThat(patched.out().trim()).isEqualTo("{\"n\":3,\"l\":[\"x\"]}");
+
+    Result stale = run("share", "cfg", "--patch", "{\"$set\":{\"n\":0}}", "--if-version", "0");
+    assertThat(stale.code()).isEqualTo(4);
+    assertThat(stale.err()).contains("changed since");
+
+    Result bad = run("share", "cfg", "--patch", "{\"$inc\":{\"l\":1}}");
+    assertThat(bad.code()).isEqualTo(5);
+    assertThat(run("share", "cfg").out().trim()).isEqualTo("{\"n\":3,\"l\":[\"x\"]}");
+    assertThat(run("share", "cfg", "--patch", "{}", "--watch").code()).isEqualTo(5);
+  }
+
+  @Test
+  void shareWatchPrintsTheStateAfterEveryChange() throws Exception {
+    run("share", "live", "--defaults", "{\"n\":0}");
+    CompletableFuture<Result> watching =
+        CompletableFuture.supplyAsync(() -> run("share", "live", "--watch", "--count", "2"));
+    // patches go on until the watcher, which starts asynchronously, has seen two of them
+    int i = 0;
+    while (!watching.isDone() && i < 10_000) {
+      run("share", "live", "--patch", "{\"$inc\":{\"n\":1}}");
+      i++;
+    }
+    Result watched = watching.get(30, TimeUnit.SECONDS);
+
+    assertThat(watched.code()).isZero();
+    List<String> lines = watched.lines();
+    assertThat(lines).hasSize(3); // the state, then two changes
+    long first = Json.MAPPER.readTree(lines.get(1)).get("n").asLong();
+    assertThat(Json.MAPPER.readTree(lines.get(2)).get("n").asLong()).isEqualTo(first + 1);
+  }
 }
