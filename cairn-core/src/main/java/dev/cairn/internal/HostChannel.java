@@ -27,8 +27,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.LinkedBlockingDeque;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.Semaphore;
+import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Supplier;
 
 /**
@@ -70,7 +72,14 @@ final class HostChannel implements SharedChannel {
   private final Path socketFile;
   private final Semaphore turn;
   private final Object sendLock = new Object();
-  private final LinkedBlockingQueue<byte[]> inbox = new LinkedBlockingQueue<>();
+  private final LinkedBlockingDeque<byte[]> inbox = new LinkedBlockingDeque<>();
+
+  /** Held by the one thread appending from the inbox; the others leave their patches to it. */
+  private final ReentrantLock appending = new ReentrantLock();
+
+  /** Wakes the retry thread early (when closing). */
+  private final Semaphore retry = new Semaphore(0);
+
   private final List<Peer> peers = new CopyOnWriteArrayList<>();
   private final Thread standby;
   private final Thread follower;
@@ -122,10 +131,12 @@ final class HostChannel implements SharedChannel {
 
   @Override
   public void submit(Supplier<byte[]> register) {
+    boolean queued = false;
     synchronized (sendLock) {
       byte[] payload = register.get();
       if (host) {
         inbox.add(payload);
+        queued = true;
       } else if (toHost != null) {
         try {
           writeFrame(toHost, payload);
@@ -134,6 +145,9 @@ final class HostChannel implements SharedChannel {
           dropConnection(connection); // resent once connected again
         }
       }
+    }
+    if (queued) {
+      appendWaiting();
     }
   }
 
@@ -192,7 +206,7 @@ final class HostChannel implements SharedChannel {
       Files.deleteIfExists(socketFile); // left by a host that was killed; we hold the lock
       server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
       server.bind(UnixDomainSocketAddress.of(socketFile));
-      sequencer = FeedChannel.daemon("cairn-share-host " + name, this::sequence);
+      sequencer = FeedChannel.daemon("cairn-share-retry " + name, this::retryLoop);
       acceptor = FeedChannel.daemon("cairn-share-accept " + name, this::accept);
       sequencer.start();
       acceptor.start();
@@ -201,33 +215,46 @@ final class HostChannel implements SharedChannel {
 
   // ---- host ----
 
-  private void sequence() {
-    List<byte[]> batch = new ArrayList<>();
+  /**
+   * Appends what waits in the inbox, in order, in batches, unless another thread is doing it: that
+   * thread takes these patches too before it lets go. Whoever brings a patch appends it, so no
+   * hand-over to another thread delays it.
+   */
+  private void appendWaiting() {
+    while (!inbox.isEmpty() && !closed) {
+      if (!appending.tryLock()) {
+        return; // its holder checks the inbox again after it lets go
+      }
+      try {
+        List<byte[]> batch = new ArrayList<>();
+        inbox.drainTo(batch, BATCH);
+        try {
+          broadcast(sink.appendOrdered(batch));
+        } catch (RuntimeException e) {
+          for (int k = batch.size() - 1; k >= 0; k--) {
+            inbox.addFirst(batch.get(k)); // keep the order for the retry
+          }
+          if (!closed) {
+            // the store refused (disk full, say): the retry thread tries again shortly
+            SharedReplica.warn("shared object " + name + ": appending patches failed", e);
+          }
+          return;
+        }
+      } finally {
+        appending.unlock();
+      }
+    }
+  }
+
+  /** Appends what a failed append left behind, every 100 ms, until the store takes it. */
+  private void retryLoop() {
     while (!closed) {
       try {
-        batch.add(inbox.take());
+        retry.tryAcquire(100, java.util.concurrent.TimeUnit.MILLISECONDS);
       } catch (InterruptedException e) {
         return;
       }
-      inbox.drainTo(batch, BATCH - 1);
-      if (batch.remove(STOP) || closed) {
-        return;
-      }
-      try {
-        broadcast(sink.appendOrdered(batch));
-        batch.clear();
-      } catch (RuntimeException e) {
-        if (closed) {
-          return;
-        }
-        // the store refused (disk full, say): keep the batch and try again shortly
-        SharedReplica.warn("shared object " + name + ": appending patches failed", e);
-        try {
-          Thread.sleep(100);
-        } catch (InterruptedException ie) {
-          return;
-        }
-      }
+      appendWaiting();
     }
   }
 
@@ -282,6 +309,9 @@ final class HostChannel implements SharedChannel {
       try (DataInputStream in = input(ch)) {
         while (!closed) {
           inbox.add(readFrame(in));
+          if (in.available() == 0) {
+            appendWaiting(); // several frames at once go in one batch
+          }
         }
       } catch (IOException e) {
         close();
@@ -473,7 +503,7 @@ final class HostChannel implements SharedChannel {
       dropConnection(connection); // the follower, if it reads from the host
     }
     if (host) {
-      inbox.add(STOP);
+      retry.release();
       try {
         server.close();
       } catch (IOException e) {
