@@ -53,7 +53,7 @@ import picocli.CommandLine.Parameters;
       "  1  unexpected error",
       "  2  usage error",
       "  3  not found",
-      "  4  conflict, or the document already exists",
+      "  4  conflict, the document already exists, or a stale conditional patch",
       "  5  invalid input (id, JSON, revision, location, store format)",
       "",
       "Documents are printed as one line of JSON. The store is --store, else $CAIRN_STORE,"
