@@ -1,5 +1,6 @@
 package dev.cairn.bench;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.hazelcast.config.Config;
@@ -42,11 +43,12 @@ import java.util.concurrent.TimeUnit;
  *
  * The patcher sends one patch at a time, {@code $set} of its send time, and measures until it is
  * accepted; the observer measures from that send time until the change reaches it ({@link
- * System#nanoTime()} is one clock for every process of a Linux machine). The first quarter of the
- * patches warms up and is not counted.
+ * System#nanoTime()} is one clock for every process of a Linux machine). Patches sent in the first
+ * 5 seconds warm up and are not counted (they carry {@code i = -1}).
  */
 public final class SharedDriver {
   private static final ObjectMapper JSON = new ObjectMapper();
+  private static final long WARMUP_NANOS = 5_000_000_000L;
 
   private SharedDriver() {}
 
@@ -165,7 +167,12 @@ public final class SharedDriver {
   private interface Shared extends AutoCloseable {
     void setTime(long t, long i) throws Exception;
 
-    void onTime(java.util.function.LongConsumer arrivals);
+    /** Calls {@code arrivals} with the send time and number of every patch that arrives. */
+    void onTime(Arrivals arrivals);
+  }
+
+  private interface Arrivals {
+    void arrived(long t, long i);
   }
 
   private static void child(String system, String role, String dir, int patches) throws Exception {
@@ -173,7 +180,6 @@ public final class SharedDriver {
     try (Shared shared = system.equals("hazelcast") ? new Hz() : new CairnShared(dir, system)) {
       System.out.println("ready");
       System.out.flush();
-      int warmup = patches / 4;
       switch (role) {
         case "observer" -> {
           stdin.readLine();
@@ -181,9 +187,9 @@ public final class SharedDriver {
           int[] seen = {0};
           CountDownLatch all = new CountDownLatch(1);
           shared.onTime(
-              t -> {
+              (t, i) -> {
                 long now = System.nanoTime();
-                if (seen[0] < patches) {
+                if (i >= 0 && seen[0] < patches) {
                   latencies[seen[0]++] = now - t;
                   if (seen[0] == patches) {
                     all.countDown();
@@ -193,17 +199,21 @@ public final class SharedDriver {
           System.out.println("listening");
           System.out.flush();
           all.await();
-          print("arrived", Arrays.copyOfRange(latencies, warmup, patches));
+          print("arrived", latencies);
         }
         case "patcher" -> {
           stdin.readLine();
+          long warm = System.nanoTime() + WARMUP_NANOS;
+          while (System.nanoTime() < warm) {
+            shared.setTime(System.nanoTime(), -1);
+          }
           long[] latencies = new long[patches];
           for (int i = 0; i < patches; i++) {
             long t = System.nanoTime();
             shared.setTime(t, i);
             latencies[i] = System.nanoTime() - t;
           }
-          print("accepted", Arrays.copyOfRange(latencies, warmup, patches));
+          print("accepted", latencies);
         }
         default -> {}
       }
@@ -239,8 +249,11 @@ public final class SharedDriver {
     }
 
     @Override
-    public void onTime(java.util.function.LongConsumer arrivals) {
-      obj.observe("t", (path, value, version) -> arrivals.accept(value.asLong()));
+    public void onTime(Arrivals arrivals) {
+      obj.observe(
+          "",
+          (path, value, version) ->
+              arrivals.arrived(value.get("t").asLong(), value.get("i").asLong()));
     }
 
     @Override
@@ -280,12 +293,13 @@ public final class SharedDriver {
     }
 
     @Override
-    public void onTime(java.util.function.LongConsumer arrivals) {
+    public void onTime(Arrivals arrivals) {
       map.addEntryListener(
           (EntryUpdatedListener<String, String>)
               e -> {
                 try {
-                  arrivals.accept(JSON.readTree(e.getValue()).get("t").asLong());
+                  JsonNode value = JSON.readTree(e.getValue());
+                  arrivals.arrived(value.get("t").asLong(), value.get("i").asLong());
                 } catch (IOException ex) {
                   throw new IllegalStateException(ex);
                 }

@@ -13,6 +13,8 @@ import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.Selector;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
@@ -21,6 +23,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
@@ -28,7 +31,6 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.LinkedBlockingDeque;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Supplier;
@@ -55,13 +57,8 @@ final class HostChannel implements SharedChannel {
   private static final byte WELCOME = 1;
   private static final int BATCH = 1000;
   private static final int MAX_FRAME = 64 << 20;
-  private static final int MAX_BACKLOG = 100_000;
+  private static final long MAX_BACKLOG_BYTES = 64L << 20;
   private static final int MAX_SOCKET_PATH = 100;
-
-  /** Tells a thread waiting on a queue to stop; threads doing I/O are never interrupted. */
-  private static final byte[] STOP = new byte[0];
-
-  private static final LogEntry END = new LogEntry(null, 0, STOP);
 
   /** Processes of one JVM take turns at the file lock, which Java holds per JVM, not per thread. */
   private static final Map<Path, Semaphore> TURNS = new ConcurrentHashMap<>();
@@ -270,8 +267,8 @@ final class HostChannel implements SharedChannel {
   private void accept() {
     while (!closed) {
       try {
-        SocketChannel ch = server.accept();
-        Peer p = new Peer(ch);
+        Peer p = new Peer(server.accept());
+        p.send(List.of()); // the welcome: it is registered, what follows is every entry from now
         peers.add(p);
         p.start();
       } catch (IOException e) {
@@ -283,70 +280,139 @@ final class HostChannel implements SharedChannel {
     }
   }
 
-  /** A connected process, as the host sees it: its patches in, the log's entries out. */
+  /**
+   * A connected process, as the host sees it: its patches in, the log's entries out. The socket is
+   * non-blocking: entries are written by the thread that appended them, at once, and only what the
+   * socket cannot take now waits for this peer's thread, so a slow process never holds up the host.
+   */
   private final class Peer {
     private final SocketChannel ch;
-    private final LinkedBlockingQueue<LogEntry> outbox = new LinkedBlockingQueue<>();
+    private final Selector selector;
+    private final SelectionKey key;
+    private final ArrayDeque<ByteBuffer> backlog = new ArrayDeque<>();
+    private long backlogBytes;
+    private boolean welcomed;
+    private ByteBuffer in = ByteBuffer.allocate(1 << 16);
 
-    Peer(SocketChannel ch) {
+    Peer(SocketChannel ch) throws IOException {
       this.ch = ch;
+      ch.configureBlocking(false);
+      this.selector = Selector.open();
+      this.key = ch.register(selector, SelectionKey.OP_READ);
     }
 
     void start() {
-      FeedChannel.daemon("cairn-share-peer-in " + name, this::readPatches).start();
-      FeedChannel.daemon("cairn-share-peer-out " + name, this::writeEntries).start();
+      FeedChannel.daemon("cairn-share-peer " + name, this::run).start();
     }
 
     void send(List<LogEntry> entries) {
-      if (outbox.size() > MAX_BACKLOG) {
-        close(); // too slow to follow: it reconnects and reads the log itself
-        return;
+      int size = welcomed ? 0 : 1;
+      for (LogEntry e : entries) {
+        size += 12 + e.payload().length;
       }
-      outbox.addAll(entries);
-    }
-
-    private void readPatches() {
-      try (DataInputStream in = input(ch)) {
-        while (!closed) {
-          inbox.add(readFrame(in));
-          if (in.available() == 0) {
-            appendWaiting(); // several frames at once go in one batch
+      ByteBuffer out = ByteBuffer.allocate(size);
+      if (!welcomed) {
+        out.put(WELCOME);
+        welcomed = true;
+      }
+      for (LogEntry e : entries) {
+        out.putLong(e.seq()).putInt(e.payload().length).put(e.payload());
+      }
+      out.flip();
+      synchronized (this) {
+        try {
+          if (backlog.isEmpty()) {
+            ch.write(out);
+            if (!out.hasRemaining()) {
+              return;
+            }
           }
-        }
-      } catch (IOException e) {
-        close();
-      }
-    }
-
-    private void writeEntries() {
-      try {
-        DataOutputStream out = output(ch);
-        out.writeByte(WELCOME); // it is registered: what follows is every entry appended from now
-        out.flush();
-        List<LogEntry> batch = new ArrayList<>();
-        while (!closed && ch.isOpen()) {
-          batch.add(outbox.take());
-          outbox.drainTo(batch);
-          if (batch.contains(END)) {
+          backlog.add(out);
+          backlogBytes += out.remaining();
+          if (backlogBytes > MAX_BACKLOG_BYTES) {
+            close(); // too slow to follow: it reconnects and reads the log itself
             return;
           }
-          for (LogEntry e : batch) {
-            out.writeLong(e.seq());
-            writeFrame(out, e.payload());
-          }
-          out.flush();
-          batch.clear();
+          key.interestOps(SelectionKey.OP_READ | SelectionKey.OP_WRITE);
+          selector.wakeup();
+        } catch (IOException | java.nio.channels.CancelledKeyException e) {
+          close();
         }
-      } catch (IOException | InterruptedException e) {
-        close();
       }
+    }
+
+    private void run() {
+      try {
+        while (!closed && ch.isOpen()) {
+          selector.select();
+          if (key.isValid() && key.isReadable() && !readPatches()) {
+            break;
+          }
+          if (key.isValid() && key.isWritable()) {
+            writeBacklog();
+          }
+        }
+      } catch (IOException
+          | java.nio.channels.CancelledKeyException
+          | java.nio.channels.ClosedSelectorException e) {
+        // the process went away, or the host is leaving
+      }
+      close();
+    }
+
+    /** Reads the frames that arrived; false at the end of the stream. */
+    private boolean readPatches() throws IOException {
+      if (ch.read(in) < 0) {
+        return false;
+      }
+      in.flip();
+      boolean any = false;
+      while (in.remaining() >= 4) {
+        int length = in.getInt(in.position());
+        if (length < 0 || length > MAX_FRAME) {
+          throw new IOException("bad frame length " + length);
+        }
+        if (in.remaining() < 4 + length) {
+          if (4 + length > in.capacity()) {
+            ByteBuffer bigger = ByteBuffer.allocate(4 + length);
+            bigger.put(in);
+            bigger.flip();
+            in = bigger;
+          }
+          break;
+        }
+        byte[] payload = new byte[length];
+        in.getInt();
+        in.get(payload);
+        inbox.add(payload);
+        any = true;
+      }
+      in.compact();
+      if (any) {
+        appendWaiting(); // all that arrived together goes in one batch
+      }
+      return true;
+    }
+
+    private synchronized void writeBacklog() throws IOException {
+      while (!backlog.isEmpty()) {
+        ByteBuffer b = backlog.peek();
+        int before = b.remaining();
+        ch.write(b);
+        backlogBytes -= before - b.remaining();
+        if (b.hasRemaining()) {
+          return;
+        }
+        backlog.poll();
+      }
+      key.interestOps(SelectionKey.OP_READ);
     }
 
     void close() {
       peers.remove(this);
-      outbox.add(END);
       try {
         ch.close();
+        selector.close();
       } catch (IOException e) {
         // closing anyway
       }
