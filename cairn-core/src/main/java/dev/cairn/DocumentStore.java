@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.cairn.internal.Engine;
 import dev.cairn.internal.Engine.Decision;
+import dev.cairn.internal.FeedFollower;
 import dev.cairn.internal.Json;
 import dev.cairn.internal.Replicator;
 import dev.cairn.internal.RevisionEntry;
@@ -25,7 +26,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.Semaphore;
 import java.util.stream.Stream;
 
 /**
@@ -589,38 +589,14 @@ public final class DocumentStore implements AutoCloseable {
   private record Listening(ChangeListener listener, long after) {}
 
   /** Delivers changes on one thread, in order; woken by the backend's watch. */
-  private final class Notifier implements Runnable {
-    private final Semaphore wakeups = new Semaphore(0);
-    private final AutoCloseable watch;
-    private final Thread thread;
+  private final class Notifier {
+    private final FeedFollower follower;
     private long delivered;
 
     Notifier(long from) {
       this.delivered = from;
-      this.watch = backend.watch(wakeups::release);
-      wakeups.release(); // catch what was written between reading the sequence and the watch
-      this.thread = new Thread(this, "cairn-notify");
-      thread.setDaemon(true);
-      thread.start();
-    }
-
-    @Override
-    public void run() {
-      while (!closed) {
-        try {
-          wakeups.acquire();
-          wakeups.drainPermits();
-        } catch (InterruptedException e) {
-          return;
-        }
-        try {
-          deliver();
-        } catch (RuntimeException e) {
-          if (!closed) {
-            log(e);
-          }
-        }
-      }
+      this.follower =
+          new FeedFollower(backend, "cairn-notify", this::deliver, "delivering changes failed");
     }
 
     private void deliver() {
@@ -645,12 +621,7 @@ public final class DocumentStore implements AutoCloseable {
     }
 
     void stop() {
-      try {
-        watch.close();
-      } catch (Exception e) {
-        log(e);
-      }
-      wakeups.release();
+      follower.close();
     }
   }
 
@@ -680,10 +651,11 @@ public final class DocumentStore implements AutoCloseable {
           "defaults are more than the limit of %d bytes of JSON".formatted(maxDocumentBytes));
     }
     ensureOpen();
-    SharedObject object =
-        new SharedObject(name, new SharedReplica(backend, name, initial, clock, maxDocumentBytes));
-    shared.add(object);
-    return object;
+    SharedReplica replica = new SharedReplica(backend, name, initial, clock, maxDocumentBytes);
+    SharedObject[] object = new SharedObject[1];
+    object[0] = new SharedObject(name, replica, () -> shared.remove(object[0]));
+    shared.add(object[0]);
+    return object[0];
   }
 
   /** {@link #share(String, Object)} with an empty object as the defaults. */

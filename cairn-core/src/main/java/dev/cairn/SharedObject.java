@@ -32,10 +32,12 @@ import java.util.concurrent.CompletableFuture;
 public final class SharedObject implements AutoCloseable {
   private final String name;
   private final SharedReplica replica;
+  private final Runnable onClose;
 
-  SharedObject(String name, SharedReplica replica) {
+  SharedObject(String name, SharedReplica replica, Runnable onClose) {
     this.name = name;
     this.replica = replica;
+    this.onClose = onClose;
   }
 
   public String name() {
@@ -147,6 +149,7 @@ public final class SharedObject implements AutoCloseable {
   @Override
   public void close() {
     replica.close();
+    onClose.run();
   }
 
   private static JsonNode parse(String update) {

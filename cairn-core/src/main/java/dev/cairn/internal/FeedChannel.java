@@ -4,7 +4,6 @@ import dev.cairn.spi.Backend;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.Semaphore;
 import java.util.function.Supplier;
 
 /**
@@ -17,20 +16,20 @@ final class FeedChannel implements SharedChannel {
 
   private final SharedChannel.Sink sink;
   private final LinkedBlockingQueue<byte[]> outbox = new LinkedBlockingQueue<>();
-  private final Semaphore wakeups = new Semaphore(0);
-  private final AutoCloseable watch;
   private final Thread writer;
-  private final Thread follower;
+  private final FeedFollower follower;
   private volatile boolean closed;
 
   FeedChannel(Backend backend, String name, SharedChannel.Sink sink) {
     this.sink = sink;
     this.writer = daemon("cairn-share-append " + name, this::appendLoop);
-    this.follower = daemon("cairn-share-follow " + name, this::followLoop);
-    this.watch = backend.watch(wakeups::release);
-    wakeups.release(); // catch what was appended before the watch began
     writer.start();
-    follower.start();
+    this.follower =
+        new FeedFollower(
+            backend,
+            "cairn-share-follow " + name,
+            sink::catchUp,
+            "reading a shared object's log failed; retrying on the next change");
   }
 
   static Thread daemon(String name, Runnable body) {
@@ -70,34 +69,10 @@ final class FeedChannel implements SharedChannel {
     }
   }
 
-  private void followLoop() {
-    while (!closed) {
-      try {
-        wakeups.acquire();
-        wakeups.drainPermits();
-      } catch (InterruptedException e) {
-        return;
-      }
-      try {
-        sink.catchUp();
-      } catch (RuntimeException e) {
-        if (!closed) {
-          SharedReplica.warn(
-              "reading a shared object's log failed; retrying on the next change", e);
-        }
-      }
-    }
-  }
-
   @Override
   public void close() {
     closed = true;
-    try {
-      watch.close();
-    } catch (Exception e) {
-      SharedReplica.warn("closing a change feed failed", e);
-    }
+    follower.close();
     writer.interrupt();
-    follower.interrupt();
   }
 }

@@ -268,8 +268,12 @@ final class HostChannel implements SharedChannel {
     while (!closed) {
       try {
         Peer p = new Peer(server.accept());
-        p.send(List.of()); // the welcome: it is registered, what follows is every entry from now
-        peers.add(p);
+        synchronized (p) {
+          // registered before welcomed, and nothing sent before the welcome: an entry appended
+          // before it is in the log the process reads next, one appended after reaches it here
+          peers.add(p);
+          p.write(ByteBuffer.wrap(new byte[] {WELCOME}));
+        }
         p.start();
       } catch (IOException e) {
         if (!closed) {
@@ -291,7 +295,6 @@ final class HostChannel implements SharedChannel {
     private final SelectionKey key;
     private final ArrayDeque<ByteBuffer> backlog = new ArrayDeque<>();
     private long backlogBytes;
-    private boolean welcomed;
     private ByteBuffer in = ByteBuffer.allocate(1 << 16);
 
     Peer(SocketChannel ch) throws IOException {
@@ -306,38 +309,36 @@ final class HostChannel implements SharedChannel {
     }
 
     void send(List<LogEntry> entries) {
-      int size = welcomed ? 0 : 1;
+      int size = 0;
       for (LogEntry e : entries) {
         size += 12 + e.payload().length;
       }
       ByteBuffer out = ByteBuffer.allocate(size);
-      if (!welcomed) {
-        out.put(WELCOME);
-        welcomed = true;
-      }
       for (LogEntry e : entries) {
         out.putLong(e.seq()).putInt(e.payload().length).put(e.payload());
       }
-      out.flip();
-      synchronized (this) {
-        try {
-          if (backlog.isEmpty()) {
-            ch.write(out);
-            if (!out.hasRemaining()) {
-              return;
-            }
-          }
-          backlog.add(out);
-          backlogBytes += out.remaining();
-          if (backlogBytes > MAX_BACKLOG_BYTES) {
-            close(); // too slow to follow: it reconnects and reads the log itself
+      write(out.flip());
+    }
+
+    /** Writes what the socket takes now; the rest waits, in order, for this peer's thread. */
+    synchronized void write(ByteBuffer out) {
+      try {
+        if (backlog.isEmpty()) {
+          ch.write(out);
+          if (!out.hasRemaining()) {
             return;
           }
-          key.interestOps(SelectionKey.OP_READ | SelectionKey.OP_WRITE);
-          selector.wakeup();
-        } catch (IOException | java.nio.channels.CancelledKeyException e) {
-          close();
         }
+        backlog.add(out);
+        backlogBytes += out.remaining();
+        if (backlogBytes > MAX_BACKLOG_BYTES) {
+          close(); // too slow to follow: it reconnects and reads the log itself
+          return;
+        }
+        key.interestOps(SelectionKey.OP_READ | SelectionKey.OP_WRITE);
+        selector.wakeup();
+      } catch (IOException | java.nio.channels.CancelledKeyException e) {
+        close();
       }
     }
 
