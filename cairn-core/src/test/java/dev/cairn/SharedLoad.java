@@ -3,7 +3,16 @@ package dev.cairn;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.cairn.internal.Json;
+import dev.cairn.internal.UpdateOperators;
+import dev.cairn.spi.Backend;
+import dev.cairn.spi.BackendOptions;
+import dev.cairn.spi.LogEntry;
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -64,6 +73,7 @@ public final class SharedLoad {
       }
       assertThat(expected.path("list").size()).isEqualTo(pushes);
       assertThat(accepted + rejected + refused).isEqualTo((long) processes * count);
+      assertThat(replay(location, name)).isEqualTo(new Replay(expected, accepted));
       for (Jvm j : jvms) {
         j.send("await " + accepted);
       }
@@ -74,6 +84,34 @@ public final class SharedLoad {
       }
     } finally {
       jvms.forEach(Jvm::close);
+    }
+  }
+
+  private record Replay(ObjectNode state, long accepted) {}
+
+  /**
+   * The object as a plain replay of its log gives it: the defaults, then every patch in log order
+   * with the time it was sent, a patch that cannot apply being skipped. No entry is taken twice.
+   */
+  private static Replay replay(String location, String name) {
+    try (Backend backend = Cairn.backend(location, new BackendOptions(Durability.OS))) {
+      ObjectNode state = null;
+      long accepted = 0;
+      for (LogEntry e : backend.read("_shared/" + name, 0)) {
+        ObjectNode entry = Json.parseObject(new String(e.payload(), StandardCharsets.UTF_8));
+        if (entry.get("k").asText().equals("init") && state == null) {
+          state = (ObjectNode) entry.get("state");
+        } else if (entry.get("k").asText().equals("patch")) {
+          Instant at = Instant.ofEpochMilli(entry.get("at").asLong());
+          try {
+            state = UpdateOperators.apply(state, entry.get("u"), Clock.fixed(at, ZoneOffset.UTC));
+            accepted++;
+          } catch (InvalidUpdateException rejected) {
+            // rejected where it landed, in every process
+          }
+        }
+      }
+      return new Replay(state, accepted);
     }
   }
 }
