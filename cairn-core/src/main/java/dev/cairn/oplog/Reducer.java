@@ -1,0 +1,21 @@
+package dev.cairn.oplog;
+
+import com.fasterxml.jackson.databind.JsonNode;
+
+/**
+ * Turns a log's operations into its value. It must be deterministic (the same state and operation
+ * give the same result in every process) and must not modify the state it is given. An operation it
+ * cannot use should leave the state as it is, not throw.
+ */
+public interface Reducer {
+  /** The state of a log without operations. */
+  JsonNode initial();
+
+  /** The state after {@code op}. */
+  JsonNode apply(JsonNode state, Operation op);
+
+  /** What readers are given for a state; the state itself unless the reducer keeps more. */
+  default JsonNode view(JsonNode state) {
+    return state;
+  }
+}
