@@ -1,13 +1,9 @@
 package dev.cairn;
 
-import dev.cairn.internal.Locations;
+import dev.cairn.internal.Backends;
 import dev.cairn.spi.Backend;
 import dev.cairn.spi.BackendOptions;
-import dev.cairn.spi.BackendProvider;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.ServiceLoader;
 
 /**
  * Opens Cairn stores.
@@ -118,17 +114,6 @@ public final class Cairn {
 
   /** Finds the backend for a location among the providers on the class path. */
   static Backend backend(String location, BackendOptions options) {
-    String scheme = Locations.scheme(location);
-    List<String> known = new ArrayList<>();
-    for (BackendProvider provider :
-        ServiceLoader.load(BackendProvider.class, Cairn.class.getClassLoader())) {
-      if (provider.schemes().contains(scheme)) {
-        return provider.open(location, options);
-      }
-      known.addAll(provider.schemes());
-    }
-    throw new InvalidLocationException(
-        "no backend for scheme '%s' in location '%s'; the backends on the class path open: %s"
-            .formatted(scheme, Locations.redact(location), String.join(", ", known)));
+    return Backends.open(location, options);
   }
 }

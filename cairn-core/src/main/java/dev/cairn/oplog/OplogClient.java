@@ -1,0 +1,566 @@
+package dev.cairn.oplog;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.cairn.Durability;
+import dev.cairn.InvalidDocumentException;
+import dev.cairn.Subscription;
+import dev.cairn.internal.Backends;
+import dev.cairn.internal.Json;
+import dev.cairn.internal.Validation;
+import dev.cairn.spi.Backend;
+import dev.cairn.spi.BackendOptions;
+import dev.cairn.spi.LogEntry;
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A client of oplog channels (see docs/oplog.md): each log, named by channel, type and path, is a
+ * set of {@link Operation operations} reduced by the type's {@link Reducer}, kept in every store of
+ * its channel. Reads come from this client's copy; pushes are applied to it at once, written to the
+ * channel's local stores (directories, memory) before {@code push} returns and to the others in the
+ * background; stores are reconciled by sending each the operations it lacks, and pruned by a {@link
+ * Checkpoint} once they all hold the same ones. Unreachable stores are retried until they answer,
+ * so a client works offline and delivers on reconnect.
+ */
+public final class OplogClient implements AutoCloseable {
+  private static final String PREFIX = "_oplog/";
+  private static final int MAX_NAME_BYTES = 64;
+  private static final int MAX_PATH_BYTES = 400;
+
+  private final Map<String, List<Store>> channels;
+  private final Map<String, Reducer> reducers;
+  private final Clock clock;
+  private final int pruneAfter;
+  private final Duration syncInterval;
+  private final String writer = HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextLong());
+  private final Map<String, Log> logs = new ConcurrentHashMap<>();
+  private final Semaphore wake = new Semaphore(0);
+  private final ExecutorService notifier;
+  private final Thread syncer;
+  private volatile boolean closed;
+
+  private OplogClient(Builder b) {
+    this.reducers = Map.copyOf(b.reducers);
+    this.clock = b.clock;
+    this.pruneAfter = b.pruneAfter;
+    this.syncInterval = b.syncInterval;
+    Map<String, List<Store>> byChannel = new LinkedHashMap<>();
+    b.channels.forEach(
+        (channel, locations) ->
+            byChannel.put(channel, locations.stream().map(Store::new).toList()));
+    this.channels = Map.copyOf(byChannel);
+    this.notifier =
+        Executors.newSingleThreadExecutor(
+            r -> {
+              Thread t = new Thread(r, "cairn-oplog-notify");
+              t.setDaemon(true);
+              return t;
+            });
+    this.syncer = new Thread(this::syncLoop, "cairn-oplog-sync");
+    syncer.setDaemon(true);
+    syncer.start();
+  }
+
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /** Sets up a client: its channels and their stores, and the reducers of its types. */
+  public static final class Builder {
+    private final Map<String, List<String>> channels = new LinkedHashMap<>();
+    private final Map<String, Reducer> reducers = new HashMap<>();
+    private Clock clock = Clock.systemUTC();
+    private int pruneAfter = 100;
+    private Duration syncInterval = Duration.ofSeconds(1);
+
+    private Builder() {
+      reducers.put("counter", Reducers.counter());
+      reducers.put("register", Reducers.register());
+      reducers.put("set", Reducers.addWinsSet());
+      reducers.put("document", Reducers.document());
+    }
+
+    /** A channel and the locations of its stores (directories, {@code mem:}, Redis, SQL). */
+    public Builder channel(String channel, String... locations) {
+      name("channel", channel);
+      if (locations.length == 0) {
+        throw new IllegalArgumentException("channel " + channel + " needs at least one store");
+      }
+      for (String l : locations) {
+        Objects.requireNonNull(l, "a store location must not be null");
+      }
+      channels.put(channel, List.of(locations));
+      return this;
+    }
+
+    /** The reducer of {@code type}; counter, register, set and document are built in. */
+    public Builder register(String type, Reducer reducer) {
+      name("type", type);
+      reducers.put(type, Objects.requireNonNull(reducer, "reducer"));
+      return this;
+    }
+
+    /** The clock that dates operations (for tests of skew); the system's by default. */
+    public Builder clock(Clock clock) {
+      this.clock = Objects.requireNonNull(clock, "clock");
+      return this;
+    }
+
+    /**
+     * Writes a checkpoint once a log has this many operations not yet folded into one and every
+     * store holds them; 0 never prunes. Default 100.
+     */
+    public Builder pruneAfter(int operations) {
+      if (operations < 0) {
+        throw new IllegalArgumentException("pruneAfter must be at least 0, got " + operations);
+      }
+      this.pruneAfter = operations;
+      return this;
+    }
+
+    /** How often stores are reconciled when nothing wakes the client sooner. Default 1 s. */
+    public Builder syncInterval(Duration interval) {
+      if (interval.isNegative() || interval.isZero()) {
+        throw new IllegalArgumentException("syncInterval must be positive");
+      }
+      this.syncInterval = interval;
+      return this;
+    }
+
+    public OplogClient open() {
+      if (channels.isEmpty()) {
+        throw new IllegalArgumentException("a client needs at least one channel");
+      }
+      return new OplogClient(this);
+    }
+  }
+
+  // ---- the API ----
+
+  /** The value of a log, from this client's copy. */
+  public JsonNode get(String channel, String type, String path) {
+    Log log = log(channel, type, path);
+    synchronized (log) {
+      return log.value.deepCopy();
+    }
+  }
+
+  /**
+   * Pushes an operation and returns the log's value with it applied. It is in every local store of
+   * the channel when this returns, and reaches the others as soon as they answer.
+   *
+   * @param payload the operation's data (a node, a record, a Map, a number, a string, null)
+   */
+  public JsonNode push(String channel, String type, String path, Object payload) {
+    Log log = log(channel, type, path);
+    JsonNode data = payload instanceof JsonNode node ? node.deepCopy() : toJson(payload);
+    JsonNode value;
+    synchronized (log) {
+      Operation op = Operation.create(writer, ++log.counter, clock.millis(), type, log.path, data);
+      log.ops.put(op.sha(), op);
+      value = changed(log);
+    }
+    for (Store store : channels.get(channel)) {
+      if (store.local) {
+        deliver(log, store);
+      }
+    }
+    wake.release();
+    return value.deepCopy();
+  }
+
+  /** Tells {@code listener} of every new value of a log, after pushes here or anywhere else. */
+  public Subscription on(String channel, String type, String path, OplogListener listener) {
+    Objects.requireNonNull(listener, "listener");
+    Log log = log(channel, type, path);
+    log.listeners.add(listener);
+    return () -> log.listeners.remove(listener);
+  }
+
+  /**
+   * Reconciles with every store now, instead of at the next tick, every log this client holds and
+   * every log its local stores hold (so that what was pushed offline is delivered on reconnect).
+   */
+  public void sync() {
+    discoverLocalLogs();
+    for (Log log : logs.values()) {
+      reconcile(log);
+    }
+  }
+
+  private void discoverLocalLogs() {
+    channels.forEach(
+        (channel, stores) -> {
+          String prefix = PREFIX + channel + "/";
+          for (Store store : stores) {
+            Backend backend = store.local ? store.backend() : null;
+            if (backend == null) {
+              continue;
+            }
+            for (String key : backend.keys()) {
+              if (!key.startsWith(prefix)) {
+                continue;
+              }
+              String rest = key.substring(prefix.length());
+              int slash = rest.indexOf('/');
+              String type = slash < 0 ? null : rest.substring(0, slash);
+              if (type != null && reducers.containsKey(type)) {
+                log(channel, type, rest.substring(slash + 1));
+              }
+            }
+          }
+        });
+  }
+
+  // ---- logs and stores ----
+
+  /** One store of a channel, as this client sees it. */
+  private final class Store {
+    final String location;
+    final boolean local;
+    private Backend backend;
+
+    Store(String location) {
+      this.location = location;
+      String scheme = dev.cairn.internal.Locations.scheme(location);
+      this.local = scheme.equals("file") || scheme.equals("mem");
+    }
+
+    /** The open backend, or null while it cannot be reached. */
+    synchronized Backend backend() {
+      if (backend == null && !closed) {
+        try {
+          backend = Backends.open(location, new BackendOptions(Durability.SYNC));
+          backend.watch(wake::release);
+        } catch (RuntimeException e) {
+          return null;
+        }
+      }
+      return backend;
+    }
+
+    synchronized void close() {
+      if (backend != null) {
+        backend.close();
+      }
+    }
+  }
+
+  /** What one store holds of a log, as far as this client knows. */
+  private static final class View {
+    long head;
+    final Set<String> held = new HashSet<>();
+    Checkpoint best;
+
+    boolean has(Operation op) {
+      return held.contains(op.sha()) || (best != null && best.covers(op));
+    }
+  }
+
+  /** This client's copy of one log. */
+  private final class Log {
+    final String channel;
+    final String type;
+    final String path;
+    final String key;
+    final Reducer reducer;
+    final Map<String, Operation> ops = new HashMap<>(); // those the best checkpoint does not cover
+    final Map<Store, View> views = new HashMap<>();
+    final List<OplogListener> listeners = new CopyOnWriteArrayList<>();
+    Checkpoint best;
+    long counter;
+    JsonNode value;
+
+    Log(String channel, String type, String path, Reducer reducer) {
+      this.channel = channel;
+      this.type = type;
+      this.path = path;
+      this.key = PREFIX + channel + "/" + type + "/" + path;
+      this.reducer = reducer;
+      channels.get(channel).forEach(s -> views.put(s, new View()));
+      this.value = reducer.view(reducer.initial());
+    }
+  }
+
+  private Log log(String channel, String type, String path) {
+    ensureOpen();
+    name("channel", channel);
+    name("type", type);
+    if (!channels.containsKey(channel)) {
+      throw new IllegalArgumentException("no channel " + channel + " in this client");
+    }
+    Reducer reducer = reducers.get(type);
+    if (reducer == null) {
+      throw new IllegalArgumentException(
+          "no reducer for type " + type + "; register one (built in: " + reducers.keySet() + ")");
+    }
+    String normal = path(path);
+    String id = channel + "/" + type + "/" + normal;
+    boolean[] fresh = {false};
+    Log log =
+        logs.computeIfAbsent(
+            id,
+            k -> {
+              fresh[0] = true;
+              return new Log(channel, type, normal, reducer);
+            });
+    if (fresh[0]) {
+      for (Store store : channels.get(channel)) {
+        read(log, store); // the first read waits for what the stores hold
+      }
+    }
+    return log;
+  }
+
+  /** Reads what a store appended since the last read; false if it cannot be reached. */
+  private boolean read(Log log, Store store) {
+    Backend backend = store.backend();
+    if (backend == null) {
+      return false;
+    }
+    View view = log.views.get(store);
+    List<LogEntry> entries;
+    try {
+      long head;
+      synchronized (log) {
+        head = view.head;
+      }
+      entries = backend.read(log.key, head);
+    } catch (RuntimeException e) {
+      return false;
+    }
+    if (!entries.isEmpty()) {
+      synchronized (log) {
+        boolean any = false;
+        for (LogEntry e : entries) {
+          if (e.seq() <= view.head) {
+            continue;
+          }
+          view.head = e.seq();
+          Object decoded = Entries.decode(e.payload());
+          if (decoded instanceof Operation op) {
+            view.held.add(op.sha());
+            if ((log.best == null || !log.best.covers(op))
+                && log.ops.putIfAbsent(op.sha(), op) == null) {
+              any = true;
+            }
+          } else {
+            Checkpoint cp = (Checkpoint) decoded;
+            if (view.best == null || Reduction.BEST.compare(cp, view.best) > 0) {
+              view.best = cp;
+            }
+            any |= adopt(log, cp);
+          }
+        }
+        if (any) {
+          changed(log);
+        }
+      }
+    }
+    return true;
+  }
+
+  /** Makes {@code cp} the log's starting point if it covers more; drops what it covers. */
+  private static boolean adopt(Log log, Checkpoint cp) {
+    if (log.best != null && Reduction.BEST.compare(cp, log.best) <= 0) {
+      return false;
+    }
+    log.best = cp;
+    log.ops.values().removeIf(cp::covers);
+    return true;
+  }
+
+  /** Recomputes the value under the log's lock and tells listeners if it changed. */
+  private JsonNode changed(Log log) {
+    JsonNode value =
+        Reduction.value(
+            log.reducer, log.best == null ? List.of() : List.of(log.best), log.ops.values());
+    if (!value.equals(log.value)) {
+      log.value = value;
+      JsonNode copy = value.deepCopy();
+      for (OplogListener l : log.listeners) {
+        notifier.execute(() -> l.onChange(log.channel, log.type, log.path, copy.deepCopy()));
+      }
+    }
+    return value;
+  }
+
+  /**
+   * Brings one store up to date with this client's copy: reads what it has, then sends it the best
+   * checkpoint and the operations it lacks, each writer's in its order.
+   *
+   * @return whether the store now holds everything this client holds
+   */
+  private boolean deliver(Log log, Store store) {
+    View view = log.views.get(store);
+    synchronized (view) {
+      if (!read(log, store)) {
+        return false;
+      }
+      List<byte[]> payloads = new ArrayList<>();
+      List<Operation> missing = new ArrayList<>();
+      Checkpoint checkpoint;
+      synchronized (log) {
+        checkpoint = log.best != null && !Objects.equals(view.best, log.best) ? log.best : null;
+        for (Operation op : log.ops.values()) {
+          if (!view.has(op)) {
+            missing.add(op);
+          }
+        }
+      }
+      if (checkpoint == null && missing.isEmpty()) {
+        return true;
+      }
+      missing.sort(Comparator.comparing(Operation::writer).thenComparingLong(Operation::number));
+      if (checkpoint != null) {
+        payloads.add(Entries.encode(checkpoint));
+      }
+      missing.forEach(op -> payloads.add(Entries.encode(op)));
+      Backend backend = store.backend();
+      try {
+        backend.append(log.key, Backend.ANY_HEAD, payloads);
+      } catch (RuntimeException e) {
+        return false; // unreachable: the next round tries again
+      }
+      synchronized (log) {
+        missing.forEach(op -> view.held.add(op.sha()));
+        if (checkpoint != null) {
+          view.best = checkpoint;
+        }
+      }
+      return true;
+    }
+  }
+
+  /** Delivers to every store, then writes a checkpoint if they all hold enough in common. */
+  private void reconcile(Log log) {
+    boolean allHold = true;
+    for (Store store : channels.get(log.channel)) {
+      allHold &= deliver(log, store);
+    }
+    if (!allHold || pruneAfter == 0) {
+      return;
+    }
+    Checkpoint cp;
+    synchronized (log) {
+      List<Operation> everywhere = new ArrayList<>();
+      for (Operation op : log.ops.values()) {
+        if (log.views.values().stream().allMatch(v -> v.has(op))) {
+          everywhere.add(op);
+        }
+      }
+      if (everywhere.size() < pruneAfter) {
+        return;
+      }
+      cp =
+          Reduction.checkpoint(
+              log.reducer,
+              log.best == null ? List.of() : List.of(log.best),
+              everywhere,
+              clock.millis());
+      adopt(log, cp);
+      changed(log);
+    }
+    for (Store store : channels.get(log.channel)) {
+      deliver(log, store);
+    }
+  }
+
+  private void syncLoop() {
+    while (!closed) {
+      try {
+        wake.tryAcquire(syncInterval.toMillis(), TimeUnit.MILLISECONDS);
+        wake.drainPermits();
+      } catch (InterruptedException e) {
+        return;
+      }
+      if (closed) {
+        return;
+      }
+      try {
+        sync();
+      } catch (RuntimeException e) {
+        System.getLogger(OplogClient.class.getName())
+            .log(System.Logger.Level.WARNING, "reconciling oplog stores failed", e);
+      }
+    }
+  }
+
+  // ---- validation ----
+
+  private static String name(String what, String name) {
+    try {
+      Validation.id(name);
+    } catch (InvalidDocumentException e) {
+      throw new IllegalArgumentException(what + ": " + e.getMessage());
+    }
+    if (name.getBytes(StandardCharsets.UTF_8).length > MAX_NAME_BYTES) {
+      throw new IllegalArgumentException(
+          what + " names are at most " + MAX_NAME_BYTES + " bytes; got " + name);
+    }
+    return name;
+  }
+
+  /** A path of segments separated by '/', each a valid name; leading and trailing '/' dropped. */
+  static String path(String path) {
+    if (path == null) {
+      throw new IllegalArgumentException("path must not be null");
+    }
+    String trimmed = path.replaceAll("^/+|/+$", "");
+    if (trimmed.isEmpty()) {
+      throw new IllegalArgumentException("path must name at least one segment, got '" + path + "'");
+    }
+    if (trimmed.getBytes(StandardCharsets.UTF_8).length > MAX_PATH_BYTES) {
+      throw new IllegalArgumentException("paths are at most " + MAX_PATH_BYTES + " bytes");
+    }
+    for (String segment : trimmed.split("/", -1)) {
+      try {
+        Validation.id(segment);
+      } catch (InvalidDocumentException e) {
+        throw new IllegalArgumentException("path '" + path + "': " + e.getMessage());
+      }
+    }
+    return trimmed;
+  }
+
+  private static JsonNode toJson(Object payload) {
+    try {
+      return Json.MAPPER.valueToTree(payload);
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException("payload cannot be converted to JSON: " + e.getMessage());
+    }
+  }
+
+  private void ensureOpen() {
+    if (closed) {
+      throw new IllegalStateException("the oplog client is closed");
+    }
+  }
+
+  /** Stops reconciling and closes the stores; what was delivered stays. */
+  @Override
+  public void close() {
+    closed = true;
+    wake.release();
+    notifier.shutdown();
+    channels.values().forEach(stores -> stores.forEach(Store::close));
+  }
+}

@@ -1,0 +1,170 @@
+package dev.cairn.oplog;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.cairn.internal.Json;
+import dev.cairn.spi.BackendOptions;
+import dev.cairn.spi.LogEntry;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Oplog clients over store directories: reconciliation, pruning, offline work, late clocks. */
+class OplogClientTest {
+  @TempDir Path a;
+  @TempDir Path b;
+  @TempDir Path local;
+  private final List<OplogClient> clients = new ArrayList<>();
+
+  private OplogClient client(Clock clock, int pruneAfter, Path... stores) {
+    OplogClient.Builder builder =
+        OplogClient.builder()
+            .clock(clock)
+            .pruneAfter(pruneAfter)
+            .syncInterval(Duration.ofMillis(50));
+    builder.channel(
+        "core", java.util.Arrays.stream(stores).map(Path::toString).toArray(String[]::new));
+    OplogClient c = builder.open();
+    clients.add(c);
+    return c;
+  }
+
+  private OplogClient client(Path... stores) {
+    return client(Clock.systemUTC(), 0, stores);
+  }
+
+  @AfterEach
+  void closeClients() {
+    clients.forEach(OplogClient::close);
+  }
+
+  private static JsonNode json(String text) {
+    try {
+      return Json.MAPPER.readTree(text);
+    } catch (Exception e) {
+      throw new IllegalArgumentException(e);
+    }
+  }
+
+  private static List<Object> kinds(Path store, String key) {
+    try (var backend =
+        dev.cairn.internal.Backends.open(
+            store.toString(), new BackendOptions(dev.cairn.Durability.OS))) {
+      List<Object> out = new ArrayList<>();
+      for (LogEntry e : backend.read(key, 0)) {
+        out.add(Entries.decode(e.payload()));
+      }
+      return out;
+    }
+  }
+
+  @Test
+  void pushReturnsTheNewValueAndEveryClientOfTheChannelConverges() {
+    OplogClient one = client(a, b);
+    OplogClient two = client(a, b);
+    assertThat(one.push("core", "counter", "/visits", 2).asLong()).isEqualTo(2);
+    assertThat(two.push("core", "counter", "visits", 3).asLong()).isEqualTo(5);
+    one.sync();
+    assertThat(one.get("core", "counter", "/visits/").asLong()).isEqualTo(5);
+    // equal payloads in one millisecond are two operations
+    Clock frozen = Clock.fixed(java.time.Instant.ofEpochMilli(1_000), java.time.ZoneOffset.UTC);
+    OplogClient three = client(frozen, 0, a, b);
+    three.push("core", "counter", "visits", 1);
+    assertThat(three.push("core", "counter", "visits", 1).asLong()).isEqualTo(7);
+  }
+
+  @Test
+  void storesAreReconciledByClientsThatSeeSeveralOfThem() {
+    OplogClient onlyB = client(b);
+    onlyB.push("core", "set", "tags", Map.of("add", "from-b"));
+    OplogClient both = client(a, b);
+    both.push("core", "set", "tags", Map.of("add", "from-both"));
+    both.sync();
+    OplogClient onlyA = client(a);
+    assertThat(onlyA.get("core", "set", "tags")).isEqualTo(json("[\"from-b\", \"from-both\"]"));
+  }
+
+  @Test
+  void aCheckpointPrunesAndALateOperationFromAnOfflineClientIsStillApplied() {
+    OplogClient online = client(Clock.systemUTC(), 10, a, b);
+    // offline: only its own local store, and a clock an hour behind
+    Clock behind = Clock.offset(Clock.systemUTC(), Duration.ofHours(-1));
+    OplogClient offline = client(behind, 10, local);
+    long sum = 0;
+    for (int i = 1; i <= 25; i++) {
+      online.push("core", "counter", "n", i);
+      sum += i;
+    }
+    for (int i = 0; i < 3; i++) {
+      offline.push("core", "counter", "n", 1000);
+      sum += 1000;
+    }
+    online.sync();
+    List<Object> inA = kinds(a, "_oplog/core/counter/n");
+    assertThat(inA).hasAtLeastOneElementOfType(Checkpoint.class);
+    Checkpoint cp =
+        (Checkpoint)
+            inA.stream().filter(Checkpoint.class::isInstance).reduce((x, y) -> y).orElseThrow();
+    assertThat(cp.size()).isBetween(10L, 25L); // the background rounds prune as they go
+    assertThat(online.get("core", "counter", "n").asLong()).isEqualTo(sum - 3000);
+
+    // it comes back online: the same local store, now with the channel's stores
+    offline.close();
+    OplogClient back = client(behind, 10, local, a, b);
+    back.sync();
+    online.sync();
+    assertThat(back.get("core", "counter", "n").asLong()).isEqualTo(sum);
+    assertThat(online.get("core", "counter", "n").asLong()).isEqualTo(sum);
+    assertThat(client(a).get("core", "counter", "n").asLong()).isEqualTo(sum);
+  }
+
+  @Test
+  void falsyValuesAreValuesLikeAnyOther() {
+    OplogClient c = client(Clock.systemUTC(), 1, a);
+    for (String falsy : List.of("0", "false", "\"\"", "null")) {
+      assertThat(c.push("core", "register", "r", json(falsy))).isEqualTo(json(falsy));
+      c.sync(); // a checkpoint holding the falsy value
+      assertThat(client(a).get("core", "register", "r")).isEqualTo(json(falsy));
+    }
+  }
+
+  @Test
+  void listenersHearPushesMadeByOtherClients() {
+    OplogClient one = client(a);
+    OplogClient two = client(a);
+    List<JsonNode> heard = new CopyOnWriteArrayList<>();
+    one.on("core", "document", "cfg", (ch, type, path, value) -> heard.add(value));
+    two.push("core", "document", "cfg", json("{\"$set\": {\"x\": 1}}"));
+    await().atMost(Duration.ofSeconds(20)).until(() -> heard.contains(json("{\"x\": 1}")));
+  }
+
+  @Test
+  void badNamesPathsAndTypesAreRefusedWithAClearMessage() {
+    OplogClient c = client(a);
+    assertThatThrownBy(() -> c.push("nope", "counter", "p", 1))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("no channel nope");
+    assertThatThrownBy(() -> c.push("core", "mystery", "p", 1))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("no reducer for type mystery");
+    assertThatThrownBy(() -> c.get("core", "counter", "a/../b"))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("'..'");
+    assertThatThrownBy(() -> c.get("core", "counter", "a//b"))
+        .isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> c.get("core", "counter", "/"))
+        .isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> OplogClient.builder().channel("_x", a.toString()))
+        .isInstanceOf(IllegalArgumentException.class);
+  }
+}
