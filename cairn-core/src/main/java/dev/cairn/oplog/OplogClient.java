@@ -52,9 +52,7 @@ public final class OplogClient implements AutoCloseable {
   private final Duration syncInterval;
   private final String writer = HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextLong());
   private final Map<String, Log> logs = new ConcurrentHashMap<>();
-  private final Semaphore wake = new Semaphore(0);
   private final ExecutorService notifier;
-  private final Thread syncer;
   private volatile boolean closed;
 
   private OplogClient(Builder b) {
@@ -65,7 +63,7 @@ public final class OplogClient implements AutoCloseable {
     Map<String, List<Store>> byChannel = new LinkedHashMap<>();
     b.channels.forEach(
         (channel, locations) ->
-            byChannel.put(channel, locations.stream().map(Store::new).toList()));
+            byChannel.put(channel, locations.stream().map(l -> new Store(channel, l)).toList()));
     this.channels = Map.copyOf(byChannel);
     this.notifier =
         Executors.newSingleThreadExecutor(
@@ -74,9 +72,7 @@ public final class OplogClient implements AutoCloseable {
               t.setDaemon(true);
               return t;
             });
-    this.syncer = new Thread(this::syncLoop, "cairn-oplog-sync");
-    syncer.setDaemon(true);
-    syncer.start();
+    this.channels.values().forEach(stores -> stores.forEach(Store::start));
   }
 
   public static Builder builder() {
@@ -183,7 +179,7 @@ public final class OplogClient implements AutoCloseable {
         deliver(log, store);
       }
     }
-    wake.release();
+    channels.get(channel).forEach(Store::wake);
     return value.deepCopy();
   }
 
@@ -232,16 +228,60 @@ public final class OplogClient implements AutoCloseable {
 
   // ---- logs and stores ----
 
-  /** One store of a channel, as this client sees it. */
+  /**
+   * One store of a channel, as this client sees it, with a thread of its own that keeps it
+   * reconciled: a store that does not answer holds up nothing but itself.
+   */
   private final class Store {
+    final String channel;
     final String location;
     final boolean local;
+    private final Semaphore wakeups = new Semaphore(0);
     private Backend backend;
 
-    Store(String location) {
+    Store(String channel, String location) {
+      this.channel = channel;
       this.location = location;
       String scheme = dev.cairn.internal.Locations.scheme(location);
       this.local = scheme.equals("file") || scheme.equals("mem");
+    }
+
+    void start() {
+      Thread t =
+          new Thread(
+              this::loop, "cairn-oplog-sync " + dev.cairn.internal.Locations.redact(location));
+      t.setDaemon(true);
+      t.start();
+    }
+
+    void wake() {
+      wakeups.release();
+    }
+
+    private void loop() {
+      discoverLocalLogs();
+      while (!closed) {
+        try {
+          wakeups.tryAcquire(syncInterval.toMillis(), TimeUnit.MILLISECONDS);
+          wakeups.drainPermits();
+        } catch (InterruptedException e) {
+          return;
+        }
+        for (Log log : logs.values()) {
+          if (closed) {
+            return;
+          }
+          if (log.channel.equals(channel)) {
+            try {
+              deliver(log, this);
+              checkpointIfDue(log);
+            } catch (RuntimeException e) {
+              System.getLogger(OplogClient.class.getName())
+                  .log(System.Logger.Level.WARNING, "reconciling " + log.key + " failed", e);
+            }
+          }
+        }
+      }
     }
 
     /** The open backend, or null while it cannot be reached. */
@@ -249,7 +289,7 @@ public final class OplogClient implements AutoCloseable {
       if (backend == null && !closed) {
         try {
           backend = Backends.open(location, new BackendOptions(Durability.SYNC));
-          backend.watch(wake::release);
+          backend.watch(this::wake);
         } catch (RuntimeException e) {
           return null;
         }
@@ -372,6 +412,7 @@ public final class OplogClient implements AutoCloseable {
         }
         if (any) {
           changed(log);
+          channels.get(log.channel).forEach(Store::wake); // the others may lack it
         }
       }
     }
@@ -450,16 +491,22 @@ public final class OplogClient implements AutoCloseable {
     }
   }
 
-  /** Delivers to every store, then writes a checkpoint if they all hold enough in common. */
+  /** Delivers to every store in turn, then writes a checkpoint if one is due. */
   private void reconcile(Log log) {
-    boolean allHold = true;
     for (Store store : channels.get(log.channel)) {
-      allHold &= deliver(log, store);
+      deliver(log, store);
     }
-    if (!allHold || pruneAfter == 0) {
+    checkpointIfDue(log);
+  }
+
+  /**
+   * Folds into a checkpoint the operations every store of the channel is known to hold, once there
+   * are {@code pruneAfter} of them; the stores' threads deliver it.
+   */
+  private void checkpointIfDue(Log log) {
+    if (pruneAfter == 0) {
       return;
     }
-    Checkpoint cp;
     synchronized (log) {
       List<Operation> everywhere = new ArrayList<>();
       for (Operation op : log.ops.values()) {
@@ -470,38 +517,16 @@ public final class OplogClient implements AutoCloseable {
       if (everywhere.size() < pruneAfter) {
         return;
       }
-      cp =
+      adopt(
+          log,
           Reduction.checkpoint(
               log.reducer,
               log.best == null ? List.of() : List.of(log.best),
               everywhere,
-              clock.millis());
-      adopt(log, cp);
+              clock.millis()));
       changed(log);
     }
-    for (Store store : channels.get(log.channel)) {
-      deliver(log, store);
-    }
-  }
-
-  private void syncLoop() {
-    while (!closed) {
-      try {
-        wake.tryAcquire(syncInterval.toMillis(), TimeUnit.MILLISECONDS);
-        wake.drainPermits();
-      } catch (InterruptedException e) {
-        return;
-      }
-      if (closed) {
-        return;
-      }
-      try {
-        sync();
-      } catch (RuntimeException e) {
-        System.getLogger(OplogClient.class.getName())
-            .log(System.Logger.Level.WARNING, "reconciling oplog stores failed", e);
-      }
-    }
+    channels.get(log.channel).forEach(Store::wake);
   }
 
   // ---- validation ----
@@ -559,7 +584,7 @@ public final class OplogClient implements AutoCloseable {
   @Override
   public void close() {
     closed = true;
-    wake.release();
+    channels.values().forEach(stores -> stores.forEach(Store::wake));
     notifier.shutdown();
     channels.values().forEach(stores -> stores.forEach(Store::close));
   }
