@@ -7,19 +7,15 @@ import dev.cairn.Cairn;
 import dev.cairn.DocumentStore;
 import dev.cairn.ScopedLoad;
 import java.io.IOException;
-import java.net.ServerSocket;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import java.util.stream.LongStream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import redis.clients.jedis.JedisPooled;
 
 /**
  * A Redis server of this test's own, with an append-only file fsynced at every write, killed with
@@ -28,70 +24,28 @@ import redis.clients.jedis.JedisPooled;
  */
 class RedisRestartTest {
   @TempDir Path dir;
-  private int port;
-  private Process server;
+  private OwnRedisServer server;
 
   @BeforeEach
   void start() throws IOException {
-    String binary = "/usr/bin/redis-server";
-    if (!Files.isExecutable(Path.of(binary))) {
-      throw dev.cairn.Servers.missing(
-          "no " + binary + " to start a Redis server of the test's own", null);
-    }
-    try (ServerSocket free = new ServerSocket(0)) {
-      port = free.getLocalPort();
-    }
-    startServer();
-  }
-
-  private void startServer() throws IOException {
-    server =
-        new ProcessBuilder(
-                "/usr/bin/redis-server",
-                "--port",
-                "" + port,
-                "--bind",
-                "127.0.0.1",
-                "--appendonly",
-                "yes",
-                "--appendfsync",
-                "always",
-                "--save",
-                "",
-                "--dir",
-                dir.toString())
-            .redirectOutput(dir.resolve("redis.log").toFile())
-            .redirectErrorStream(true)
-            .start();
-    await()
-        .atMost(Duration.ofSeconds(30))
-        .pollInterval(Duration.ofMillis(10))
-        .ignoreExceptions()
-        .until(
-            () -> {
-              try (JedisPooled redis = new JedisPooled("127.0.0.1", port)) {
-                return redis.ping().equals("PONG") && redis.dbSize() >= 0;
-              }
-            });
+    server = new OwnRedisServer(dir);
   }
 
   private void killAndRestart() throws Exception {
-    server.destroyForcibly();
-    assertThat(server.waitFor(30, TimeUnit.SECONDS)).isTrue();
-    startServer();
+    server.kill();
+    server.start();
   }
 
   @AfterEach
   void stop() throws InterruptedException {
     if (server != null) {
-      server.destroyForcibly();
-      server.waitFor(30, TimeUnit.SECONDS);
+      server.close();
     }
   }
 
   @Test
   void scopedIncrementsSurviveServerCrashesExactlyOnce() throws Exception {
-    String location = "redis://127.0.0.1:" + port + "/0?namespace=fault";
+    String location = server.location("fault");
     long total = 4 * 1000;
     try (DocumentStore store = Cairn.open(location)) {
       ScopedLoad.InThreads load = new ScopedLoad.InThreads(store, 4, 1000);

@@ -1,0 +1,103 @@
+package dev.cairn.redis;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.cairn.oplog.OplogClient;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Three stores of one channel (a directory, the shared Redis, and a Redis of the test's own that is
+ * killed and later restarted) and several clients pushing at once: every client ends with the same
+ * value, the reduction of every operation pushed, and so does every store.
+ */
+class OplogConvergenceTest {
+  @TempDir Path dir;
+
+  @BeforeAll
+  static void server() {
+    RedisServer.require();
+  }
+
+  @Test
+  void clientsConvergeWhileAStoreIsDownAndAfterItIsBack() throws Exception {
+    Path redisDir = Files.createDirectories(dir.resolve("own-redis"));
+    String directory = dir.resolve("store").toString();
+    String shared = RedisServer.freshLocation();
+    try (OwnRedisServer own = new OwnRedisServer(redisDir)) {
+      String stopped = own.location("oplog");
+      String[] stores = {directory, shared, stopped};
+      List<OplogClient> clients = new ArrayList<>();
+      for (int i = 0; i < 3; i++) {
+        clients.add(
+            OplogClient.builder()
+                .channel("core", stores)
+                .pruneAfter(50)
+                .syncInterval(Duration.ofMillis(50))
+                .clock(
+                    i == 2
+                        ? Clock.offset(Clock.systemUTC(), Duration.ofHours(1))
+                        : Clock.systemUTC())
+                .open());
+      }
+      AtomicLong pushed = new AtomicLong();
+      AtomicLong expected = new AtomicLong();
+      ExecutorService pool = Executors.newFixedThreadPool(3);
+      try {
+        List<Future<?>> runs = new ArrayList<>();
+        for (OplogClient c : clients) {
+          runs.add(
+              pool.submit(
+                  () -> {
+                    for (int n = 1; n <= 300; n++) {
+                      c.push("core", "counter", "hits", n % 7);
+                      expected.addAndGet(n % 7);
+                      pushed.incrementAndGet();
+                    }
+                    return null;
+                  }));
+        }
+        await().atMost(Duration.ofSeconds(60)).until(() -> pushed.get() >= 300);
+        own.kill(); // a third of the way in
+        long pushedWhileDown = pushed.get();
+        for (Future<?> r : runs) {
+          r.get();
+        }
+        assertThat(pushedWhileDown).isLessThan(900);
+        own.start();
+
+        long total = expected.get();
+        for (OplogClient c : clients) {
+          await()
+              .atMost(Duration.ofSeconds(90))
+              .until(() -> c.get("core", "counter", "hits").asLong() == total);
+        }
+        // every store holds it all: a client of each store alone reads the total
+        for (String store : stores) {
+          try (OplogClient reader =
+              OplogClient.builder().channel("core", store).pruneAfter(0).open()) {
+            assertThat(reader.get("core", "counter", "hits").asLong())
+                .as("the value read from " + store)
+                .isEqualTo(total);
+          }
+        }
+      } finally {
+        pool.shutdownNow();
+        clients.forEach(OplogClient::close);
+        RedisServer.drop(shared);
+      }
+    }
+  }
+}
