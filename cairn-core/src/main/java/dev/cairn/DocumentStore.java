@@ -15,6 +15,7 @@ import dev.cairn.internal.SharedLog;
 import dev.cairn.internal.SharedReplica;
 import dev.cairn.internal.UpdateOperators;
 import dev.cairn.internal.Validation;
+import dev.cairn.oplog.Pruning;
 import dev.cairn.spi.Backend;
 import dev.cairn.spi.LogEntry;
 import java.time.Clock;
@@ -710,6 +711,9 @@ public final class DocumentStore implements AutoCloseable {
             (key, entries) -> {
               if (key.startsWith(SharedLog.KEY_PREFIX)) {
                 return fromLastSnapshot(entries);
+              }
+              if (key.startsWith(Pruning.KEY_PREFIX)) {
+                return Pruning.kept(entries);
               }
               if (isInternal(key)) {
                 return entries.isEmpty()

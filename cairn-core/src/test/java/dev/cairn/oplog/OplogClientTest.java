@@ -129,6 +129,26 @@ class OplogClientTest {
   }
 
   @Test
+  void compactionDropsWhatTheBestCheckpointCoversAndNothingElse() {
+    OplogClient c = client(Clock.systemUTC(), 0, a);
+    for (int i = 0; i < 30; i++) {
+      c.push("core", "counter", "n", 1);
+    }
+    OplogClient pruner = client(Clock.systemUTC(), 20, a);
+    pruner.sync();
+    c.push("core", "counter", "n", 1); // not covered
+    c.close();
+    pruner.close();
+    try (dev.cairn.DocumentStore store = dev.cairn.Cairn.open(a)) {
+      assertThat(store.compact(1).revisionsRemoved()).isEqualTo(30);
+    }
+    List<Object> left = kinds(a, "_oplog/core/counter/n");
+    assertThat(left).hasSize(2);
+    assertThat(left.get(0)).isInstanceOf(Checkpoint.class);
+    assertThat(client(a).get("core", "counter", "n").asLong()).isEqualTo(31);
+  }
+
+  @Test
   void falsyValuesAreValuesLikeAnyOther() {
     OplogClient c = client(Clock.systemUTC(), 1, a);
     for (String falsy : List.of("0", "false", "\"\"", "null")) {
