@@ -63,6 +63,7 @@ import picocli.CommandLine.Parameters;
       Demo.class,
       Demo.Worker.class,
       CounterServer.class,
+      OplogCommand.class,
       CommandLine.HelpCommand.class
     })
 public final class Main {

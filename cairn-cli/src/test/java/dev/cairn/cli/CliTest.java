@@ -2,6 +2,7 @@ package dev.cairn.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.cairn.internal.Json;
 import java.io.ByteArrayInputStream;
@@ -219,5 +220,52 @@ class CliTest {
     assertThat(lines).hasSize(3); // the state, then two changes
     long first = Json.MAPPER.readTree(lines.get(1)).get("n").asLong();
     assertThat(Json.MAPPER.readTree(lines.get(2)).get("n").asLong()).isEqualTo(first + 1);
+  }
+
+  @Test
+  void oplogPushesReadsAndKeepsEveryStoreOfTheChannel() {
+    assertThat(run("oplog", "push", "core", "counter", "/visits", "2").out().trim()).isEqualTo("2");
+    assertThat(run("oplog", "push", "core", "counter", "/visits", "3").out().trim()).isEqualTo("5");
+    assertThat(run("oplog", "get", "core", "counter", "visits").out().trim()).isEqualTo("5");
+
+    String a = dir.resolve("a").toString();
+    String b = dir.resolve("b").toString();
+    Result both = run("oplog", "--in", a, "--in", b, "push", "core", "register", "/r", "false");
+    assertThat(both.code()).isZero();
+    assertThat(both.out().trim()).isEqualTo("false");
+    assertThat(run("oplog", "--in", b, "get", "core", "register", "r").out().trim())
+        .isEqualTo("false");
+    run("oplog", "--in", a, "push", "core", "set", "s", "{\"add\":\"x\"}");
+    assertThat(
+            run("oplog", "--in", a, "push", "core", "set", "s", "{\"remove\":\"x\"}").out().trim())
+        .isEqualTo("[]");
+
+    assertThat(run("oplog", "push", "core", "counter", "n", "{oops").code()).isEqualTo(5);
+    Result unknown = run("oplog", "push", "core", "mystery", "n", "1");
+    assertThat(unknown.code()).isEqualTo(5);
+    assertThat(unknown.err()).contains("no reducer for type mystery");
+    assertThat(run("oplog", "get", "core", "counter", "../x").code()).isEqualTo(5);
+  }
+
+  @Test
+  void oplogWatchPrintsNewValuesOfEveryLogOfTheChannel() throws Exception {
+    CompletableFuture<Result> watching =
+        CompletableFuture.supplyAsync(() -> run("oplog", "watch", "core", "--count", "2"));
+    // pushes go on until the watcher, which starts asynchronously, has seen two of them
+    int i = 0;
+    while (!watching.isDone() && i < 10_000) {
+      run("oplog", "push", "core", "counter", "log-" + (i % 2), "1");
+      i++;
+    }
+    Result watched = watching.get(30, TimeUnit.SECONDS);
+
+    assertThat(watched.code()).isZero();
+    assertThat(watched.lines()).hasSize(2);
+    for (String line : watched.lines()) {
+      JsonNode value = Json.MAPPER.readTree(line);
+      assertThat(value.get("type").asText()).isEqualTo("counter");
+      assertThat(value.get("path").asText()).startsWith("log-");
+      assertThat(value.get("value").asLong()).isPositive();
+    }
   }
 }

@@ -52,6 +52,7 @@ public final class OplogClient implements AutoCloseable {
   private final Duration syncInterval;
   private final String writer = HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextLong());
   private final Map<String, Log> logs = new ConcurrentHashMap<>();
+  private final Map<String, List<OplogListener>> channelListeners = new ConcurrentHashMap<>();
   private final ExecutorService notifier;
   private volatile boolean closed;
 
@@ -170,6 +171,9 @@ public final class OplogClient implements AutoCloseable {
     JsonNode data = payload instanceof JsonNode node ? node.deepCopy() : toJson(payload);
     JsonNode value;
     synchronized (log) {
+      if (log.reducer instanceof Reducers.AddWinsSet set) {
+        data = set.withObserved(state(log), data); // a remove takes away the adds seen here
+      }
       Operation op = Operation.create(writer, ++log.counter, clock.millis(), type, log.path, data);
       log.ops.put(op.sha(), op);
       value = changed(log);
@@ -189,6 +193,59 @@ public final class OplogClient implements AutoCloseable {
     Log log = log(channel, type, path);
     log.listeners.add(listener);
     return () -> log.listeners.remove(listener);
+  }
+
+  /**
+   * Tells {@code listener} of every new value of every log of a channel, those no one has read here
+   * yet included, from now on: each store's change feed is followed for the channel's logs.
+   */
+  public Subscription onChannel(String channel, OplogListener listener) {
+    Objects.requireNonNull(listener, "listener");
+    List<Store> stores = channels.get(name("channel", channel));
+    if (stores == null) {
+      throw new IllegalArgumentException("no channel " + channel + " in this client");
+    }
+    for (Store store : stores) {
+      store.followChanges();
+    }
+    channelListeners.computeIfAbsent(channel, c -> new CopyOnWriteArrayList<>()).add(listener);
+    stores.forEach(Store::wake);
+    return () -> channelListeners.get(channel).remove(listener);
+  }
+
+  /**
+   * Reconciles now and waits until every store holds every operation this client holds, or {@code
+   * timeout} passes.
+   *
+   * @return whether every store has them all
+   */
+  public boolean flush(Duration timeout) throws InterruptedException {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (true) {
+      sync();
+      if (everywhere()) {
+        return true;
+      }
+      long left = deadline - System.nanoTime();
+      if (left <= 0) {
+        return false;
+      }
+      TimeUnit.NANOSECONDS.sleep(Math.min(left, TimeUnit.MILLISECONDS.toNanos(50)));
+    }
+  }
+
+  private boolean everywhere() {
+    for (Log log : logs.values()) {
+      synchronized (log) {
+        for (View view : log.views.values()) {
+          if (!log.ops.values().stream().allMatch(view::has)
+              || (log.best != null && !Objects.equals(view.best, log.best))) {
+            return false;
+          }
+        }
+      }
+    }
+    return true;
   }
 
   /**
@@ -238,6 +295,7 @@ public final class OplogClient implements AutoCloseable {
     final boolean local;
     private final Semaphore wakeups = new Semaphore(0);
     private Backend backend;
+    private long changesSeen = -1; // where the change feed was read to; -1 while not followed
 
     Store(String channel, String location) {
       this.channel = channel;
@@ -258,6 +316,45 @@ public final class OplogClient implements AutoCloseable {
       wakeups.release();
     }
 
+    /** Starts reading this store's change feed for new logs of the channel, from now on. */
+    synchronized void followChanges() {
+      Backend b = backend();
+      if (changesSeen < 0) {
+        changesSeen = b == null ? 0 : b.lastSequence();
+      }
+    }
+
+    /** Loads the channel's logs that appear in the change feed. */
+    private void readChanges() {
+      Backend b;
+      long since;
+      synchronized (this) {
+        b = backend;
+        since = changesSeen;
+      }
+      if (since < 0 || b == null) {
+        return;
+      }
+      String prefix = PREFIX + channel + "/";
+      while (true) {
+        List<LogEntry> page = b.changes(since, 1000);
+        if (page.isEmpty()) {
+          break;
+        }
+        for (LogEntry e : page) {
+          String rest = e.key().startsWith(prefix) ? e.key().substring(prefix.length()) : null;
+          int slash = rest == null ? -1 : rest.indexOf('/');
+          if (slash > 0 && reducers.containsKey(rest.substring(0, slash))) {
+            log(channel, rest.substring(0, slash), rest.substring(slash + 1));
+          }
+        }
+        since = page.get(page.size() - 1).seq();
+      }
+      synchronized (this) {
+        changesSeen = since;
+      }
+    }
+
     private void loop() {
       discoverLocalLogs();
       while (!closed) {
@@ -266,6 +363,11 @@ public final class OplogClient implements AutoCloseable {
           wakeups.drainPermits();
         } catch (InterruptedException e) {
           return;
+        }
+        try {
+          readChanges();
+        } catch (RuntimeException e) {
+          // unreachable: the next round tries again
         }
         for (Log log : logs.values()) {
           if (closed) {
@@ -429,6 +531,11 @@ public final class OplogClient implements AutoCloseable {
     return true;
   }
 
+  private static JsonNode state(Log log) {
+    return Reduction.state(
+        log.reducer, log.best == null ? List.of() : List.of(log.best), log.ops.values());
+  }
+
   /** Recomputes the value under the log's lock and tells listeners if it changed. */
   private JsonNode changed(Log log) {
     JsonNode value =
@@ -438,6 +545,9 @@ public final class OplogClient implements AutoCloseable {
       log.value = value;
       JsonNode copy = value.deepCopy();
       for (OplogListener l : log.listeners) {
+        notifier.execute(() -> l.onChange(log.channel, log.type, log.path, copy.deepCopy()));
+      }
+      for (OplogListener l : channelListeners.getOrDefault(log.channel, List.of())) {
         notifier.execute(() -> l.onChange(log.channel, log.type, log.path, copy.deepCopy()));
       }
     }

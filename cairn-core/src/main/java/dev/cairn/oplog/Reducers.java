@@ -76,67 +76,80 @@ public final class Reducers {
   /**
    * An add-wins set. A payload {@code {"add": x}} adds x, tagged with the operation's sha; {@code
    * {"remove": x, "observed": [sha, ...]}} removes the tags its writer had seen, so an add it had
-   * not seen (made concurrently, or arriving late) keeps x in the set. The value is the array of
-   * elements, in the order of their canonical JSON.
+   * not seen (made concurrently, or arriving late) keeps x in the set. {@link OplogClient} fills in
+   * {@code observed} for a remove that has none. The value is the array of elements, in the order
+   * of their canonical JSON.
    */
   public static Reducer addWinsSet() {
-    return new Reducer() {
-      @Override
-      public JsonNode initial() {
-        return Json.MAPPER.createObjectNode();
-      }
+    return new AddWinsSet();
+  }
 
-      @Override
-      public JsonNode apply(JsonNode state, Operation op) {
-        JsonNode p = op.payloadOrNull();
-        if (p.has("add")) {
-          String key = key(p.get("add"));
-          ObjectNode next = ((ObjectNode) state).deepCopy();
-          ObjectNode entry = next.has(key) ? (ObjectNode) next.get(key) : next.putObject(key);
-          entry.set("value", p.get("add"));
-          (entry.has("tags") ? (ArrayNode) entry.get("tags") : entry.putArray("tags"))
-              .add(op.sha());
-          return next;
+  static final class AddWinsSet implements Reducer {
+    @Override
+    public JsonNode initial() {
+      return Json.MAPPER.createObjectNode();
+    }
+
+    /** {@code payload} with the tags of x in {@code state} as observed, if it is a bare remove. */
+    JsonNode withObserved(JsonNode state, JsonNode payload) {
+      if (payload == null || !payload.has("remove") || payload.has("observed")) {
+        return payload;
+      }
+      ObjectNode filled = ((ObjectNode) payload).deepCopy();
+      JsonNode entry = state.get(key(payload.get("remove")));
+      filled.set("observed", entry == null ? Json.MAPPER.createArrayNode() : entry.get("tags"));
+      return filled;
+    }
+
+    @Override
+    public JsonNode apply(JsonNode state, Operation op) {
+      JsonNode p = op.payloadOrNull();
+      if (p.has("add")) {
+        String key = key(p.get("add"));
+        ObjectNode next = ((ObjectNode) state).deepCopy();
+        ObjectNode entry = next.has(key) ? (ObjectNode) next.get(key) : next.putObject(key);
+        entry.set("value", p.get("add"));
+        (entry.has("tags") ? (ArrayNode) entry.get("tags") : entry.putArray("tags")).add(op.sha());
+        return next;
+      }
+      if (p.has("remove") && p.path("observed").isArray()) {
+        String key = key(p.get("remove"));
+        if (!state.has(key)) {
+          return state;
         }
-        if (p.has("remove") && p.path("observed").isArray()) {
-          String key = key(p.get("remove"));
-          if (!state.has(key)) {
-            return state;
-          }
-          ObjectNode next = ((ObjectNode) state).deepCopy();
-          ArrayNode tags = (ArrayNode) next.get(key).get("tags");
-          for (Iterator<JsonNode> it = tags.elements(); it.hasNext(); ) {
-            String tag = it.next().asText();
-            for (JsonNode seen : p.get("observed")) {
-              if (seen.asText().equals(tag)) {
-                it.remove();
-                break;
-              }
+        ObjectNode next = ((ObjectNode) state).deepCopy();
+        ArrayNode tags = (ArrayNode) next.get(key).get("tags");
+        for (Iterator<JsonNode> it = tags.elements(); it.hasNext(); ) {
+          String tag = it.next().asText();
+          for (JsonNode seen : p.get("observed")) {
+            if (seen.asText().equals(tag)) {
+              it.remove();
+              break;
             }
           }
-          if (tags.isEmpty()) {
-            next.remove(key);
-          }
-          return next;
         }
-        return state;
+        if (tags.isEmpty()) {
+          next.remove(key);
+        }
+        return next;
       }
+      return state;
+    }
 
-      @Override
-      public JsonNode view(JsonNode state) {
-        Map<String, JsonNode> sorted = new TreeMap<>();
-        state.fields().forEachRemaining(f -> sorted.put(f.getKey(), f.getValue().get("value")));
-        ArrayNode out = Json.MAPPER.createArrayNode();
-        sorted.values().forEach(out::add);
-        return out;
-      }
+    @Override
+    public JsonNode view(JsonNode state) {
+      Map<String, JsonNode> sorted = new TreeMap<>();
+      state.fields().forEachRemaining(f -> sorted.put(f.getKey(), f.getValue().get("value")));
+      ArrayNode out = Json.MAPPER.createArrayNode();
+      sorted.values().forEach(out::add);
+      return out;
+    }
 
-      private String key(JsonNode element) {
-        ObjectNode wrapper = Json.MAPPER.createObjectNode();
-        wrapper.set("e", element);
-        return new String(Json.canonical(wrapper), StandardCharsets.UTF_8);
-      }
-    };
+    private String key(JsonNode element) {
+      ObjectNode wrapper = Json.MAPPER.createObjectNode();
+      wrapper.set("e", element);
+      return new String(Json.canonical(wrapper), StandardCharsets.UTF_8);
+    }
   }
 
   /**
