@@ -3,9 +3,7 @@ package dev.cairn.bench;
 import dev.cairn.Durability;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Comparator;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Level;
@@ -68,9 +66,7 @@ public class DocumentBenchmark {
   @TearDown(Level.Trial)
   public void close() throws Exception {
     store.close();
-    try (Stream<Path> files = Files.walk(dir)) {
-      files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-    }
+    TempDirs.delete(dir);
   }
 
   @Benchmark

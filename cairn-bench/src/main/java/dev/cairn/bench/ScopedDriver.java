@@ -13,12 +13,10 @@ import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.Statement;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 import redis.clients.jedis.Jedis;
 import redis.clients.jedis.Transaction;
 
@@ -336,9 +334,7 @@ public final class ScopedDriver {
   }
 
   private static void cleanUp(String backend, String who, Path dir, String ns) throws Exception {
-    try (Stream<Path> files = Files.walk(dir)) {
-      files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-    }
+    TempDirs.delete(dir);
     switch (backend) {
       case "redis" -> {
         try (Jedis jedis = new Jedis(java.net.URI.create(REDIS))) {

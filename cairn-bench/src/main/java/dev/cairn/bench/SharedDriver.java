@@ -103,9 +103,7 @@ public final class SharedDriver {
       return new long[] {accepted[0], accepted[1], arrived[0], arrived[1]};
     } finally {
       children.forEach(Process::destroyForcibly);
-      try (var files = Files.walk(dir)) {
-        files.sorted((a, b) -> b.compareTo(a)).forEach(f -> f.toFile().delete());
-      }
+      TempDirs.delete(dir);
     }
   }
 

@@ -50,6 +50,7 @@ public final class OplogClient implements AutoCloseable {
   private final Clock clock;
   private final int pruneAfter;
   private final Duration syncInterval;
+  private final Durability durability;
   private final String writer = HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextLong());
   private final Map<String, Log> logs = new ConcurrentHashMap<>();
   private final Map<String, List<OplogListener>> channelListeners = new ConcurrentHashMap<>();
@@ -61,6 +62,7 @@ public final class OplogClient implements AutoCloseable {
     this.clock = b.clock;
     this.pruneAfter = b.pruneAfter;
     this.syncInterval = b.syncInterval;
+    this.durability = b.durability;
     Map<String, List<Store>> byChannel = new LinkedHashMap<>();
     b.channels.forEach(
         (channel, locations) ->
@@ -87,6 +89,7 @@ public final class OplogClient implements AutoCloseable {
     private Clock clock = Clock.systemUTC();
     private int pruneAfter = 100;
     private Duration syncInterval = Duration.ofSeconds(1);
+    private Durability durability = Durability.SYNC;
 
     private Builder() {
       reducers.put("counter", Reducers.counter());
@@ -133,6 +136,15 @@ public final class OplogClient implements AutoCloseable {
       return this;
     }
 
+    /**
+     * How the channel's store directories keep what is pushed: {@link Durability#SYNC} (the
+     * default) on disk before {@code push} returns, {@link Durability#OS} in the operating system.
+     */
+    public Builder durability(Durability durability) {
+      this.durability = Objects.requireNonNull(durability, "durability");
+      return this;
+    }
+
     /** How often stores are reconciled when nothing wakes the client sooner. Default 1 s. */
     public Builder syncInterval(Duration interval) {
       if (interval.isNegative() || interval.isZero()) {
@@ -176,7 +188,8 @@ public final class OplogClient implements AutoCloseable {
       }
       Operation op = Operation.create(writer, ++log.counter, clock.millis(), type, log.path, data);
       log.ops.put(op.sha(), op);
-      value = changed(log);
+      log.views.values().forEach(v -> v.lacks.add(op.sha()));
+      value = appended(log, op);
     }
     for (Store store : channels.get(channel)) {
       if (store.local) {
@@ -390,9 +403,10 @@ public final class OplogClient implements AutoCloseable {
     synchronized Backend backend() {
       if (backend == null && !closed) {
         try {
-          backend = Backends.open(location, new BackendOptions(Durability.SYNC));
+          backend = Backends.open(location, new BackendOptions(durability));
           backend.watch(this::wake);
         } catch (RuntimeException e) {
+          unreachable(this, e);
           return null;
         }
       }
@@ -410,7 +424,13 @@ public final class OplogClient implements AutoCloseable {
   private static final class View {
     long head;
     final Set<String> held = new HashSet<>();
+    final Set<String> lacks = new java.util.LinkedHashSet<>(); // known here, not sent there yet
     Checkpoint best;
+
+    void holds(String sha) {
+      held.add(sha);
+      lacks.remove(sha);
+    }
 
     boolean has(Operation op) {
       return held.contains(op.sha()) || (best != null && best.covers(op));
@@ -430,6 +450,12 @@ public final class OplogClient implements AutoCloseable {
     Checkpoint best;
     long counter;
     JsonNode value;
+    JsonNode state; // the reducer's state for value, null when it must be computed afresh
+    // the state before the operations of the latest millisecond, and those operations in order:
+    // a new operation of that millisecond is folded in from there, not from the beginning
+    JsonNode base;
+    long lastDate = Long.MIN_VALUE;
+    final List<Operation> tail = new ArrayList<>();
 
     Log(String channel, String type, String path, Reducer reducer) {
       this.channel = channel;
@@ -487,6 +513,7 @@ public final class OplogClient implements AutoCloseable {
       }
       entries = backend.read(log.key, head);
     } catch (RuntimeException e) {
+      unreachable(store, e);
       return false;
     }
     if (!entries.isEmpty()) {
@@ -499,10 +526,15 @@ public final class OplogClient implements AutoCloseable {
           view.head = e.seq();
           Object decoded = Entries.decode(e.payload());
           if (decoded instanceof Operation op) {
-            view.held.add(op.sha());
+            view.holds(op.sha());
             if ((log.best == null || !log.best.covers(op))
                 && log.ops.putIfAbsent(op.sha(), op) == null) {
               any = true;
+              for (View other : log.views.values()) {
+                if (!other.has(op)) {
+                  other.lacks.add(op.sha());
+                }
+              }
             }
           } else {
             Checkpoint cp = (Checkpoint) decoded;
@@ -527,6 +559,11 @@ public final class OplogClient implements AutoCloseable {
       return false;
     }
     log.best = cp;
+    for (Operation op : log.ops.values()) {
+      if (cp.covers(op)) {
+        log.views.values().forEach(v -> v.lacks.remove(op.sha()));
+      }
+    }
     log.ops.values().removeIf(cp::covers);
     return true;
   }
@@ -537,10 +574,55 @@ public final class OplogClient implements AutoCloseable {
   }
 
   /** Recomputes the value under the log's lock and tells listeners if it changed. */
+  /**
+   * The value after {@code op} was added. Operations are ordered by date, then sha, so one of the
+   * latest millisecond may fall anywhere among the others of that millisecond: the reducer runs
+   * again from the state before them, not from the beginning. A later date is one step; an earlier
+   * one (a late operation) a full reduction.
+   */
+  private JsonNode appended(Log log, Operation op) {
+    if (log.state == null || op.date() < log.lastDate) {
+      return changed(log);
+    }
+    if (op.date() > log.lastDate) {
+      log.base = log.state;
+      log.lastDate = op.date();
+      log.tail.clear();
+    }
+    int at = java.util.Collections.binarySearch(log.tail, op, Operation.ORDER);
+    log.tail.add(at < 0 ? -at - 1 : at, op);
+    return publish(log, log.reducer.view(foldTail(log)));
+  }
+
+  /** Reduces everything afresh, keeping the state before the latest millisecond. */
   private JsonNode changed(Log log) {
-    JsonNode value =
-        Reduction.value(
-            log.reducer, log.best == null ? List.of() : List.of(log.best), log.ops.values());
+    List<Operation> ordered = new ArrayList<>(log.ops.values());
+    ordered.sort(Operation.ORDER);
+    JsonNode state = log.best == null ? log.reducer.initial() : log.best.state();
+    log.lastDate = ordered.isEmpty() ? Long.MIN_VALUE : ordered.get(ordered.size() - 1).date();
+    log.tail.clear();
+    for (Operation op : ordered) {
+      if (op.date() < log.lastDate) {
+        state = log.reducer.apply(state, op);
+      } else {
+        log.tail.add(op);
+      }
+    }
+    log.base = state;
+    return publish(log, log.reducer.view(foldTail(log)));
+  }
+
+  private static JsonNode foldTail(Log log) {
+    JsonNode state = log.base;
+    for (Operation op : log.tail) {
+      state = log.reducer.apply(state, op);
+    }
+    log.state = state;
+    return state;
+  }
+
+  /** Makes {@code value} the log's value and tells listeners if it changed. */
+  private JsonNode publish(Log log, JsonNode value) {
     if (!value.equals(log.value)) {
       log.value = value;
       JsonNode copy = value.deepCopy();
@@ -571,8 +653,9 @@ public final class OplogClient implements AutoCloseable {
       Checkpoint checkpoint;
       synchronized (log) {
         checkpoint = log.best != null && !Objects.equals(view.best, log.best) ? log.best : null;
-        for (Operation op : log.ops.values()) {
-          if (!view.has(op)) {
+        for (String sha : view.lacks) {
+          Operation op = log.ops.get(sha);
+          if (op != null && !view.has(op)) {
             missing.add(op);
           }
         }
@@ -589,10 +672,11 @@ public final class OplogClient implements AutoCloseable {
       try {
         backend.append(log.key, Backend.ANY_HEAD, payloads);
       } catch (RuntimeException e) {
-        return false; // unreachable: the next round tries again
+        unreachable(store, e); // the next round tries again
+        return false;
       }
       synchronized (log) {
-        missing.forEach(op -> view.held.add(op.sha()));
+        missing.forEach(op -> view.holds(op.sha()));
         if (checkpoint != null) {
           view.best = checkpoint;
         }
@@ -606,16 +690,20 @@ public final class OplogClient implements AutoCloseable {
     for (Store store : channels.get(log.channel)) {
       deliver(log, store);
     }
-    checkpointIfDue(log);
+    if (checkpointIfDue(log)) {
+      for (Store store : channels.get(log.channel)) {
+        deliver(log, store);
+      }
+    }
   }
 
   /**
    * Folds into a checkpoint the operations every store of the channel is known to hold, once there
    * are {@code pruneAfter} of them; the stores' threads deliver it.
    */
-  private void checkpointIfDue(Log log) {
+  private boolean checkpointIfDue(Log log) {
     if (pruneAfter == 0) {
-      return;
+      return false;
     }
     synchronized (log) {
       List<Operation> everywhere = new ArrayList<>();
@@ -625,7 +713,7 @@ public final class OplogClient implements AutoCloseable {
         }
       }
       if (everywhere.size() < pruneAfter) {
-        return;
+        return false;
       }
       adopt(
           log,
@@ -637,6 +725,15 @@ public final class OplogClient implements AutoCloseable {
       changed(log);
     }
     channels.get(log.channel).forEach(Store::wake);
+    return true;
+  }
+
+  private static void unreachable(Store store, RuntimeException e) {
+    System.getLogger(OplogClient.class.getName())
+        .log(
+            System.Logger.Level.DEBUG,
+            "store " + dev.cairn.internal.Locations.redact(store.location) + " did not answer",
+            e);
   }
 
   // ---- validation ----

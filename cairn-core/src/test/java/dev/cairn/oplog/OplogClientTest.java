@@ -153,7 +153,7 @@ class OplogClientTest {
 
   @Test
   void falsyValuesAreValuesLikeAnyOther() {
-    OplogClient c = client(Clock.systemUTC(), 1, a);
+    OplogClient c = client(new Ticking(), 1, a); // each push a millisecond after the last
     for (String falsy : List.of("0", "false", "\"\"", "null")) {
       assertThat(c.push("core", "register", "r", json(falsy))).isEqualTo(json(falsy));
       c.sync(); // a checkpoint holding the falsy value
@@ -189,5 +189,26 @@ class OplogClientTest {
         .isInstanceOf(IllegalArgumentException.class);
     assertThatThrownBy(() -> OplogClient.builder().channel("_x", a.toString()))
         .isInstanceOf(IllegalArgumentException.class);
+  }
+
+  /** A clock one millisecond further on at every reading. */
+  private static final class Ticking extends Clock {
+    private final java.util.concurrent.atomic.AtomicLong millis =
+        new java.util.concurrent.atomic.AtomicLong(System.currentTimeMillis());
+
+    @Override
+    public java.time.ZoneId getZone() {
+      return java.time.ZoneOffset.UTC;
+    }
+
+    @Override
+    public Clock withZone(java.time.ZoneId zone) {
+      return this;
+    }
+
+    @Override
+    public java.time.Instant instant() {
+      return java.time.Instant.ofEpochMilli(millis.incrementAndGet());
+    }
   }
 }
