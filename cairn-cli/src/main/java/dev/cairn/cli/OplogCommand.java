@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -50,6 +51,18 @@ final class OplogCommand {
     }
   }
 
+  /** The name of one log: its channel, type and path. */
+  static final class LogName {
+    @Parameters(index = "0", paramLabel = "CHANNEL")
+    String channel;
+
+    @Parameters(index = "1", paramLabel = "TYPE")
+    String type;
+
+    @Parameters(index = "2", paramLabel = "PATH")
+    String path;
+  }
+
   @Command(
       name = "push",
       description =
@@ -59,14 +72,7 @@ final class OplogCommand {
     @ParentCommand OplogCommand parent;
     @Spec CommandSpec spec;
 
-    @Parameters(index = "0", paramLabel = "CHANNEL")
-    String channel;
-
-    @Parameters(index = "1", paramLabel = "TYPE")
-    String type;
-
-    @Parameters(index = "2", paramLabel = "PATH")
-    String path;
+    @Mixin LogName log;
 
     @Parameters(index = "3", paramLabel = "JSON")
     String json;
@@ -74,8 +80,8 @@ final class OplogCommand {
     @Override
     public Integer call() throws Exception {
       JsonNode payload = payload(json);
-      try (OplogClient client = parent.client(channel)) {
-        JsonNode value = client.push(channel, type, path, payload);
+      try (OplogClient client = parent.client(log.channel)) {
+        JsonNode value = client.push(log.channel, log.type, log.path, payload);
         if (!client.flush(Duration.ofSeconds(10))) {
           spec.commandLine()
               .getErr()
@@ -95,19 +101,14 @@ final class OplogCommand {
     @ParentCommand OplogCommand parent;
     @Spec CommandSpec spec;
 
-    @Parameters(index = "0", paramLabel = "CHANNEL")
-    String channel;
-
-    @Parameters(index = "1", paramLabel = "TYPE")
-    String type;
-
-    @Parameters(index = "2", paramLabel = "PATH")
-    String path;
+    @Mixin LogName log;
 
     @Override
     public Integer call() {
-      try (OplogClient client = parent.client(channel)) {
-        spec.commandLine().getOut().println(Json.write(client.get(channel, type, path)));
+      try (OplogClient client = parent.client(log.channel)) {
+        spec.commandLine()
+            .getOut()
+            .println(Json.write(client.get(log.channel, log.type, log.path)));
       }
       return Main.OK;
     }
