@@ -450,6 +450,7 @@ public final class OplogClient implements AutoCloseable {
     Checkpoint best;
     long counter;
     JsonNode value;
+    boolean loaded; // the first read of every store is done (guarded by the log's monitor)
     JsonNode state; // the reducer's state for value, null when it must be computed afresh
     // the state before the operations of the latest millisecond, and those operations in order:
     // a new operation of that millisecond is folded in from there, not from the beginning
@@ -491,11 +492,37 @@ public final class OplogClient implements AutoCloseable {
               return new Log(channel, type, normal, reducer);
             });
     if (fresh[0]) {
-      for (Store store : channels.get(channel)) {
-        read(log, store); // the first read waits for what the stores hold
+      try {
+        for (Store store : channels.get(channel)) {
+          read(log, store); // the first read waits for what the stores hold
+        }
+      } finally {
+        synchronized (log) {
+          log.loaded = true;
+          log.notifyAll();
+        }
       }
+    } else {
+      awaitLoaded(log);
     }
     return log;
+  }
+
+  /** Waits for the thread that created a log to have read it from every store. */
+  private static void awaitLoaded(Log log) {
+    boolean interrupted = false;
+    synchronized (log) {
+      while (!log.loaded) {
+        try {
+          log.wait();
+        } catch (InterruptedException e) {
+          interrupted = true;
+        }
+      }
+    }
+    if (interrupted) {
+      Thread.currentThread().interrupt();
+    }
   }
 
   /** Reads what a store appended since the last read; false if it cannot be reached. */
@@ -787,9 +814,23 @@ public final class OplogClient implements AutoCloseable {
     }
   }
 
-  /** Stops reconciling and closes the stores; what was delivered stays. */
+  /**
+   * Leaves: tries for up to five seconds to get every operation this client holds into every store
+   * (see {@link #flush}), then stops reconciling and closes the stores. What did not reach a store
+   * is in the others, and in this client's local stores for its next start.
+   */
   @Override
   public void close() {
+    if (closed) {
+      return;
+    }
+    try {
+      flush(Duration.ofSeconds(5));
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } catch (RuntimeException e) {
+      // leaving anyway
+    }
     closed = true;
     channels.values().forEach(stores -> stores.forEach(Store::wake));
     notifier.shutdown();

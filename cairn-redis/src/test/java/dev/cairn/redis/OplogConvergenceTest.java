@@ -105,4 +105,47 @@ class OplogConvergenceTest {
       }
     }
   }
+
+  @Test
+  void threeProcessesPushingToADirectoryAndRedisConverge() throws Exception {
+    String directory = dir.resolve("shared-dir").toString();
+    String redis = RedisServer.freshLocation();
+    List<dev.cairn.Jvm> jvms = new ArrayList<>();
+    int count = 150;
+    try {
+      for (int i = 0; i < 3; i++) {
+        jvms.add(
+            dev.cairn.Jvm.start(
+                dev.cairn.oplog.OplogWorker.class, "" + count, "" + i, directory, redis));
+      }
+      for (dev.cairn.Jvm j : jvms) {
+        j.await("ready"::equals, Duration.ofSeconds(60));
+      }
+      for (dev.cairn.Jvm j : jvms) {
+        j.send("go");
+      }
+      for (dev.cairn.Jvm j : jvms) {
+        j.await("pushed"::equals, Duration.ofSeconds(60));
+      }
+      long total = count * (1 + 2 + 3);
+      for (dev.cairn.Jvm j : jvms) {
+        j.send("await " + total);
+      }
+      for (dev.cairn.Jvm j : jvms) {
+        assertThat(j.await(l -> l.startsWith("value "), Duration.ofSeconds(90)))
+            .isEqualTo("value " + total + " " + 3 * count);
+        assertThat(j.waitFor(Duration.ofSeconds(30))).isZero();
+      }
+      for (String store : List.of(directory, redis)) {
+        try (OplogClient reader =
+            OplogClient.builder().channel("core", store).pruneAfter(0).open()) {
+          assertThat(reader.get("core", "counter", "hits").asLong()).isEqualTo(total);
+          assertThat(reader.get("core", "set", "seen")).hasSize(3 * count);
+        }
+      }
+    } finally {
+      jvms.forEach(dev.cairn.Jvm::close);
+      RedisServer.drop(redis);
+    }
+  }
 }
