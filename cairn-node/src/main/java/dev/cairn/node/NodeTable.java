@@ -1,0 +1,231 @@
+package dev.cairn.node;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.cairn.ConflictException;
+import dev.cairn.DocumentStore;
+import dev.cairn.InvalidDocumentException;
+import dev.cairn.internal.Json;
+import dev.cairn.internal.Validation;
+import java.nio.charset.StandardCharsets;
+import java.security.GeneralSecurityException;
+import java.security.MessageDigest;
+import java.security.SecureRandom;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import javax.crypto.SecretKeyFactory;
+import javax.crypto.spec.PBEKeySpec;
+
+/**
+ * The table of a Cairn node: users with a master secret, their sessions, and their mount tables
+ * (which stores hold each of their channels), kept as documents in a Cairn store so that the node
+ * inherits the store's durability.
+ *
+ * <ul>
+ *   <li>Secrets are stored only as PBKDF2-HMAC-SHA256 hashes with a random salt, and compared in
+ *       constant time.
+ *   <li>Session tokens are 256 random bits; only their SHA-256 is stored, so the table's data gives
+ *       no usable token. A session expires at the time set when it was opened, and can be revoked;
+ *       both are checked on every use.
+ *   <li>A wrong secret and an unknown user are refused alike.
+ * </ul>
+ */
+public final class NodeTable {
+  /** The PBKDF2 iteration count for new secrets (OWASP's recommendation for HMAC-SHA256). */
+  public static final int DEFAULT_ITERATIONS = 600_000;
+
+  private static final int MIN_SECRET_LENGTH = 12;
+  private static final SecureRandom RANDOM = new SecureRandom();
+  private static final String REFUSED = "unknown user or wrong secret";
+
+  private final DocumentStore store;
+  private final Clock clock;
+  private final int iterations;
+
+  public NodeTable(DocumentStore store, Clock clock, int iterations) {
+    if (iterations < 1) {
+      throw new IllegalArgumentException("iterations must be positive");
+    }
+    this.store = store;
+    this.clock = clock;
+    this.iterations = iterations;
+  }
+
+  /**
+   * An open session.
+   *
+   * @param token what the user presents; never logged ({@link #toString()} hides it)
+   * @param user whose session it is
+   * @param expires when it stops being accepted
+   */
+  public record Session(String token, String user, Instant expires) {
+    @Override
+    public String toString() {
+      return "Session[user=" + user + ", expires=" + expires + "]";
+    }
+  }
+
+  /**
+   * Creates a user.
+   *
+   * @throws ConflictException if the user exists
+   * @throws InvalidDocumentException if the name is not valid or the secret shorter than 12
+   */
+  public void createUser(String user, char[] secret) {
+    checkUser(user);
+    if (secret == null || secret.length < MIN_SECRET_LENGTH) {
+      throw new InvalidDocumentException(
+          "a master secret has at least " + MIN_SECRET_LENGTH + " characters");
+    }
+    byte[] salt = new byte[16];
+    RANDOM.nextBytes(salt);
+    ObjectNode doc = Json.MAPPER.createObjectNode();
+    doc.put("_id", "user:" + user);
+    doc.put("salt", Base64.getEncoder().encodeToString(salt));
+    doc.put("iterations", iterations);
+    doc.put("hash", Base64.getEncoder().encodeToString(hash(secret, salt, iterations)));
+    doc.put("created", clock.instant().toString());
+    try {
+      store.create(doc);
+    } catch (ConflictException e) {
+      throw new ConflictException("user:" + user, e.currentRev(), "user " + user + " exists");
+    }
+  }
+
+  /**
+   * Opens a session if the secret is the user's.
+   *
+   * @throws AccessDeniedException for an unknown user or a wrong secret, alike
+   */
+  public Session login(String user, char[] secret, Duration ttl) {
+    checkUser(user);
+    if (ttl.isNegative() || ttl.isZero()) {
+      throw new IllegalArgumentException("a session lasts a positive time");
+    }
+    JsonNode doc = store.get("user:" + user).orElse(null);
+    if (doc == null || secret == null) {
+      hash(new char[] {'x'}, new byte[16], iterations); // as slow as a real check
+      throw new AccessDeniedException(REFUSED);
+    }
+    byte[] salt = Base64.getDecoder().decode(doc.get("salt").asText());
+    byte[] expected = Base64.getDecoder().decode(doc.get("hash").asText());
+    if (!MessageDigest.isEqual(expected, hash(secret, salt, doc.get("iterations").asInt()))) {
+      throw new AccessDeniedException(REFUSED);
+    }
+    byte[] raw = new byte[32];
+    RANDOM.nextBytes(raw);
+    String token = Base64.getUrlEncoder().withoutPadding().encodeToString(raw);
+    Instant expires = clock.instant().plus(ttl);
+    ObjectNode session = Json.MAPPER.createObjectNode();
+    session.put("_id", sessionId(token));
+    session.put("user", user);
+    session.put("expires", expires.toEpochMilli());
+    session.put("revoked", false);
+    store.create(session);
+    return new Session(token, user, expires);
+  }
+
+  /**
+   * The user a token belongs to, if it is valid now.
+   *
+   * @throws AccessDeniedException if the token is unknown, expired or revoked
+   */
+  public String authenticate(String token) {
+    JsonNode session = session(token);
+    if (session.get("revoked").asBoolean()) {
+      throw new AccessDeniedException("the session was revoked");
+    }
+    if (clock.millis() >= session.get("expires").asLong()) {
+      throw new AccessDeniedException("the session expired");
+    }
+    return session.get("user").asText();
+  }
+
+  /** Ends a session at once, for every store that checks it. Revoking twice does nothing. */
+  public void revoke(String token) {
+    ObjectNode session = session(token).deepCopy();
+    session.put("revoked", true);
+    store.upsert(session);
+  }
+
+  /** Sets which stores hold one of the user's channels. */
+  public void mount(String user, String channel, List<String> stores) {
+    checkUser(user);
+    Validation.id(channel);
+    if (stores == null || stores.isEmpty()) {
+      throw new InvalidDocumentException("a channel is mounted on at least one store");
+    }
+    store.scoped(
+        "mounts:" + user,
+        doc -> {
+          ObjectNode channels = doc.withObjectProperty("channels");
+          channels
+              .putArray(channel)
+              .addAll(stores.stream().map(Json.MAPPER.getNodeFactory()::textNode).toList());
+          return null;
+        });
+  }
+
+  /** The user's channels and the stores of each. */
+  public Map<String, List<String>> mounts(String user) {
+    checkUser(user);
+    Map<String, List<String>> out = new LinkedHashMap<>();
+    store
+        .get("mounts:" + user)
+        .ifPresent(
+            doc ->
+                doc.path("channels")
+                    .fields()
+                    .forEachRemaining(
+                        f -> {
+                          List<String> stores = new ArrayList<>();
+                          f.getValue().forEach(s -> stores.add(s.asText()));
+                          out.put(f.getKey(), stores);
+                        }));
+    return out;
+  }
+
+  private JsonNode session(String token) {
+    if (token == null || token.isEmpty() || token.length() > 100) {
+      throw new AccessDeniedException("no token, or not one of this node's");
+    }
+    return store
+        .get(sessionId(token))
+        .orElseThrow(() -> new AccessDeniedException("no such session"));
+  }
+
+  private static String sessionId(String token) {
+    try {
+      byte[] digest =
+          MessageDigest.getInstance("SHA-256").digest(token.getBytes(StandardCharsets.UTF_8));
+      return "session:" + HexFormat.of().formatHex(digest);
+    } catch (GeneralSecurityException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  private static void checkUser(String user) {
+    Validation.id(user);
+    if (user.length() > 64 || user.contains(":")) {
+      throw new InvalidDocumentException("a user name has at most 64 characters and no ':'");
+    }
+  }
+
+  private static byte[] hash(char[] secret, byte[] salt, int iterations) {
+    PBEKeySpec spec = new PBEKeySpec(secret, salt, iterations, 256);
+    try {
+      return SecretKeyFactory.getInstance("PBKDF2WithHmacSHA256").generateSecret(spec).getEncoded();
+    } catch (GeneralSecurityException e) {
+      throw new IllegalStateException(e);
+    } finally {
+      spec.clearPassword();
+    }
+  }
+}

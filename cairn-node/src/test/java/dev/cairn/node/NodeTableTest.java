@@ -1,0 +1,170 @@
+package dev.cairn.node;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.cairn.Cairn;
+import dev.cairn.ConflictException;
+import dev.cairn.DocumentStore;
+import dev.cairn.InvalidDocumentException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneId;
+import java.time.ZoneOffset;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Users, sessions and mounts of a node's table. */
+class NodeTableTest {
+  @TempDir Path dir;
+  private final MovableClock clock = new MovableClock();
+  private DocumentStore store;
+  private NodeTable table;
+
+  /** A clock the test moves on. */
+  private static final class MovableClock extends Clock {
+    private volatile Instant now = Instant.parse("2026-01-01T00:00:00Z");
+
+    @Override
+    public ZoneId getZone() {
+      return ZoneOffset.UTC;
+    }
+
+    @Override
+    public Clock withZone(ZoneId zone) {
+      return this;
+    }
+
+    @Override
+    public Instant instant() {
+      return now;
+    }
+  }
+
+  @BeforeEach
+  void open() {
+    store = Cairn.open(dir);
+    table = new NodeTable(store, clock, 1000); // a cheap hash: the cost is not under test
+    table.createUser("alice", "correct horse battery".toCharArray());
+  }
+
+  @AfterEach
+  void close() {
+    store.close();
+  }
+
+  @Test
+  void theRightSecretOpensASessionWhoseTokenNamesItsUser() {
+    NodeTable.Session s =
+        table.login("alice", "correct horse battery".toCharArray(), Duration.ofHours(1));
+    assertThat(table.authenticate(s.token())).isEqualTo("alice");
+    assertThat(s.expires()).isEqualTo(clock.instant().plus(Duration.ofHours(1)));
+    assertThat(s.toString()).doesNotContain(s.token());
+  }
+
+  @Test
+  void aWrongSecretAndAnUnknownUserAreRefusedAlike() {
+    assertThatThrownBy(
+            () -> table.login("alice", "wrong secret here".toCharArray(), Duration.ofHours(1)))
+        .isInstanceOf(AccessDeniedException.class)
+        .hasMessage("unknown user or wrong secret");
+    assertThatThrownBy(
+            () -> table.login("bob", "correct horse battery".toCharArray(), Duration.ofHours(1)))
+        .isInstanceOf(AccessDeniedException.class)
+        .hasMessage("unknown user or wrong secret");
+  }
+
+  @Test
+  void expiredAndRevokedSessionsAreRefused() {
+    NodeTable.Session short1 =
+        table.login("alice", "correct horse battery".toCharArray(), Duration.ofMinutes(5));
+    NodeTable.Session other =
+        table.login("alice", "correct horse battery".toCharArray(), Duration.ofHours(1));
+    clock.now = clock.now.plus(Duration.ofMinutes(5));
+    assertThatThrownBy(() -> table.authenticate(short1.token()))
+        .isInstanceOf(AccessDeniedException.class)
+        .hasMessageContaining("expired");
+    assertThat(table.authenticate(other.token())).isEqualTo("alice");
+    table.revoke(other.token());
+    table.revoke(other.token());
+    assertThatThrownBy(() -> table.authenticate(other.token()))
+        .isInstanceOf(AccessDeniedException.class)
+        .hasMessageContaining("revoked");
+    assertThatThrownBy(() -> table.authenticate("made-up"))
+        .isInstanceOf(AccessDeniedException.class);
+    assertThatThrownBy(() -> table.authenticate(null)).isInstanceOf(AccessDeniedException.class);
+  }
+
+  @Test
+  void neitherSecretsNorTokensAreStored() throws Exception {
+    NodeTable.Session s =
+        table.login("alice", "correct horse battery".toCharArray(), Duration.ofHours(1));
+    store.close();
+    byte[] all;
+    try (var files = Files.list(dir)) {
+      all =
+          files
+              .filter(Files::isRegularFile)
+              .map(
+                  f -> {
+                    try {
+                      return Files.readAllBytes(f);
+                    } catch (java.io.IOException e) {
+                      throw new IllegalStateException(e);
+                    }
+                  })
+              .reduce(
+                  new byte[0],
+                  (x, y) -> {
+                    byte[] z = java.util.Arrays.copyOf(x, x.length + y.length);
+                    System.arraycopy(y, 0, z, x.length, y.length);
+                    return z;
+                  });
+    }
+    String text = new String(all, java.nio.charset.StandardCharsets.ISO_8859_1);
+    assertThat(text)
+        .contains("user:alice")
+        .doesNotContain("correct horse battery")
+        .doesNotContain(s.token());
+    // the table survives the node's restart
+    store = Cairn.open(dir);
+    NodeTable again = new NodeTable(store, clock, 1000);
+    assertThat(again.authenticate(s.token())).isEqualTo("alice");
+  }
+
+  @Test
+  void usersHaveMountTablesOfTheirOwn() {
+    table.createUser("bob", "another long secret".toCharArray());
+    table.mount("alice", "core", List.of("/data/a", "redis://cache:6379/0"));
+    table.mount("alice", "photos", List.of("/data/p"));
+    table.mount("bob", "core", List.of("/data/b"));
+    table.mount("alice", "core", List.of("/data/a2"));
+    assertThat(table.mounts("alice"))
+        .isEqualTo(Map.of("core", List.of("/data/a2"), "photos", List.of("/data/p")));
+    assertThat(table.mounts("bob")).isEqualTo(Map.of("core", List.of("/data/b")));
+    assertThat(table.mounts("carol")).isEmpty();
+  }
+
+  @Test
+  void badInputIsRefusedAndChangesNothing() {
+    assertThatThrownBy(() -> table.createUser("alice", "yet another secret".toCharArray()))
+        .isInstanceOf(ConflictException.class);
+    assertThatThrownBy(() -> table.createUser("carol", "short".toCharArray()))
+        .isInstanceOf(InvalidDocumentException.class)
+        .hasMessageContaining("at least 12");
+    assertThatThrownBy(() -> table.createUser("../etc", "long enough secret".toCharArray()))
+        .isInstanceOf(InvalidDocumentException.class);
+    assertThatThrownBy(() -> table.createUser("a:b", "long enough secret".toCharArray()))
+        .isInstanceOf(InvalidDocumentException.class);
+    assertThatThrownBy(() -> table.mount("alice", "core", List.of()))
+        .isInstanceOf(InvalidDocumentException.class);
+    assertThat(store.ids()).containsExactlyInAnyOrder("user:alice");
+  }
+}
