@@ -45,6 +45,12 @@ public final class Jvm implements AutoCloseable {
 
   /** Starts {@code main} in a new JVM with this JVM's class path. */
   public static Jvm start(Class<?> main, String... args) throws IOException {
+    return start(java.util.Map.of(), main, args);
+  }
+
+  /** Starts {@code main} in a new JVM with this JVM's class path and {@code env} added. */
+  public static Jvm start(java.util.Map<String, String> env, Class<?> main, String... args)
+      throws IOException {
     List<String> command = new ArrayList<>();
     command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     command.add("-Xmx256m");
@@ -54,6 +60,7 @@ public final class Jvm implements AutoCloseable {
     command.add(main.getName());
     command.addAll(List.of(args));
     ProcessBuilder pb = new ProcessBuilder(command);
+    pb.environment().putAll(env);
     pb.redirectError(ProcessBuilder.Redirect.INHERIT);
     return new Jvm(pb.start());
   }

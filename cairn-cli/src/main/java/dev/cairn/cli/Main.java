@@ -64,6 +64,7 @@ import picocli.CommandLine.Parameters;
       Demo.Worker.class,
       CounterServer.class,
       OplogCommand.class,
+      Serve.class,
       CommandLine.HelpCommand.class
     })
 public final class Main {

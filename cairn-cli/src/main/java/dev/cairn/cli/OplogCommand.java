@@ -21,6 +21,7 @@ import picocli.CommandLine.Spec;
 /** {@code cairn oplog}: push to, read and watch oplog channels with the built-in reducers. */
 @Command(
     name = "oplog",
+    mixinStandardHelpOptions = true,
     description = {
       "Oplog channels (docs/oplog.md): logs of operations reduced by a type's reducer, kept in"
           + " every store of the channel.",

@@ -52,4 +52,50 @@ class PackagedJarIT {
     assertThat(missing.out()).contains("cairn: document 'nobody' does not exist");
     assertThat(cairn("--help").out()).contains("Exit codes:");
   }
+
+  @Test
+  void theJarServesANodeWhoseTableCreatesUsersOnlyForTheAdmin() throws Exception {
+    assertThat(cairn("serve", "--help").out())
+        .contains("--table=URL")
+        .contains("CAIRN_ADMIN_TOKEN");
+    List<String> command = new ArrayList<>();
+    command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    command.add("-jar");
+    command.add(System.getProperty("cairn.jar"));
+    command.addAll(List.of("serve", "--port", "0", "--data", dir.resolve("node").toString()));
+    ProcessBuilder pb = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT);
+    pb.environment().put("CAIRN_ADMIN_TOKEN", "the-admin-token");
+    pb.environment().put("CAIRN_HASH_ITERATIONS", "1000");
+    Process node = pb.start();
+    try {
+      String line =
+          new java.io.BufferedReader(
+                  new java.io.InputStreamReader(node.getInputStream(), StandardCharsets.UTF_8))
+              .readLine();
+      assertThat(line).startsWith("cairn node listening on http://127.0.0.1:");
+      String url = line.substring(line.indexOf("http://"));
+      var http = java.net.http.HttpClient.newHttpClient();
+      String body = "{\"user\":\"ann\",\"secret\":\"a-long-secret-here\"}";
+      java.util.function.Function<String, Integer> create =
+          token -> {
+            try {
+              return http.send(
+                      java.net.http.HttpRequest.newBuilder(java.net.URI.create(url + "/users"))
+                          .header("Authorization", "Bearer " + token)
+                          .POST(java.net.http.HttpRequest.BodyPublishers.ofString(body))
+                          .build(),
+                      java.net.http.HttpResponse.BodyHandlers.ofString())
+                  .statusCode();
+            } catch (Exception e) {
+              throw new IllegalStateException(e);
+            }
+          };
+      assertThat(create.apply("wrong")).isEqualTo(401);
+      assertThat(create.apply("the-admin-token")).isEqualTo(201);
+      assertThat(create.apply("the-admin-token")).isEqualTo(409);
+    } finally {
+      node.destroy();
+      assertThat(node.waitFor(1, TimeUnit.MINUTES)).isTrue();
+    }
+  }
 }

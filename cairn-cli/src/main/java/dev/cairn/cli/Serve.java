@@ -1,0 +1,75 @@
+package dev.cairn.cli;
+
+import dev.cairn.node.Node;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/** {@code cairn serve}: runs a Cairn node (docs/node.md). */
+@Command(
+    name = "serve",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Run a Cairn node: the table of users, sessions and mounts, and a store of oplogs, over"
+          + " HTTP (docs/node.md).",
+      "Users are created with POST /users and the admin token of $CAIRN_ADMIN_TOKEN; without"
+          + " it, the node creates no users.",
+      "Secrets and tokens are never logged."
+    })
+final class Serve implements Callable<Integer> {
+  @Spec CommandSpec spec;
+
+  @Option(
+      names = "--data",
+      paramLabel = "DIR",
+      description = "Where the node keeps its table and logs. Default: ./cairn-node.")
+  Path data = Path.of("cairn-node");
+
+  @Option(
+      names = "--host",
+      paramLabel = "HOST",
+      description = "The address to listen on. Default: 127.0.0.1.")
+  String host = "127.0.0.1";
+
+  @Option(
+      names = "--port",
+      paramLabel = "PORT",
+      description = "The port to listen on; 0 picks a free one. Default: 7070.")
+  int port = 7070;
+
+  @Option(
+      names = "--table",
+      paramLabel = "URL",
+      description =
+          "Another node whose table checks every token (a store node); default: this node's own.")
+  String table;
+
+  @Override
+  public Integer call() throws InterruptedException {
+    if (port < 0 || port > 65535) {
+      throw new IllegalArgumentException("--port is 0 to 65535, got " + port);
+    }
+    String iterations = System.getenv("CAIRN_HASH_ITERATIONS");
+    Node node =
+        new Node(
+            new Node.Config(
+                data,
+                host,
+                port,
+                table,
+                System.getenv("CAIRN_ADMIN_TOKEN"),
+                iterations == null || iterations.isBlank()
+                    ? dev.cairn.node.NodeTable.DEFAULT_ITERATIONS
+                    : Integer.parseInt(iterations.trim())));
+    Runtime.getRuntime().addShutdownHook(new Thread(node::close));
+    spec.commandLine()
+        .getOut()
+        .println("cairn node listening on http://" + host + ":" + node.port());
+    spec.commandLine().getOut().flush();
+    Thread.currentThread().join();
+    return Main.OK;
+  }
+}

@@ -1,0 +1,360 @@
+package dev.cairn.node;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.cairn.Cairn;
+import dev.cairn.ConflictException;
+import dev.cairn.DocumentStore;
+import dev.cairn.Durability;
+import dev.cairn.InvalidDocumentException;
+import dev.cairn.internal.Backends;
+import dev.cairn.internal.Json;
+import dev.cairn.spi.Backend;
+import dev.cairn.spi.BackendOptions;
+import dev.cairn.spi.LogEntry;
+import io.javalin.Javalin;
+import io.javalin.http.Context;
+import io.javalin.http.sse.SseClient;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+/**
+ * A Cairn node: the table (users, sessions, mount tables) and a store of oplogs, over HTTP.
+ *
+ * <p>Every request but opening a session carries {@code Authorization: Bearer TOKEN}, and the token
+ * is checked before anything else is touched. A store node started with a table URL asks that table
+ * about every token, so a revoked session is refused by every store at once. A user's logs live
+ * under a prefix of their own that the node adds to every key, so no key a client sends can reach
+ * another user's data. Secrets and tokens are never logged.
+ */
+public final class Node implements AutoCloseable {
+  private static final int MAX_KEY_LENGTH = 500;
+  private static final int MAX_BATCH = 10_000;
+
+  /** How a node is set up. */
+  public record Config(
+      Path data, String host, int port, String tableUrl, String adminToken, int hashIterations) {}
+
+  private final DocumentStore tableStore;
+  private final NodeTable table;
+  private final Backend logs;
+  private final String tableUrl;
+  private final byte[] adminToken;
+  private final HttpClient http = HttpClient.newHttpClient();
+  private final List<SseClient> streams = new CopyOnWriteArrayList<>();
+  private final AutoCloseable watch;
+  private final Javalin app;
+
+  public Node(Config config) {
+    this.tableStore = Cairn.open(config.data().resolve("table"));
+    this.table = new NodeTable(tableStore, Clock.systemUTC(), config.hashIterations());
+    this.logs =
+        Backends.open(
+            config.data().resolve("logs").toString(), new BackendOptions(Durability.SYNC));
+    this.tableUrl = config.tableUrl();
+    this.adminToken =
+        config.adminToken() == null || config.adminToken().isEmpty()
+            ? null
+            : config.adminToken().getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    this.watch = logs.watch(this::tellStreams);
+    this.app =
+        Javalin.create(
+            c -> {
+              c.showJavalinBanner = false;
+              c.http.maxRequestSize = 64L << 20;
+            });
+    routes();
+    app.start(config.host(), config.port());
+  }
+
+  /** The port the node listens on. */
+  public int port() {
+    return app.port();
+  }
+
+  private void routes() {
+    app.exception(AccessDeniedException.class, (e, ctx) -> refuse(ctx));
+    app.exception(InvalidDocumentException.class, (e, ctx) -> error(ctx, 400, e.getMessage()));
+    app.exception(IllegalArgumentException.class, (e, ctx) -> error(ctx, 400, e.getMessage()));
+    app.exception(ConflictException.class, (e, ctx) -> error(ctx, 409, e.getMessage()));
+
+    // the token first, before anything is touched
+    app.before("/store/*", ctx -> ctx.attribute("user", authenticate(ctx)));
+    app.before("/mounts*", ctx -> ctx.attribute("user", authenticate(ctx)));
+
+    // the table
+    app.post("/users", this::createUser);
+    app.post("/sessions", this::login);
+    app.delete("/sessions", ctx -> table.revoke(token(ctx)));
+    app.get("/sessions/check", ctx -> ctx.json(Map.of("user", table.authenticate(token(ctx)))));
+    app.get("/mounts", ctx -> ctx.json(table.mounts(user(ctx))));
+    app.put("/mounts/{channel}", this::mount);
+
+    // the store
+    app.get("/store/id", ctx -> ctx.json(Map.of("id", logs.storeId())));
+    app.get("/store/logs", this::read);
+    app.post("/store/logs", this::append);
+    app.get("/store/head", ctx -> ctx.json(Map.of("head", logs.head(key(ctx)))));
+    app.get("/store/keys", this::keys);
+    // a number, not data: it says nothing of what others wrote
+    app.get("/store/last", ctx -> ctx.json(Map.of("last", logs.lastSequence())));
+    app.get("/store/changes", this::changes);
+    app.get("/store/epoch", ctx -> ctx.json(Map.of("epoch", logs.epoch())));
+    app.sse(
+        "/store/stream",
+        client -> {
+          client.keepAlive();
+          client.onClose(() -> streams.remove(client));
+          streams.add(client);
+          client.sendEvent("ready", "");
+        });
+  }
+
+  // ---- the table ----
+
+  private void createUser(Context ctx) {
+    if (adminToken == null
+        || !MessageDigest.isEqual(
+            adminToken, token(ctx).getBytes(java.nio.charset.StandardCharsets.UTF_8))) {
+      throw new AccessDeniedException("not the admin token");
+    }
+    JsonNode body = body(ctx);
+    table.createUser(text(body, "user"), text(body, "secret").toCharArray());
+    ctx.status(201).json(Map.of("user", text(body, "user")));
+  }
+
+  private void login(Context ctx) {
+    JsonNode body = body(ctx);
+    long ttl = body.path("ttlSeconds").asLong(3600);
+    if (ttl < 1 || ttl > 30L * 24 * 3600) {
+      throw new IllegalArgumentException("ttlSeconds is between 1 and 2592000");
+    }
+    NodeTable.Session s =
+        table.login(
+            text(body, "user"), text(body, "secret").toCharArray(), Duration.ofSeconds(ttl));
+    ctx.status(201).json(Map.of("token", s.token(), "expires", s.expires().toString()));
+  }
+
+  private void mount(Context ctx) {
+    String user = user(ctx);
+    JsonNode stores = body(ctx).path("stores");
+    if (!stores.isArray()) {
+      throw new IllegalArgumentException("the body is {\"stores\": [location, ...]}");
+    }
+    List<String> list = new ArrayList<>();
+    stores.forEach(s -> list.add(s.asText()));
+    table.mount(user, ctx.pathParam("channel"), list);
+    ctx.json(table.mounts(user));
+  }
+
+  // ---- the store ----
+
+  private void read(Context ctx) {
+    String key = key(ctx);
+    long after = longParam(ctx, "after", 0);
+    ctx.json(entries(logs.read(key, after), null));
+  }
+
+  private void append(Context ctx) {
+    String key = key(ctx);
+    long expected = longParam(ctx, "expected", Backend.ANY_HEAD);
+    JsonNode payloads = body(ctx).path("payloads");
+    if (!payloads.isArray() || payloads.isEmpty() || payloads.size() > MAX_BATCH) {
+      throw new IllegalArgumentException(
+          "the body is {\"payloads\": [base64, ...]} with 1 to " + MAX_BATCH + " entries");
+    }
+    List<byte[]> bytes = new ArrayList<>();
+    for (JsonNode p : payloads) {
+      try {
+        bytes.add(Base64.getDecoder().decode(p.asText()));
+      } catch (IllegalArgumentException e) {
+        throw new IllegalArgumentException("a payload is not base64");
+      }
+    }
+    ctx.json(Map.of("last", logs.append(key, expected, bytes)));
+  }
+
+  private void keys(Context ctx) {
+    String prefix = prefix(user(ctx));
+    List<String> mine = new ArrayList<>();
+    for (String k : logs.keys()) {
+      if (k.startsWith(prefix)) {
+        mine.add(k.substring(prefix.length()));
+      }
+    }
+    ctx.json(mine);
+  }
+
+  private void changes(Context ctx) {
+    String prefix = prefix(user(ctx));
+    long since = longParam(ctx, "since", 0);
+    int limit = (int) Math.max(1, Math.min(1000, longParam(ctx, "limit", 1000)));
+    List<LogEntry> mine = new ArrayList<>();
+    // others' entries are skipped, page after page, so that an empty answer means the end
+    while (mine.isEmpty()) {
+      List<LogEntry> page = logs.changes(since, limit);
+      if (page.isEmpty()) {
+        break;
+      }
+      for (LogEntry e : page) {
+        if (e.key().startsWith(prefix)) {
+          mine.add(e);
+        }
+      }
+      since = page.get(page.size() - 1).seq();
+    }
+    ctx.json(entries(mine, prefix));
+  }
+
+  private static ObjectNode entries(List<LogEntry> entries, String stripPrefix) {
+    ObjectNode out = Json.MAPPER.createObjectNode();
+    ArrayNode list = out.putArray("entries");
+    for (LogEntry e : entries) {
+      ObjectNode one = list.addObject();
+      one.put("seq", e.seq());
+      if (stripPrefix != null) {
+        one.put("key", e.key().substring(stripPrefix.length()));
+      }
+      one.put("payload", Base64.getEncoder().encodeToString(e.payload()));
+    }
+    return out;
+  }
+
+  private void tellStreams() {
+    for (SseClient c : streams) {
+      try {
+        c.sendEvent("append", "");
+      } catch (RuntimeException e) {
+        streams.remove(c);
+      }
+    }
+  }
+
+  // ---- checks ----
+
+  /** The user the token checked before the handler belongs to. */
+  private static String user(Context ctx) {
+    String user = ctx.attribute("user");
+    if (user == null) {
+      throw new AccessDeniedException("no user");
+    }
+    return user;
+  }
+
+  /** The user of the request's token: this node's table, or the table it was pointed at. */
+  private String authenticate(Context ctx) {
+    String token = token(ctx);
+    if (tableUrl == null) {
+      return table.authenticate(token);
+    }
+    try {
+      HttpResponse<String> r =
+          http.send(
+              HttpRequest.newBuilder(URI.create(tableUrl + "/sessions/check"))
+                  .header("Authorization", "Bearer " + token)
+                  .timeout(Duration.ofSeconds(10))
+                  .build(),
+              HttpResponse.BodyHandlers.ofString());
+      if (r.statusCode() != 200) {
+        throw new AccessDeniedException("the table refused the token");
+      }
+      return Json.MAPPER.readTree(r.body()).get("user").asText();
+    } catch (java.io.IOException e) {
+      throw new dev.cairn.StorageException("the table at " + tableUrl + " did not answer", e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new AccessDeniedException("interrupted while checking the token");
+    }
+  }
+
+  /** The request's key, checked and put under the user's prefix. */
+  private String key(Context ctx) {
+    String user = user(ctx);
+    String key = ctx.queryParam("key");
+    if (key == null || key.isEmpty() || key.length() > MAX_KEY_LENGTH) {
+      throw new IllegalArgumentException("key is 1 to " + MAX_KEY_LENGTH + " characters");
+    }
+    for (int i = 0; i < key.length(); i++) {
+      if (key.charAt(i) < 0x20 || key.charAt(i) == 0x7f) {
+        throw new IllegalArgumentException("key has a control character");
+      }
+    }
+    return prefix(user) + key;
+  }
+
+  private static String prefix(String user) {
+    return "u/" + user + "/";
+  }
+
+  private static String token(Context ctx) {
+    String header = ctx.header("Authorization");
+    if (header == null || !header.startsWith("Bearer ") || header.length() > 200) {
+      throw new AccessDeniedException("no bearer token");
+    }
+    return header.substring(7).trim();
+  }
+
+  private static JsonNode body(Context ctx) {
+    try {
+      JsonNode body = Json.MAPPER.readTree(ctx.body());
+      if (body == null || !body.isObject()) {
+        throw new IllegalArgumentException("the body must be a JSON object");
+      }
+      return body;
+    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+      throw new IllegalArgumentException("the body is not valid JSON: " + e.getOriginalMessage());
+    }
+  }
+
+  private static String text(JsonNode body, String field) {
+    JsonNode v = body.get(field);
+    if (v == null || !v.isTextual()) {
+      throw new IllegalArgumentException("the body needs \"" + field + "\", a string");
+    }
+    return v.asText();
+  }
+
+  private static long longParam(Context ctx, String name, long fallback) {
+    String v = ctx.queryParam(name);
+    if (v == null) {
+      return fallback;
+    }
+    try {
+      return Long.parseLong(v);
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException(name + " must be a number");
+    }
+  }
+
+  private static void refuse(Context ctx) {
+    error(ctx, 401, "unauthorized");
+  }
+
+  private static void error(Context ctx, int status, String message) {
+    ctx.status(status).json(Map.of("error", message));
+  }
+
+  @Override
+  public void close() {
+    app.stop();
+    try {
+      watch.close();
+    } catch (Exception e) {
+      // stopping anyway
+    }
+    logs.close();
+    tableStore.close();
+  }
+}

@@ -1,0 +1,230 @@
+package dev.cairn.node;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.cairn.InvalidDocumentException;
+import dev.cairn.InvalidLocationException;
+import dev.cairn.StorageException;
+import dev.cairn.internal.Json;
+import dev.cairn.internal.Locations;
+import dev.cairn.spi.Backend;
+import dev.cairn.spi.LogEntry;
+import java.io.IOException;
+import java.net.URI;
+import java.net.URLEncoder;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+import java.util.function.BiFunction;
+import java.util.stream.Stream;
+
+/**
+ * The store of a Cairn node, reached over HTTP with a session token: {@code
+ * cairn+http://token:TOKEN@host:port} (or {@code cairn+https}). The node keeps the user's logs
+ * apart from everyone else's. Appends are not made exactly-once across a lost connection (a retry
+ * may append twice), which oplogs do not mind: operations are identified by their sha. Compaction
+ * runs on the node, not through this backend.
+ */
+final class NodeBackend implements Backend {
+  private static final Duration TIMEOUT = Duration.ofSeconds(10);
+
+  private final String location;
+  private final String base;
+  private final String token;
+  private final HttpClient http =
+      HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+  private final List<Thread> watchers = new java.util.concurrent.CopyOnWriteArrayList<>();
+  private volatile boolean closed;
+
+  NodeBackend(String location) {
+    this.location = Locations.redact(location);
+    URI uri;
+    try {
+      uri = URI.create(location);
+    } catch (IllegalArgumentException e) {
+      throw new InvalidLocationException("not a node location: " + this.location, e);
+    }
+    String info = uri.getRawUserInfo();
+    if (info == null || !info.startsWith("token:") || uri.getHost() == null) {
+      throw new InvalidLocationException(
+          "a node location is cairn+http://token:TOKEN@host:port; got " + this.location);
+    }
+    this.token = info.substring("token:".length());
+    String scheme = uri.getScheme().substring("cairn+".length());
+    this.base = scheme + "://" + uri.getHost() + (uri.getPort() < 0 ? "" : ":" + uri.getPort());
+  }
+
+  @Override
+  public String location() {
+    return location;
+  }
+
+  @Override
+  public String storeId() {
+    return get("/store/id").get("id").asText();
+  }
+
+  @Override
+  public List<LogEntry> read(String key, long afterSeq) {
+    return entries(get("/store/logs?key=" + enc(key) + "&after=" + afterSeq), key);
+  }
+
+  @Override
+  public long head(String key) {
+    return get("/store/head?key=" + enc(key)).get("head").asLong();
+  }
+
+  @Override
+  public long append(String key, long expectedHead, List<byte[]> payloads) {
+    ObjectNode body = Json.MAPPER.createObjectNode();
+    var list = body.putArray("payloads");
+    payloads.forEach(p -> list.add(Base64.getEncoder().encodeToString(p)));
+    HttpRequest request =
+        request("/store/logs?key=" + enc(key) + "&expected=" + expectedHead)
+            .header("Content-Type", "application/json")
+            .POST(HttpRequest.BodyPublishers.ofString(Json.write(body)))
+            .build();
+    return send(request).get("last").asLong();
+  }
+
+  @Override
+  public List<String> keys() {
+    List<String> keys = new ArrayList<>();
+    get("/store/keys").forEach(k -> keys.add(k.asText()));
+    return keys;
+  }
+
+  @Override
+  public long lastSequence() {
+    return get("/store/last").get("last").asLong();
+  }
+
+  @Override
+  public List<LogEntry> changes(long since, int limit) {
+    return entries(get("/store/changes?since=" + since + "&limit=" + limit), null);
+  }
+
+  @Override
+  public long epoch() {
+    return get("/store/epoch").get("epoch").asLong();
+  }
+
+  @Override
+  public AutoCloseable watch(Runnable onAppend) {
+    Thread t = new Thread(() -> follow(onAppend), "cairn-node-stream " + location);
+    t.setDaemon(true);
+    watchers.add(t);
+    t.start();
+    return () -> {
+      watchers.remove(t);
+      t.interrupt();
+    };
+  }
+
+  /** Follows the node's stream of appends, reconnecting after a failure. */
+  private void follow(Runnable onAppend) {
+    long backoff = 100;
+    while (!closed && watchers.contains(Thread.currentThread())) {
+      try {
+        HttpResponse<Stream<String>> r =
+            http.send(request("/store/stream").GET().build(), HttpResponse.BodyHandlers.ofLines());
+        if (r.statusCode() == 200) {
+          backoff = 100;
+          onAppend.run(); // what came while not following
+          try (Stream<String> lines = r.body()) {
+            lines
+                .takeWhile(l -> !closed && !Thread.currentThread().isInterrupted())
+                .filter(l -> l.equals("event: append"))
+                .forEach(l -> onAppend.run());
+          }
+        }
+      } catch (IOException | RuntimeException e) {
+        // the node went away: try again shortly
+      } catch (InterruptedException e) {
+        return;
+      }
+      try {
+        Thread.sleep(backoff);
+      } catch (InterruptedException e) {
+        return;
+      }
+      backoff = Math.min(5000, backoff * 2);
+    }
+  }
+
+  @Override
+  public long compact(BiFunction<String, List<LogEntry>, List<LogEntry>> keep) {
+    throw new UnsupportedOperationException(
+        "a node's store is compacted on the node, not through " + location);
+  }
+
+  @Override
+  public void close() {
+    closed = true;
+    watchers.forEach(Thread::interrupt);
+    watchers.clear();
+  }
+
+  // ---- HTTP ----
+
+  private HttpRequest.Builder request(String path) {
+    return HttpRequest.newBuilder(URI.create(base + path))
+        .timeout(TIMEOUT)
+        .header("Authorization", "Bearer " + token);
+  }
+
+  private JsonNode get(String path) {
+    return send(request(path).GET().build());
+  }
+
+  private JsonNode send(HttpRequest request) {
+    HttpResponse<String> r;
+    try {
+      r = http.send(request, HttpResponse.BodyHandlers.ofString());
+    } catch (IOException e) {
+      throw new StorageException("the node at " + location + " did not answer: " + e, e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new StorageException("interrupted while waiting for " + location, e);
+    }
+    JsonNode body;
+    try {
+      body = Json.MAPPER.readTree(r.body());
+    } catch (IOException e) {
+      throw new StorageException("the node at " + location + " answered " + r.statusCode(), e);
+    }
+    switch (r.statusCode()) {
+      case 200, 201 -> {
+        return body;
+      }
+      case 401 -> throw new AccessDeniedException("the node at " + location + " refused the token");
+      case 400 -> throw new InvalidDocumentException(body.path("error").asText("bad request"));
+      default -> {
+        String error = body.path("error").asText("");
+        throw new StorageException(
+            "the node at " + location + " answered " + r.statusCode() + ": " + error, null);
+      }
+    }
+  }
+
+  private static List<LogEntry> entries(JsonNode body, String key) {
+    List<LogEntry> out = new ArrayList<>();
+    for (JsonNode e : body.get("entries")) {
+      out.add(
+          new LogEntry(
+              key != null ? key : e.get("key").asText(),
+              e.get("seq").asLong(),
+              Base64.getDecoder().decode(e.get("payload").asText())));
+    }
+    return out;
+  }
+
+  private static String enc(String s) {
+    return URLEncoder.encode(s, StandardCharsets.UTF_8);
+  }
+}

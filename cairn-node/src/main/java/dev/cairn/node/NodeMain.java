@@ -1,0 +1,33 @@
+package dev.cairn.node;
+
+import java.nio.file.Path;
+
+/**
+ * Runs a node until the process ends: {@code DATA PORT [TABLE_URL]}, the admin token from the
+ * environment variable {@code CAIRN_ADMIN_TOKEN}. Prints {@code listening PORT} when it serves.
+ */
+public final class NodeMain {
+  private NodeMain() {}
+
+  /** {@code CAIRN_HASH_ITERATIONS}, for tests and small machines; OWASP's figure otherwise. */
+  static int iterations() {
+    String v = System.getenv("CAIRN_HASH_ITERATIONS");
+    return v == null || v.isBlank() ? NodeTable.DEFAULT_ITERATIONS : Integer.parseInt(v.trim());
+  }
+
+  public static void main(String[] args) throws InterruptedException {
+    Node node =
+        new Node(
+            new Node.Config(
+                Path.of(args[0]),
+                "127.0.0.1",
+                Integer.parseInt(args[1]),
+                args.length > 2 ? args[2] : null,
+                System.getenv("CAIRN_ADMIN_TOKEN"),
+                iterations()));
+    Runtime.getRuntime().addShutdownHook(new Thread(node::close));
+    System.out.println("listening " + node.port());
+    System.out.flush();
+    Thread.currentThread().join();
+  }
+}
