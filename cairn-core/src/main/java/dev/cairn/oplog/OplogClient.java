@@ -726,33 +726,68 @@ public final class OplogClient implements AutoCloseable {
 
   /**
    * Folds into a checkpoint the operations every store of the channel is known to hold, once there
-   * are {@code pruneAfter} of them; the stores' threads deliver it.
+   * are {@code pruneAfter} of them. The checkpoint is written first to the channel's primary store
+   * (its first shared one) with a conditional append, right after what this client has read of it
+   * and based on the checkpoint that store holds: so checkpoints form one chain, each covering its
+   * predecessor, however many clients prune at once. The stores' threads then deliver it to the
+   * others.
    */
   private boolean checkpointIfDue(Log log) {
     if (pruneAfter == 0) {
       return false;
     }
-    synchronized (log) {
-      List<Operation> everywhere = new ArrayList<>();
-      for (Operation op : log.ops.values()) {
-        if (log.views.values().stream().allMatch(v -> v.has(op))) {
-          everywhere.add(op);
-        }
-      }
-      if (everywhere.size() < pruneAfter) {
+    Store primary = primary(log.channel);
+    View view = log.views.get(primary);
+    Checkpoint cp;
+    synchronized (view) {
+      if (!read(log, primary)) {
         return false;
       }
-      adopt(
-          log,
-          Reduction.checkpoint(
-              log.reducer,
-              log.best == null ? List.of() : List.of(log.best),
-              everywhere,
-              clock.millis()));
-      changed(log);
+      long head;
+      synchronized (log) {
+        if (!Objects.equals(view.best, log.best)) {
+          return false; // the primary does not hold this client's base yet
+        }
+        List<Operation> everywhere = new ArrayList<>();
+        for (Operation op : log.ops.values()) {
+          if (log.views.values().stream().allMatch(v -> v.has(op))) {
+            everywhere.add(op);
+          }
+        }
+        if (everywhere.size() < pruneAfter) {
+          return false;
+        }
+        cp =
+            Reduction.checkpoint(
+                log.reducer,
+                log.best == null ? List.of() : List.of(log.best),
+                everywhere,
+                clock.millis());
+        head = view.head;
+      }
+      Backend backend = primary.backend();
+      try {
+        if (backend == null || backend.append(log.key, head, List.of(Entries.encode(cp))) == 0) {
+          return false; // another entry came first: decide again on it next round
+        }
+      } catch (RuntimeException e) {
+        unreachable(primary, e);
+        return false;
+      }
+      synchronized (log) {
+        view.best = cp;
+        adopt(log, cp);
+        changed(log);
+      }
     }
     channels.get(log.channel).forEach(Store::wake);
     return true;
+  }
+
+  /** The store checkpoints are decided in: the channel's first shared store, else its first. */
+  private Store primary(String channel) {
+    List<Store> stores = channels.get(channel);
+    return stores.stream().filter(s -> !s.local).findFirst().orElse(stores.get(0));
   }
 
   private static void unreachable(Store store, RuntimeException e) {

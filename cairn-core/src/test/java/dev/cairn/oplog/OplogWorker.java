@@ -7,8 +7,9 @@ import java.time.Duration;
 /**
  * What the multi-process oplog tests run in other JVMs: {@code COUNT INDEX STORE...}. It pushes
  * COUNT operations to the counter {@code core/counter/hits} (each adding INDEX + 1) and adds {@code
- * p<INDEX>-<n>} to the set {@code core/set/seen}, prints {@code pushed}, then on {@code await
- * TOTAL} waits until the counter reads TOTAL and prints {@code value TOTAL SETSIZE}.
+ * p<INDEX>-<n>} to the set {@code core/set/seen}, prints {@code pushed}, then on {@code await TOTAL
+ * SIZE} waits until the counter reads TOTAL and the set has SIZE elements, and prints {@code value
+ * COUNTER SETSIZE}.
  */
 public final class OplogWorker {
   private OplogWorker() {}
@@ -33,12 +34,12 @@ public final class OplogWorker {
       }
       System.out.println("pushed");
       System.out.flush();
-      long target = Long.parseLong(in.readLine().split(" ")[1]);
+      String[] await = in.readLine().split(" ");
+      long target = Long.parseLong(await[1]);
+      int size = Integer.parseInt(await[2]);
       Object changed = new Object();
-      client.on(
+      client.onChannel(
           "core",
-          "counter",
-          "hits",
           (c, t, p, v) -> {
             synchronized (changed) {
               changed.notifyAll();
@@ -46,7 +47,8 @@ public final class OplogWorker {
           });
       long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
       synchronized (changed) {
-        while (client.get("core", "counter", "hits").asLong() != target
+        while ((client.get("core", "counter", "hits").asLong() != target
+                || client.get("core", "set", "seen").size() != size)
             && System.nanoTime() < deadline) {
           changed.wait(100);
         }

@@ -53,7 +53,28 @@ public final class Node implements AutoCloseable {
   private final String tableUrl;
   private final byte[] adminToken;
   private final HttpClient http = HttpClient.newHttpClient();
-  private final List<SseClient> streams = new CopyOnWriteArrayList<>();
+  private final List<Stream> streams = new CopyOnWriteArrayList<>();
+  private final java.util.concurrent.ExecutorService streamer =
+      java.util.concurrent.Executors.newSingleThreadExecutor(
+          r -> {
+            Thread t = new Thread(r, "cairn-node-stream");
+            t.setDaemon(true);
+            return t;
+          });
+
+  /** An open stream of one user's appends, and how far it has been sent. */
+  private static final class Stream {
+    final SseClient client;
+    final String prefix;
+    long sent;
+
+    Stream(SseClient client, String prefix, long sent) {
+      this.client = client;
+      this.prefix = prefix;
+      this.sent = sent;
+    }
+  }
+
   private final AutoCloseable watch;
   private final Javalin app;
 
@@ -68,7 +89,7 @@ public final class Node implements AutoCloseable {
         config.adminToken() == null || config.adminToken().isEmpty()
             ? null
             : config.adminToken().getBytes(java.nio.charset.StandardCharsets.UTF_8);
-    this.watch = logs.watch(this::tellStreams);
+    this.watch = logs.watch(() -> streamer.execute(this::tellStreams));
     this.app =
         Javalin.create(
             c -> {
@@ -115,10 +136,14 @@ public final class Node implements AutoCloseable {
     app.sse(
         "/store/stream",
         client -> {
+          Context ctx = client.ctx();
+          Stream stream =
+              new Stream(client, prefix(user(ctx)), longParam(ctx, "since", logs.lastSequence()));
           client.keepAlive();
-          client.onClose(() -> streams.remove(client));
-          streams.add(client);
+          client.onClose(() -> streams.remove(stream));
+          streams.add(stream);
           client.sendEvent("ready", "");
+          streamer.execute(this::tellStreams); // what came since "since"
         });
   }
 
@@ -232,12 +257,28 @@ public final class Node implements AutoCloseable {
     return out;
   }
 
+  /** Sends every stream the entries of its user appended since it was last sent some. */
   private void tellStreams() {
-    for (SseClient c : streams) {
+    for (Stream stream : streams) {
       try {
-        c.sendEvent("append", "");
+        while (true) {
+          List<LogEntry> page = logs.changes(stream.sent, 1000);
+          if (page.isEmpty()) {
+            break;
+          }
+          List<LogEntry> mine = new ArrayList<>();
+          for (LogEntry e : page) {
+            if (e.key().startsWith(stream.prefix)) {
+              mine.add(e);
+            }
+          }
+          stream.sent = page.get(page.size() - 1).seq();
+          if (!mine.isEmpty()) {
+            stream.client.sendEvent("append", Json.write(entries(mine, stream.prefix)));
+          }
+        }
       } catch (RuntimeException e) {
-        streams.remove(c);
+        streams.remove(stream);
       }
     }
   }
@@ -349,6 +390,7 @@ public final class Node implements AutoCloseable {
   @Override
   public void close() {
     app.stop();
+    streamer.shutdown();
     try {
       watch.close();
     } catch (Exception e) {

@@ -132,7 +132,9 @@ final class NodeBackend implements Backend {
     while (!closed && watchers.contains(Thread.currentThread())) {
       try {
         HttpResponse<Stream<String>> r =
-            http.send(request("/store/stream").GET().build(), HttpResponse.BodyHandlers.ofLines());
+            http.send(
+                request("/store/stream").header("Accept", "text/event-stream").GET().build(),
+                HttpResponse.BodyHandlers.ofLines());
         if (r.statusCode() == 200) {
           backoff = 100;
           onAppend.run(); // what came while not following

@@ -259,4 +259,53 @@ class NodeTest {
       }
     }
   }
+
+  @Test
+  void theStreamPushesAUsersOperationsAsTheyArriveAndNoOneElses() throws Exception {
+    String alice = login("alice", 3600);
+    String bob = login("bob", 3600);
+    assertThat(call("GET", store2 + "/store/stream", "bad", null).statusCode()).isEqualTo(401);
+    java.util.concurrent.BlockingQueue<String> lines =
+        new java.util.concurrent.LinkedBlockingQueue<>();
+    var response =
+        HTTP.sendAsync(
+            HttpRequest.newBuilder(URI.create(store2 + "/store/stream"))
+                .header("Accept", "text/event-stream")
+                .header("Authorization", "Bearer " + alice)
+                .build(),
+            HttpResponse.BodyHandlers.ofLines());
+    Thread reader =
+        new Thread(
+            () -> {
+              try {
+                response.get().body().forEach(lines::add);
+              } catch (Exception e) {
+                lines.add("closed " + e);
+              }
+            });
+    reader.setDaemon(true);
+    reader.start();
+    String first;
+    do {
+      first = lines.poll(60, java.util.concurrent.TimeUnit.SECONDS);
+      assertThat(first).as("the stream opened").isNotNull();
+    } while (!first.equals("event: ready"));
+    String bobs = java.util.Base64.getEncoder().encodeToString("bob's own".getBytes());
+    String alices = java.util.Base64.getEncoder().encodeToString("alice's own".getBytes());
+    call("POST", store2 + "/store/logs?key=shared-name", bob, "{\"payloads\":[\"" + bobs + "\"]}");
+    call(
+        "POST",
+        store2 + "/store/logs?key=shared-name",
+        alice,
+        "{\"payloads\":[\"" + alices + "\"]}");
+    List<String> seen = new ArrayList<>();
+    while (seen.stream().noneMatch(l -> l.contains(alices))) {
+      String line = lines.poll(60, java.util.concurrent.TimeUnit.SECONDS);
+      assertThat(line).as("alice's append streamed; saw %s", seen).isNotNull();
+      seen.add(line);
+    }
+    assertThat(seen).noneMatch(l -> l.contains(bobs));
+    assertThat(String.join("\n", seen)).contains("event: append").contains("shared-name");
+    response.cancel(true);
+  }
 }

@@ -129,7 +129,7 @@ class OplogConvergenceTest {
       }
       long total = count * (1 + 2 + 3);
       for (dev.cairn.Jvm j : jvms) {
-        j.send("await " + total);
+        j.send("await " + total + " " + 3 * count);
       }
       for (dev.cairn.Jvm j : jvms) {
         assertThat(j.await(l -> l.startsWith("value "), Duration.ofSeconds(90)))
