@@ -47,6 +47,14 @@ final class Serve implements Callable<Integer> {
           "Another node whose table checks every token (a store node); default: this node's own.")
   String table;
 
+  @Option(
+      names = "--tls-keystore",
+      paramLabel = "FILE",
+      description =
+          "Serve HTTPS only, with the key and certificate of this PKCS12 key store; its password"
+              + " from $CAIRN_TLS_PASSWORD.")
+  Path tlsKeystore;
+
   @Override
   public Integer call() throws InterruptedException {
     if (port < 0 || port > 65535) {
@@ -63,7 +71,9 @@ final class Serve implements Callable<Integer> {
                 System.getenv("CAIRN_ADMIN_TOKEN"),
                 iterations == null || iterations.isBlank()
                     ? dev.cairn.node.NodeTable.DEFAULT_ITERATIONS
-                    : Integer.parseInt(iterations.trim())));
+                    : Integer.parseInt(iterations.trim()),
+                tlsKeystore,
+                System.getenv().getOrDefault("CAIRN_TLS_PASSWORD", "").toCharArray()));
     Runtime.getRuntime().addShutdownHook(new Thread(node::close));
     spec.commandLine()
         .getOut()

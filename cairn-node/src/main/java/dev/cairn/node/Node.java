@@ -29,6 +29,10 @@ import java.util.Base64;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
+import org.eclipse.jetty.server.HttpConnectionFactory;
+import org.eclipse.jetty.server.SecureRequestCustomizer;
+import org.eclipse.jetty.server.ServerConnector;
+import org.eclipse.jetty.util.ssl.SslContextFactory;
 
 /**
  * A Cairn node: the table (users, sessions, mount tables) and a store of oplogs, over HTTP.
@@ -40,12 +44,45 @@ import java.util.concurrent.CopyOnWriteArrayList;
  * another user's data. Secrets and tokens are never logged.
  */
 public final class Node implements AutoCloseable {
+  static {
+    // Jetty's debug logging prints request headers, bearer tokens included: never below INFO
+    // (effective with slf4j-simple, the cairn command's logger; other backends: see docs/node.md)
+    System.setProperty("org.slf4j.simpleLogger.log.org.eclipse.jetty", "info");
+  }
+
   private static final int MAX_KEY_LENGTH = 500;
   private static final int MAX_BATCH = 10_000;
 
-  /** How a node is set up. */
+  /**
+   * How a node is set up.
+   *
+   * @param tableUrl the node whose table checks tokens; null for this node's own
+   * @param adminToken what {@code POST /users} must present; null to create no users
+   * @param tlsKeystore a PKCS12 key store with the node's key and certificate, to serve HTTPS only;
+   *     null for HTTP
+   */
   public record Config(
-      Path data, String host, int port, String tableUrl, String adminToken, int hashIterations) {}
+      Path data,
+      String host,
+      int port,
+      String tableUrl,
+      String adminToken,
+      int hashIterations,
+      Path tlsKeystore,
+      char[] tlsPassword) {
+    @Override
+    public String toString() {
+      return "Config[data="
+          + data
+          + ", host="
+          + host
+          + ", port="
+          + port
+          + ", tls="
+          + (tlsKeystore != null)
+          + "]";
+    }
+  }
 
   private final DocumentStore tableStore;
   private final NodeTable table;
@@ -95,6 +132,21 @@ public final class Node implements AutoCloseable {
             c -> {
               c.showJavalinBanner = false;
               c.http.maxRequestSize = 64L << 20;
+              if (config.tlsKeystore() != null) {
+                c.jetty.addConnector(
+                    (server, httpConfig) -> {
+                      SslContextFactory.Server tls = new SslContextFactory.Server();
+                      tls.setKeyStorePath(config.tlsKeystore().toString());
+                      tls.setKeyStorePassword(new String(config.tlsPassword()));
+                      tls.setKeyStoreType("PKCS12");
+                      httpConfig.addCustomizer(new SecureRequestCustomizer(false));
+                      ServerConnector https =
+                          new ServerConnector(server, tls, new HttpConnectionFactory(httpConfig));
+                      https.setHost(config.host());
+                      https.setPort(config.port());
+                      return https;
+                    });
+              }
             });
     routes();
     app.start(config.host(), config.port());
@@ -102,7 +154,7 @@ public final class Node implements AutoCloseable {
 
   /** The port the node listens on. */
   public int port() {
-    return app.port();
+    return ((ServerConnector) app.jettyServer().server().getConnectors()[0]).getLocalPort();
   }
 
   private void routes() {

@@ -3,8 +3,10 @@ package dev.cairn.node;
 import java.nio.file.Path;
 
 /**
- * Runs a node until the process ends: {@code DATA PORT [TABLE_URL]}, the admin token from the
- * environment variable {@code CAIRN_ADMIN_TOKEN}. Prints {@code listening PORT} when it serves.
+ * Runs a node until the process ends: {@code DATA PORT [TABLE_URL]}; from the environment, the
+ * admin token ({@code CAIRN_ADMIN_TOKEN}) and, for HTTPS, a PKCS12 key store and its password
+ * ({@code CAIRN_TLS_KEYSTORE}, {@code CAIRN_TLS_PASSWORD}). Prints {@code listening PORT} when it
+ * serves.
  */
 public final class NodeMain {
   private NodeMain() {}
@@ -24,7 +26,13 @@ public final class NodeMain {
                 Integer.parseInt(args[1]),
                 args.length > 2 ? args[2] : null,
                 System.getenv("CAIRN_ADMIN_TOKEN"),
-                iterations()));
+                iterations(),
+                System.getenv("CAIRN_TLS_KEYSTORE") == null
+                    ? null
+                    : Path.of(System.getenv("CAIRN_TLS_KEYSTORE")),
+                System.getenv("CAIRN_TLS_PASSWORD") == null
+                    ? new char[0]
+                    : System.getenv("CAIRN_TLS_PASSWORD").toCharArray()));
     Runtime.getRuntime().addShutdownHook(new Thread(node::close));
     System.out.println("listening " + node.port());
     System.out.flush();
