@@ -60,20 +60,7 @@ final class Serve implements Callable<Integer> {
     if (port < 0 || port > 65535) {
       throw new IllegalArgumentException("--port is 0 to 65535, got " + port);
     }
-    String iterations = System.getenv("CAIRN_HASH_ITERATIONS");
-    Node node =
-        new Node(
-            new Node.Config(
-                data,
-                host,
-                port,
-                table,
-                System.getenv("CAIRN_ADMIN_TOKEN"),
-                iterations == null || iterations.isBlank()
-                    ? dev.cairn.node.NodeTable.DEFAULT_ITERATIONS
-                    : Integer.parseInt(iterations.trim()),
-                tlsKeystore,
-                System.getenv().getOrDefault("CAIRN_TLS_PASSWORD", "").toCharArray()));
+    Node node = new Node(Node.Config.fromEnvironment(data, host, port, table, tlsKeystore));
     Runtime.getRuntime().addShutdownHook(new Thread(node::close));
     spec.commandLine()
         .getOut()

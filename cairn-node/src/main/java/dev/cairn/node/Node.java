@@ -82,6 +82,27 @@ public final class Node implements AutoCloseable {
           + (tlsKeystore != null)
           + "]";
     }
+
+    /**
+     * A configuration with the secrets taken from the environment: {@code CAIRN_ADMIN_TOKEN},
+     * {@code CAIRN_TLS_PASSWORD}, and {@code CAIRN_HASH_ITERATIONS} (for tests and small machines;
+     * {@link NodeTable#DEFAULT_ITERATIONS} otherwise).
+     */
+    public static Config fromEnvironment(
+        Path data, String host, int port, String tableUrl, Path tlsKeystore) {
+      String iterations = System.getenv("CAIRN_HASH_ITERATIONS");
+      return new Config(
+          data,
+          host,
+          port,
+          tableUrl,
+          System.getenv("CAIRN_ADMIN_TOKEN"),
+          iterations == null || iterations.isBlank()
+              ? NodeTable.DEFAULT_ITERATIONS
+              : Integer.parseInt(iterations.trim()),
+          tlsKeystore,
+          System.getenv().getOrDefault("CAIRN_TLS_PASSWORD", "").toCharArray());
+    }
   }
 
   private final DocumentStore tableStore;
