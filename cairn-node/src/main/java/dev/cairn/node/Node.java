@@ -45,9 +45,9 @@ import org.eclipse.jetty.util.ssl.SslContextFactory;
  */
 public final class Node implements AutoCloseable {
   static {
-    // Jetty's debug logging prints request headers, bearer tokens included: never below INFO
+    // Jetty's debug logging prints request headers, bearer tokens included: warnings only
     // (effective with slf4j-simple, the cairn command's logger; other backends: see docs/node.md)
-    System.setProperty("org.slf4j.simpleLogger.log.org.eclipse.jetty", "info");
+    System.setProperty("org.slf4j.simpleLogger.log.org.eclipse.jetty", "warn");
   }
 
   private static final int MAX_KEY_LENGTH = 500;
