@@ -22,7 +22,7 @@ final class FeedChannel implements SharedChannel {
 
   FeedChannel(Backend backend, String name, SharedChannel.Sink sink) {
     this.sink = sink;
-    this.writer = daemon("cairn-share-append " + name, this::appendLoop);
+    this.writer = Threads.daemon("cairn-share-append " + name, this::appendLoop);
     writer.start();
     this.follower =
         new FeedFollower(
@@ -30,12 +30,6 @@ final class FeedChannel implements SharedChannel {
             "cairn-share-follow " + name,
             sink::catchUp,
             "reading a shared object's log failed; retrying on the next change");
-  }
-
-  static Thread daemon(String name, Runnable body) {
-    Thread t = new Thread(body, name);
-    t.setDaemon(true);
-    return t;
   }
 
   @Override

@@ -23,9 +23,7 @@ public final class FeedFollower implements AutoCloseable {
     this.failure = failure;
     this.watch = backend.watch(wakeups::release);
     wakeups.release();
-    Thread thread = new Thread(this::run, threadName);
-    thread.setDaemon(true);
-    thread.start();
+    Threads.daemon(threadName, this::run).start();
   }
 
   private void run() {

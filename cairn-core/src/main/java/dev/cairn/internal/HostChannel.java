@@ -87,8 +87,6 @@ final class HostChannel implements SharedChannel {
   private FileChannel lockChannel;
   private FileLock lock;
   private ServerSocketChannel server;
-  private Thread sequencer;
-  private Thread acceptor;
   // the connection to the host, while not host; guarded by sendLock
   private SocketChannel connection;
   private DataOutputStream toHost;
@@ -111,8 +109,8 @@ final class HostChannel implements SharedChannel {
             : Path.of(System.getProperty("java.io.tmpdir"))
                 .resolve("cairn-" + hash(lockFile.toString()) + ".sock");
     this.turn = TURNS.computeIfAbsent(lockFile, f -> new Semaphore(1));
-    this.standby = FeedChannel.daemon("cairn-share-standby " + name, this::standBy);
-    this.follower = FeedChannel.daemon("cairn-share-follow " + name, this::follow);
+    this.standby = Threads.daemon("cairn-share-standby " + name, this::standBy);
+    this.follower = Threads.daemon("cairn-share-follow " + name, this::follow);
     standby.start();
     follower.start();
   }
@@ -203,10 +201,8 @@ final class HostChannel implements SharedChannel {
       Files.deleteIfExists(socketFile); // left by a host that was killed; we hold the lock
       server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
       server.bind(UnixDomainSocketAddress.of(socketFile));
-      sequencer = FeedChannel.daemon("cairn-share-retry " + name, this::retryLoop);
-      acceptor = FeedChannel.daemon("cairn-share-accept " + name, this::accept);
-      sequencer.start();
-      acceptor.start();
+      Threads.daemon("cairn-share-retry " + name, this::retryLoop).start();
+      Threads.daemon("cairn-share-accept " + name, this::accept).start();
     }
   }
 
@@ -305,7 +301,7 @@ final class HostChannel implements SharedChannel {
     }
 
     void start() {
-      FeedChannel.daemon("cairn-share-peer " + name, this::run).start();
+      Threads.daemon("cairn-share-peer " + name, this::run).start();
     }
 
     void send(List<LogEntry> entries) {

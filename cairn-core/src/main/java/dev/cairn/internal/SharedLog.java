@@ -121,10 +121,6 @@ public final class SharedLog {
       return value;
     }
 
-    public boolean initialized() {
-      return initialized;
-    }
-
     /**
      * Applies one entry that follows the head.
      *
@@ -172,7 +168,7 @@ public final class SharedLog {
           return new Outcome(id, version, value, null, true);
         }
         Clock at = Clock.fixed(Instant.ofEpochMilli(e.get("at").asLong()), ZoneOffset.UTC);
-        value = UpdateOperators.apply(value, update, at);
+        value = UpdateOperators.applyValidated(value, update, at);
         version++;
         recent.addLast(new Touched(version, paths));
         if (recent.size() > RECENT) {

@@ -22,7 +22,6 @@ import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.ThreadLocalRandom;
 
 /**
@@ -105,8 +104,7 @@ public final class SharedReplica implements SharedChannel.Sink, AutoCloseable {
     if (update == null) {
       throw new InvalidUpdateException("an update must be a JSON object of update operators");
     }
-    UpdateOperators.validate(update);
-    JsonNode own = update.deepCopy();
+    JsonNode own = update.deepCopy(); // checked when it is applied to the view below
     long at = clock.millis();
     Future future = new Future();
     channel.submit(
@@ -136,9 +134,7 @@ public final class SharedReplica implements SharedChannel.Sink, AutoCloseable {
     Observer o = new Observer(path, listener);
     synchronized (this) {
       if (notifier == null) {
-        notifier =
-            Executors.newSingleThreadExecutor(
-                r -> FeedChannel.daemon("cairn-share-observe " + key, r));
+        notifier = Threads.serial("cairn-share-observe " + key);
       }
       observers.add(o);
     }

@@ -55,6 +55,11 @@ public final class UpdateOperators {
   /** Applies {@code update} to a copy of {@code doc} and returns the copy. */
   public static ObjectNode apply(ObjectNode doc, JsonNode update, Clock clock) {
     validate(update);
+    return applyValidated(doc, update, clock);
+  }
+
+  /** {@link #apply} for an update that has passed {@link #validate} already. */
+  public static ObjectNode applyValidated(ObjectNode doc, JsonNode update, Clock clock) {
     ObjectNode copy = doc.deepCopy();
     for (Map.Entry<String, JsonNode> op : fields(update)) {
       for (Map.Entry<String, JsonNode> field : sortedFields(op.getValue())) {

@@ -6,6 +6,7 @@ import dev.cairn.InvalidDocumentException;
 import dev.cairn.Subscription;
 import dev.cairn.internal.Backends;
 import dev.cairn.internal.Json;
+import dev.cairn.internal.Threads;
 import dev.cairn.internal.Validation;
 import dev.cairn.spi.Backend;
 import dev.cairn.spi.BackendOptions;
@@ -26,7 +27,6 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
@@ -68,13 +68,7 @@ public final class OplogClient implements AutoCloseable {
         (channel, locations) ->
             byChannel.put(channel, locations.stream().map(l -> new Store(channel, l)).toList()));
     this.channels = Map.copyOf(byChannel);
-    this.notifier =
-        Executors.newSingleThreadExecutor(
-            r -> {
-              Thread t = new Thread(r, "cairn-oplog-notify");
-              t.setDaemon(true);
-              return t;
-            });
+    this.notifier = Threads.serial("cairn-oplog-notify");
     this.channels.values().forEach(stores -> stores.forEach(Store::start));
   }
 
@@ -318,11 +312,9 @@ public final class OplogClient implements AutoCloseable {
     }
 
     void start() {
-      Thread t =
-          new Thread(
-              this::loop, "cairn-oplog-sync " + dev.cairn.internal.Locations.redact(location));
-      t.setDaemon(true);
-      t.start();
+      Threads.daemon(
+              "cairn-oplog-sync " + dev.cairn.internal.Locations.redact(location), this::loop)
+          .start();
     }
 
     void wake() {

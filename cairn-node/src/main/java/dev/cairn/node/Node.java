@@ -10,6 +10,7 @@ import dev.cairn.Durability;
 import dev.cairn.InvalidDocumentException;
 import dev.cairn.internal.Backends;
 import dev.cairn.internal.Json;
+import dev.cairn.internal.Threads;
 import dev.cairn.spi.Backend;
 import dev.cairn.spi.BackendOptions;
 import dev.cairn.spi.LogEntry;
@@ -112,13 +113,7 @@ public final class Node implements AutoCloseable {
   private final byte[] adminToken;
   private final HttpClient http = HttpClient.newHttpClient();
   private final List<Stream> streams = new CopyOnWriteArrayList<>();
-  private final java.util.concurrent.ExecutorService streamer =
-      java.util.concurrent.Executors.newSingleThreadExecutor(
-          r -> {
-            Thread t = new Thread(r, "cairn-node-stream");
-            t.setDaemon(true);
-            return t;
-          });
+  private final java.util.concurrent.ExecutorService streamer = Threads.serial("cairn-node-stream");
 
   /** An open stream of one user's appends, and how far it has been sent. */
   private static final class Stream {

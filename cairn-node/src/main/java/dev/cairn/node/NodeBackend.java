@@ -7,6 +7,7 @@ import dev.cairn.InvalidLocationException;
 import dev.cairn.StorageException;
 import dev.cairn.internal.Json;
 import dev.cairn.internal.Locations;
+import dev.cairn.internal.Threads;
 import dev.cairn.spi.Backend;
 import dev.cairn.spi.LogEntry;
 import java.io.IOException;
@@ -116,8 +117,7 @@ final class NodeBackend implements Backend {
 
   @Override
   public AutoCloseable watch(Runnable onAppend) {
-    Thread t = new Thread(() -> follow(onAppend), "cairn-node-stream " + location);
-    t.setDaemon(true);
+    Thread t = Threads.daemon("cairn-node-stream " + location, () -> follow(onAppend));
     watchers.add(t);
     t.start();
     return () -> {
