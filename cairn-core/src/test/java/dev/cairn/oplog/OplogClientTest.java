@@ -152,6 +152,24 @@ class OplogClientTest {
   }
 
   @Test
+  void aPushThatReturnedIsInTheLocalStoreWhenTheProcessIsKilled() throws Exception {
+    dev.cairn.Jvm writer = dev.cairn.Jvm.start(OplogPushWorker.class, a.toString());
+    try {
+      writer.await(l -> l.equals("pushed 50"), Duration.ofSeconds(60));
+      writer.kill9();
+      long acknowledged = 0;
+      for (String line : writer.allLines(Duration.ofSeconds(60))) {
+        acknowledged = Math.max(acknowledged, Long.parseLong(line.substring("pushed ".length())));
+      }
+      // kill -9 comes between pushes or inside one: what returned is there, at most one more
+      long stored = client(a).get("core", "counter", "n").asLong();
+      assertThat(stored).isBetween(acknowledged, acknowledged + 1);
+    } finally {
+      writer.close();
+    }
+  }
+
+  @Test
   void falsyValuesAreValuesLikeAnyOther() {
     OplogClient c = client(new Ticking(), 1, a); // each push a millisecond after the last
     for (String falsy : List.of("0", "false", "\"\"", "null")) {
