@@ -1,8 +1,11 @@
 package dev.cairn;
 
 import dev.cairn.internal.Backends;
+import dev.cairn.internal.Locations;
+import dev.cairn.internal.StoreCheck;
 import dev.cairn.spi.Backend;
 import dev.cairn.spi.BackendOptions;
+import java.nio.file.Files;
 import java.nio.file.Path;
 
 /**
@@ -10,8 +13,8 @@ import java.nio.file.Path;
  *
  * <p>A location is a directory path ({@code ./data}, {@code ~/stores/app}; {@code ~} is the home
  * directory) or a URI whose scheme names a backend: {@code file:/var/lib/app}, {@code mem:} (a new
- * store in this process's memory), and those of backend modules on the class path. A directory that
- * does not exist is created.
+ * store in this process's memory), and those of backend modules on the class path. {@link
+ * #open(String)} creates the store if there is none; {@link #openExisting(String)} only opens one.
  *
  * <pre>{@code
  * try (DocumentStore store = Cairn.open("~/my-objects")) {
@@ -30,6 +33,63 @@ public final class Cairn {
   /** Opens the store in directory {@code dir} with the default settings. */
   public static DocumentStore open(Path dir) {
     return builder(dir.toString()).open();
+  }
+
+  /**
+   * Opens the store at {@code location}, which must exist: a reader that mistypes a path gets an
+   * error, not a new empty store.
+   *
+   * @throws InvalidLocationException if there is no store there; nothing is created
+   */
+  public static DocumentStore openExisting(String location) {
+    return builder(location).create(false).open();
+  }
+
+  /**
+   * Reads every record of the store at {@code location} and every revision of its documents, and
+   * says what is damaged; the store is neither locked nor changed, so a directory store that
+   * refuses to open can still be checked. See docs/storage.md.
+   *
+   * @throws InvalidLocationException if there is no store there
+   */
+  public static CheckReport check(String location) {
+    if (Locations.scheme(location).equals("file")) {
+      Path dir = Locations.path(location);
+      if (!Files.isDirectory(dir)) {
+        throw new InvalidLocationException("no store at " + location);
+      }
+      return StoreCheck.checkDirectory(dir);
+    }
+    try (Backend backend = backend(location, new BackendOptions(Durability.SYNC, false))) {
+      return StoreCheck.checkBackend(backend);
+    }
+  }
+
+  /**
+   * Writes a new directory store at {@code target} holding every append of the directory store at
+   * {@code location} that still reads whole, skipping damaged ones, and reports what was lost. The
+   * damaged store is only read. The new store has a store id of its own, so replication with a copy
+   * of the old one starts afresh and brings back what that copy holds.
+   *
+   * @throws InvalidLocationException if {@code location} is not a directory store, or {@code
+   *     target} exists and is not an empty directory
+   */
+  public static RecoveryReport recover(String location, Path target) {
+    if (!Locations.scheme(location).equals("file")) {
+      throw new InvalidLocationException(
+          "recover copies directory stores; "
+              + Locations.redact(location)
+              + " is not one (its"
+              + " server keeps its own data safe)");
+    }
+    if (target == null) {
+      throw new InvalidLocationException("recover needs a directory to write the new store to");
+    }
+    Path dir = Locations.path(location);
+    if (!Files.isDirectory(dir)) {
+      throw new InvalidLocationException("no store at " + location);
+    }
+    return StoreCheck.recoverDirectory(dir, target);
   }
 
   /** Settings for opening the store at {@code location}. */
@@ -51,6 +111,7 @@ public final class Cairn {
     private int maxDocumentBytes = DEFAULT_MAX_DOCUMENT_BYTES;
     private long cacheSize = 100_000;
     private java.time.Clock clock = java.time.Clock.systemUTC();
+    private boolean create = true;
 
     private Builder(String location) {
       if (location == null || location.isBlank()) {
@@ -105,9 +166,18 @@ public final class Cairn {
       return this;
     }
 
-    /** Opens the store, creating it if needed. */
+    /**
+     * Whether {@link #open()} creates the store if there is none (the default), or fails with
+     * {@link InvalidLocationException} and creates nothing.
+     */
+    public Builder create(boolean create) {
+      this.create = create;
+      return this;
+    }
+
+    /** Opens the store, creating it if needed and allowed. */
     public DocumentStore open() {
-      Backend backend = backend(location, new BackendOptions(durability));
+      Backend backend = backend(location, new BackendOptions(durability, create));
       return new DocumentStore(backend, writeMode, maxDocumentBytes, cacheSize, clock);
     }
   }

@@ -87,7 +87,7 @@ class FileDocumentStoreTest extends DocumentStoreContract {
       }
       CompactionResult result = s.compact(1);
       assertThat(result.revisionsRemoved()).isEqualTo(199);
-      assertThat(result.bytesAfter()).isLessThan(result.bytesBefore() / 50);
+      assertThat(result.bytesAfter()).isLessThan(result.bytesBefore() / 5);
       s.upsert("doc", Map.of("v", 200));
     }
     try (DocumentStore s = Cairn.open(dir)) {

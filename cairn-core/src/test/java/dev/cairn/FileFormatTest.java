@@ -14,9 +14,13 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Consumer;
+import java.util.function.IntUnaryOperator;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /** The file backend's on-disk format: what a crash can leave, and what is refused. */
 class FileFormatTest {
@@ -49,22 +53,69 @@ class FileFormatTest {
     }
   }
 
-  @Test
-  void aTornTailIsCutOnOpenAndEarlierWritesSurvive() throws IOException {
-    writeThree();
-    long size = dataEnd();
-    // a crash in the middle of the last write: keep only part of its record
-    try (FileChannel ch = FileChannel.open(log(), StandardOpenOption.WRITE)) {
-      ch.truncate(size - 7);
+  /** The store's files, to put back as a crash would have left them. */
+  private record Files2(byte[] log, byte[] shm) {}
+
+  private Files2 files() throws IOException {
+    Path shm = dir.resolve("cairn.shm");
+    return new Files2(
+        Files.readAllBytes(log()), Files.exists(shm) ? Files.readAllBytes(shm) : null);
+  }
+
+  /**
+   * Runs {@code write} on the store, then puts its files back as a crash partway through that
+   * write's append would have left them: the log as before, plus the first {@code keep} bytes (of
+   * the {@code n} it appended) written, and cairn.shm as before, since the append was never
+   * published. Returns where the log's data ended before the write.
+   */
+  private long crashDuring(Consumer<DocumentStore> write, IntUnaryOperator keep)
+      throws IOException {
+    Files2 before = files();
+    long end = dataEnd();
+    try (DocumentStore s = Cairn.open(dir)) {
+      write.accept(s);
     }
-    Files.delete(dir.resolve("cairn.shm")); // as after a reboot: nothing but the log is trusted
+    byte[] after = Files.readAllBytes(log());
+    int n = (int) (dataEnd() - end);
+    byte[] torn = before.log().clone();
+    System.arraycopy(after, (int) end, torn, (int) end, keep.applyAsInt(n));
+    Files.write(log(), torn);
+    Files.write(dir.resolve("cairn.shm"), before.shm());
+    return end;
+  }
+
+  @ParameterizedTest(name = "keeping {0} of the append")
+  @ValueSource(strings = {"1", "8", "19", "half", "all but 1"})
+  void aTornWriteIsClearedOnOpenAndEarlierWritesSurvive(String kept) throws IOException {
+    writeThree();
+    long end =
+        crashDuring(
+            s -> s.upsert("d", Map.of("v", 4)),
+            n ->
+                switch (kept) {
+                  case "half" -> n / 2;
+                  case "all but 1" -> n - 1;
+                  default -> Integer.parseInt(kept);
+                });
 
     try (DocumentStore s = Cairn.open(dir)) {
-      assertThat(s.ids()).containsExactly("a", "b");
-      s.upsert("d", Map.of("v", 4));
+      assertThat(s.ids()).containsExactly("a", "b", "c");
+      assertThat(dataEnd()).isEqualTo(end); // the torn bytes are zeroed
+      s.upsert("e", Map.of("v", 5));
     }
     try (DocumentStore s = Cairn.open(dir)) {
-      assertThat(s.ids()).containsExactly("a", "b", "d");
+      assertThat(s.ids()).containsExactly("a", "b", "c", "e");
+    }
+  }
+
+  @Test
+  void aTornWriteIsClearedAlsoWhenTheSharedFileIsGone() throws IOException {
+    writeThree();
+    crashDuring(s -> s.upsert("d", Map.of("v", 4)), n -> n - 3);
+    Files.delete(dir.resolve("cairn.shm")); // as after a reboot that lost it: only the log is left
+
+    try (DocumentStore s = Cairn.open(dir)) {
+      assertThat(s.ids()).containsExactly("a", "b", "c");
     }
   }
 
@@ -87,17 +138,22 @@ class FileFormatTest {
   }
 
   @Test
-  void aCorruptRecordEndsTheLogThere() throws IOException {
+  void aDamagedDurableRecordRefusesToOpenAndNothingIsChanged() throws IOException {
     writeThree();
     long size = dataEnd();
     try (FileChannel ch = FileChannel.open(log(), StandardOpenOption.WRITE)) {
-      ch.write(ByteBuffer.wrap(new byte[] {(byte) 0xff}), size - 3); // flip bytes of the last body
+      ch.write(ByteBuffer.wrap(new byte[] {(byte) 0xff}), size - 3); // a byte of the last body
     }
-    Files.delete(dir.resolve("cairn.shm"));
+    Files.delete(dir.resolve("cairn.shm")); // the log alone must tell
+    byte[] before = Files.readAllBytes(log());
 
-    try (DocumentStore s = Cairn.open(dir)) {
-      assertThat(s.ids()).containsExactly("a", "b");
-    }
+    assertThatThrownBy(() -> Cairn.open(dir))
+        .isInstanceOf(StoreFormatException.class)
+        .hasMessageContaining(log().toString())
+        .hasMessageContaining("damaged at byte")
+        .hasMessageContaining("checksum mismatch")
+        .hasMessageContaining("Nothing was changed");
+    assertThat(Files.readAllBytes(log())).isEqualTo(before);
   }
 
   @Test
@@ -108,19 +164,15 @@ class FileFormatTest {
       s.update("doc", base, Map.of("v", 1));
       s.update("doc", base, Map.of("v", 2), WriteMode.KEEP_BOTH);
     }
-    long beforeResolve = dataEnd();
-    try (DocumentStore s = Cairn.open(dir)) {
-      assertThat(s.conflicts("doc")).hasSize(1);
-      var merged = s.get("doc").orElseThrow();
-      merged.put("v", 3);
-      s.resolve(merged); // one append: a tombstone and the merged revision
-    }
-    long afterResolve = dataEnd();
-    // cut inside the second record of that append: the first one alone must not show
-    try (FileChannel ch = FileChannel.open(log(), StandardOpenOption.WRITE)) {
-      ch.truncate(afterResolve - 5);
-    }
-    Files.delete(dir.resolve("cairn.shm"));
+    long beforeResolve =
+        crashDuring(
+            s -> {
+              assertThat(s.conflicts("doc")).hasSize(1);
+              var merged = s.get("doc").orElseThrow();
+              merged.put("v", 3);
+              s.resolve(merged); // one append: a tombstone and the merged revision
+            },
+            n -> n - 5); // cut inside the second record: the first one alone must not show
 
     try (DocumentStore s = Cairn.open(dir)) {
       assertThat(s.conflicts("doc")).hasSize(1);
@@ -155,13 +207,13 @@ class FileFormatTest {
   void aLogOfANewerFormatIsRefused() throws IOException {
     writeThree();
     try (FileChannel ch = FileChannel.open(log(), StandardOpenOption.WRITE)) {
-      ch.write(ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN).putInt(0, 2), 8);
+      ch.write(ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN).putInt(0, 3), 8);
     }
     byte[] before = Files.readAllBytes(log());
 
     assertThatThrownBy(() -> Cairn.open(dir))
         .isInstanceOf(StoreFormatException.class)
-        .hasMessageContaining("format version 2")
+        .hasMessageContaining("format version 3")
         .hasMessageContaining("upgrade Cairn");
     assertThat(Files.readAllBytes(log())).isEqualTo(before);
   }
@@ -208,9 +260,12 @@ class FileFormatTest {
         .isEqualTo(Path.of(System.getProperty("user.home"), "y"));
   }
 
-  /** A store written by format version 1, kept so that every later Cairn is proved to read it. */
+  /**
+   * A store written by format version 1, kept so that every later Cairn is proved to read it; it is
+   * rewritten in the current format when first opened.
+   */
   @Test
-  void readsTheSavedVersion1Store() throws IOException {
+  void readsTheSavedVersion1StoreAndUpgradesIt() throws IOException {
     for (String name : List.of("data-00000001.log")) {
       try (InputStream in = getClass().getResourceAsStream("/fixtures/v1-store/" + name)) {
         Files.copy(in, dir.resolve(name), StandardCopyOption.REPLACE_EXISTING);
@@ -223,6 +278,18 @@ class FileFormatTest {
       assertThat(s.conflicts("bob")).hasSize(1);
       assertThat(s.history("alice")).hasSize(2);
       assertThat(s.get("carol")).isEmpty();
+      assertThat(s.changes(0)).hasSize(7);
+    }
+    assertThat(dir.resolve("data-00000001.log")).doesNotExist();
+    try (FileChannel ch = FileChannel.open(log(), StandardOpenOption.READ)) {
+      assertThat(log().getFileName().toString()).isEqualTo("data-00000002.log");
+      ByteBuffer version = ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN);
+      ch.read(version, 8);
+      assertThat(version.getInt(0)).isEqualTo(2);
+    }
+    try (DocumentStore s = Cairn.open(dir)) {
+      assertThat(s.ids()).containsExactly("alice", "bob");
+      assertThat(s.conflicts("bob")).hasSize(1);
       assertThat(s.changes(0)).hasSize(7);
     }
   }

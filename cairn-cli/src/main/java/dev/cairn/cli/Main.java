@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.cairn.Cairn;
 import dev.cairn.Change;
+import dev.cairn.CheckReport;
 import dev.cairn.ConflictException;
 import dev.cairn.DocumentStore;
 import dev.cairn.Durability;
@@ -11,6 +12,7 @@ import dev.cairn.InvalidDocumentException;
 import dev.cairn.InvalidLocationException;
 import dev.cairn.NotFoundException;
 import dev.cairn.Patched;
+import dev.cairn.RecoveryReport;
 import dev.cairn.ReplicationResult;
 import dev.cairn.Revision;
 import dev.cairn.SharedObject;
@@ -159,6 +161,11 @@ public final class Main {
     return Cairn.builder(location).durability(durability).open();
   }
 
+  /** Opens the store for a command that only reads: it must exist, and nothing is created. */
+  DocumentStore openExisting() {
+    return Cairn.builder(location()).durability(durability).create(false).open();
+  }
+
   private ObjectNode body(String id, String json) throws IOException {
     ObjectNode doc = Json.parseObject(json != null ? json : readAll(in));
     if (doc.has("_id") && !doc.get("_id").asText().equals(id)) {
@@ -245,7 +252,7 @@ public final class Main {
   int get(
       @Parameters(paramLabel = "ID") String id,
       @Option(names = "--rev", paramLabel = "REV") String rev) {
-    try (DocumentStore s = open()) {
+    try (DocumentStore s = openExisting()) {
       ObjectNode doc =
           (rev == null ? s.get(id) : s.get(id, rev))
               .orElseThrow(
@@ -272,7 +279,7 @@ public final class Main {
 
   @Command(name = "ls", description = "List the ids of all documents, sorted.")
   int ls() {
-    try (DocumentStore s = open()) {
+    try (DocumentStore s = openExisting()) {
       s.ids().forEach(out::println);
     }
     return OK;
@@ -282,7 +289,7 @@ public final class Main {
       name = "conflicts",
       description = "List the conflicting revisions of a document, one a line.")
   int conflicts(@Parameters(paramLabel = "ID") String id) {
-    try (DocumentStore s = open()) {
+    try (DocumentStore s = openExisting()) {
       s.conflicts(id).forEach(out::println);
     }
     return OK;
@@ -302,7 +309,7 @@ public final class Main {
       name = "history",
       description = "List a document's revisions, newest first, as JSON lines.")
   int history(@Parameters(paramLabel = "ID") String id) {
-    try (DocumentStore s = open()) {
+    try (DocumentStore s = openExisting()) {
       for (Revision r : s.history(id)) {
         out.println(Json.write(Json.MAPPER.valueToTree(r)));
       }
@@ -322,7 +329,7 @@ public final class Main {
     Set<String> only = ids == null ? Set.of() : Set.copyOf(ids);
     only.forEach(Validation::id);
     BlockingQueue<Change> changes = new LinkedBlockingQueue<>();
-    try (DocumentStore s = open();
+    try (DocumentStore s = openExisting();
         Subscription sub =
             s.listen(
                 c -> {
@@ -411,7 +418,7 @@ public final class Main {
 
   @Command(name = "export", description = "Print every document as JSON lines.")
   int export() {
-    try (DocumentStore s = open()) {
+    try (DocumentStore s = openExisting()) {
       s.all().forEach(doc -> out.println(Json.write(doc)));
     }
     return OK;
@@ -465,6 +472,63 @@ public final class Main {
     } catch (NoSuchFileException e) {
       throw new IllegalArgumentException("no such file: " + file, e);
     }
+  }
+
+  @Command(
+      name = "check",
+      description = {
+        "Read every record of the store and every revision of its documents, and report what is"
+            + " damaged. Nothing is locked or changed, so a store that refuses to open can be"
+            + " checked.",
+        "Exit 0 only if all is sound; 5 if anything is damaged."
+      })
+  int check(
+      @Option(names = "--json", description = "Print the report as one line of JSON.")
+          boolean json) {
+    CheckReport r = Cairn.check(location());
+    if (json) {
+      ObjectNode report = Json.MAPPER.valueToTree(r);
+      report.put("sound", r.sound());
+      out.println(Json.write(report));
+    } else {
+      out.println("store      " + r.location());
+      out.println("records    " + r.records());
+      out.println("documents  " + r.documents());
+      out.println("bytes      " + r.bytes());
+      out.println(
+          "damaged    " + (r.damaged().isEmpty() ? "none" : r.damaged().size() + " range(s)"));
+      r.damaged().forEach(d -> out.println("  " + d));
+      out.println("problems   " + (r.problems().isEmpty() ? "none" : r.problems().size()));
+      r.problems().forEach(p -> out.println("  " + p));
+      r.notes().forEach(n -> out.println("note       " + n));
+      out.println("sound      " + (r.sound() ? "yes" : "no"));
+    }
+    return r.sound() ? OK : INVALID;
+  }
+
+  @Command(
+      name = "recover",
+      description = {
+        "Write a new store in DIR holding every append of the store (a directory) that still"
+            + " reads whole, skipping damaged ones, and report what was lost, by id. The damaged"
+            + " store is only read."
+      })
+  int recover(
+      @Option(
+              names = "--to",
+              required = true,
+              paramLabel = "DIR",
+              description = "A new or empty directory.")
+          Path to) {
+    RecoveryReport r = Cairn.recover(location(), to);
+    out.println(
+        "copied     " + r.records() + " records in " + r.appends() + " appends to " + r.target());
+    out.println("lost       " + (r.lost().isEmpty() ? "nothing" : r.lost().size() + " range(s)"));
+    r.lost().forEach(d -> out.println("  " + d));
+    if (!r.idsAffected().isEmpty()) {
+      out.println("check ids  " + String.join(" ", r.idsAffected()));
+    }
+    return OK;
   }
 
   @Command(

@@ -81,6 +81,7 @@ class CliTest {
 
   @Test
   void errorsMapToTheDocumentedExitCodes() {
+    run("put", "somebody", "{}");
     assertThat(run("get", "nobody").code()).isEqualTo(Main.NOT_FOUND);
     assertThat(run("put", "../etc", "{}").code()).isEqualTo(Main.INVALID);
     assertThat(run("put", "x", "[1]").code()).isEqualTo(Main.INVALID);
@@ -149,7 +150,69 @@ class CliTest {
 
     assertThat(bad.code()).isEqualTo(Main.INVALID);
     assertThat(bad.err()).contains("line 2");
-    assertThat(run("ls").lines()).isEmpty();
+    assertThat(dir.resolve("store")).doesNotExist();
+  }
+
+  @Test
+  void commandsThatOnlyReadNeverCreateAStore() {
+    Path typo = dir.resolve("mistyped/path");
+    for (String[] command :
+        List.of(
+            new String[] {"get", "a"},
+            new String[] {"ls"},
+            new String[] {"export"},
+            new String[] {"history", "a"},
+            new String[] {"conflicts", "a"},
+            new String[] {"watch", "--count", "1"},
+            new String[] {"check"})) {
+      Result r = runAt(typo.toString(), "", command);
+      assertThat(r.code()).as(String.join(" ", command)).isEqualTo(Main.INVALID);
+      assertThat(r.err()).contains("no store at").contains(typo.toString());
+    }
+    assertThat(dir.resolve("mistyped")).doesNotExist();
+    assertThat(runAt(typo.toString(), "", "put", "a", "{}").code()).isZero(); // a write creates
+    assertThat(runAt(typo.toString(), "", "get", "a").code()).isZero();
+  }
+
+  @Test
+  void checkAndRecoverADamagedStore() throws IOException {
+    for (int i = 0; i < 20; i++) {
+      run("put", "doc-" + i, "{\"i\":" + i + "}");
+    }
+    Result sound = run("check");
+    assertThat(sound.code()).isZero();
+    assertThat(sound.out())
+        .contains("records    20")
+        .contains("documents  20")
+        .contains("sound      yes");
+
+    Path log = dir.resolve("store/data-00000001.log");
+    byte[] bytes = Files.readAllBytes(log);
+    int at = new String(bytes, StandardCharsets.ISO_8859_1).indexOf("{\"i\":7}");
+    bytes[at + 5] = '8'; // doc-7's body, under its checksum
+    Files.write(log, bytes);
+
+    Result refused = run("get", "doc-1");
+    assertThat(refused.code()).isEqualTo(Main.INVALID);
+    assertThat(refused.err()).contains("is damaged at byte").contains("cairn recover");
+
+    Result check = run("check");
+    assertThat(check.code()).isEqualTo(Main.INVALID);
+    assertThat(check.out())
+        .contains("damaged    1 range(s)")
+        .contains("names doc-7")
+        .contains("sound      no");
+    ObjectNode json = Json.parseObject(run("check", "--json").out().strip());
+    assertThat(json.get("sound").asBoolean()).isFalse();
+    assertThat(json.get("damaged").get(0).get("ids").get(0).asText()).isEqualTo("doc-7");
+
+    Path target = dir.resolve("saved");
+    Result recover = run("recover", "--to", target.toString());
+    assertThat(recover.code()).isZero();
+    assertThat(recover.out()).contains("copied     19 records").contains("check ids  doc-7");
+    assertThat(runAt(target.toString(), "", "ls").lines()).hasSize(19).doesNotContain("doc-7");
+    assertThat(runAt(target.toString(), "", "check").code()).isZero();
+    assertThat(Files.readAllBytes(log)).isEqualTo(bytes); // the damaged store is left as it was
   }
 
   @Test
@@ -167,6 +230,7 @@ class CliTest {
 
   @Test
   void watchPrintsChangesAsTheyHappen() throws Exception {
+    run("put", "unwanted", "{}"); // watch reads: the store must exist
     CompletableFuture<Result> watching =
         CompletableFuture.supplyAsync(() -> run("watch", "--count", "2", "wanted"));
     // writes go on until the watcher, which starts asynchronously, has seen two of them

@@ -17,9 +17,9 @@ public final class FileBackend implements Backend {
   private final boolean sync;
   private boolean closed;
 
-  public FileBackend(Path dir, Durability durability) {
+  public FileBackend(Path dir, Durability durability, boolean create) {
     this.dir = dir.toAbsolutePath().normalize();
-    this.log = FileLog.acquire(this.dir);
+    this.log = FileLog.acquire(this.dir, create);
     this.sync = durability == Durability.SYNC;
   }
 

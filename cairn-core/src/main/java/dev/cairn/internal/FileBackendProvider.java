@@ -14,6 +14,6 @@ public final class FileBackendProvider implements BackendProvider {
 
   @Override
   public Backend open(String location, BackendOptions options) {
-    return new FileBackend(Locations.path(location), options.durability());
+    return new FileBackend(Locations.path(location), options.durability(), options.create());
   }
 }

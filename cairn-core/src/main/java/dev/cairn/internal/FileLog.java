@@ -29,7 +29,6 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.BiFunction;
-import java.util.zip.CRC32C;
 
 /**
  * One store directory, shared by every process that opens it: a single append-only log of
@@ -41,64 +40,54 @@ import java.util.zip.CRC32C;
  * <h2>Files</h2>
  *
  * <ul>
- *   <li>{@code data-NNNNNNNN.log} — the log. {@code N} is the generation; compaction writes
- *       generation {@code N+1} to a {@code .tmp} file, fsyncs it, renames it into place and deletes
- *       the older one, so the highest-numbered {@code .log} file is always complete.
+ *   <li>{@code data-NNNNNNNN.log} — the log, laid out as {@link LogFormat} says. {@code N} is the
+ *       generation; compaction writes generation {@code N+1} to a {@code .tmp} file, fsyncs it,
+ *       renames it into place and deletes the older one, so the highest-numbered {@code .log} file
+ *       is always complete.
  *   <li>{@code cairn.shm} — 4096 bytes mapped into every process; it holds hints, never data: it
  *       can be deleted while no process has the store open. Byte 0 is locked by the process that
  *       appends (the write lock), byte 1 by the process that fsyncs (the sync lock).
  * </ul>
  *
- * <h2>Log format, version 1 (little-endian)</h2>
- *
- * <pre>
- * header, 64 bytes
- *   0   8  magic "CAIRNLOG"
- *   8   4  format version, 1; a higher version is refused
- *   12  4  header size, 64
- *   16  8  generation
- *   24  16 store id (UUID, most then least significant half)
- *   40  24 zero
- * then records, back to back, then zeros to the end of the file (the log grows in zero-filled
- * steps of PREALLOCATE bytes; a record length of 0 marks the end)
- *   0   4  n, the length of what follows the checksum (at least 11)
- *   4   4  CRC-32C of those n bytes
- *   8   1  flags: bit 0 = the next record belongs to the same append
- *   9   8  sequence number
- *   17  2  key length k
- *   19  k  key, UTF-8
- *   19+k   payload (n - 11 - k bytes)
- * </pre>
- *
  * <p>An append writes all its records with one write while holding the write lock, then publishes
  * the new end of the log in {@code cairn.shm}; readers never read past the published end, so a
- * half-written append is never visible. The records of one append become visible together: a reader
- * that scans the file after a crash stops at the first record that is torn (short, or with a bad
- * checksum) or whose append is incomplete, and the next process to open the store zeroes the file
- * from there on.
+ * half-written append is never visible.
+ *
+ * <h2>Opening: a torn write or damage</h2>
+ *
+ * Opening reads the whole log. Where it stops reading (a record that is short, fails its checksum,
+ * or belongs to an append that does not end) is a torn write only if nothing there was ever
+ * acknowledged: the stop lies at or after the durable point (the log's durable mark, or the one in
+ * {@code cairn.shm}), at or after the published end (if {@code cairn.shm} was written on this boot
+ * of the operating system), and, if the operating system has not restarted since the durable mark
+ * was written, no whole append follows it (a crashed process cannot leave one behind: every later
+ * append starts where the torn one did, and the "begins an append" flag tells a left-over piece
+ * from the start of one). Then what follows the stop is zeroed. Otherwise the log is damaged:
+ * opening fails with a {@link StoreFormatException} naming the file and the offset, and nothing is
+ * changed.
  *
  * <h2>Shared memory, {@code cairn.shm} (little-endian)</h2>
  *
  * <pre>
  *   0   8  magic "CAIRNSHM"
- *   8   4  version, 1
+ *   8   4  version, 2
  *   16  8  published: generation &lt;&lt; 40 | end offset of the log
  *   24  8  durable:   generation &lt;&lt; 40 | offset up to which the log is fsynced
+ *   32  8  counter of the last durable mark written to the log
+ *   40  16 store id of the log these hints are about
+ *   56  16 boot id of the operating system when the published end was last recovered
  * </pre>
  */
 final class FileLog {
   static final String SHM = "cairn.shm";
-  static final int FORMAT_VERSION = 1;
-  static final int HEADER_SIZE = 64;
-  private static final int SHM_VERSION = 1;
+  private static final int SHM_VERSION = 2;
   private static final int SHM_SIZE = 4096;
-  private static final long SHM_PUBLISHED = 16;
-  private static final long SHM_DURABLE = 24;
-  private static final byte[] LOG_MAGIC = "CAIRNLOG".getBytes(StandardCharsets.US_ASCII);
+  private static final int SHM_PUBLISHED = 16;
+  private static final int SHM_DURABLE = 24;
+  private static final int SHM_MARK_COUNTER = 32;
+  private static final int SHM_STORE_ID = 40;
+  private static final int SHM_BOOT_ID = 56;
   private static final byte[] SHM_MAGIC = "CAIRNSHM".getBytes(StandardCharsets.US_ASCII);
-  private static final int RECORD_PREFIX = 8;
-  private static final int RECORD_FIXED = 11; // flags, seq, key length
-  private static final int FLAG_CONTINUED = 1;
   private static final long END_BITS = 40;
   private static final long END_MASK = (1L << END_BITS) - 1;
 
@@ -109,9 +98,8 @@ final class FileLog {
   static final int PREALLOCATE = 4 << 20;
 
   private static final long LOCK_TIMEOUT_NANOS = 60_000_000_000L;
-
-  /** The largest record: a payload, its key and framing. */
-  static final int MAX_RECORD = 64 * 1024 * 1024;
+  private static final long MARK_EVERY_NANOS = 200_000_000L;
+  private static final long MARK_EVERY_BYTES = 1 << 20;
 
   private static final VarHandle LONGS =
       MethodHandles.byteBufferViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
@@ -132,22 +120,29 @@ final class FileLog {
   private volatile Segment segment;
   private volatile Thread watchThread;
   private int refs;
+  private long markedEnd; // guarded by the sync lock: the durable mark this process last wrote
+  private long markedAt = System.nanoTime() - MARK_EVERY_NANOS;
 
   /** The log of one generation and this process's index of it. */
   private static final class Segment {
     final long generation;
     final FileChannel channel;
-    final String storeId;
+    final LogFormat.Header header;
     final Map<String, Refs> keys = new ConcurrentHashMap<>();
     final Refs bySeq = new Refs();
     volatile long end;
     long lastSeq;
     long allocated; // file size as last seen under the write lock
 
-    Segment(long generation, FileChannel channel, String storeId) {
-      this.generation = generation;
+    Segment(FileChannel channel, LogFormat.Header header) {
+      this.generation = header.generation();
       this.channel = channel;
-      this.storeId = storeId;
+      this.header = header;
+      this.end = header.size();
+    }
+
+    String storeId() {
+      return header.storeId();
     }
   }
 
@@ -178,12 +173,18 @@ final class FileLog {
     }
   }
 
-  static FileLog acquire(Path dir) {
+  /**
+   * The one instance for {@code dir} in this JVM, opened if needed.
+   *
+   * @param create whether to create the store if there is none; else {@link
+   *     InvalidLocationException} ("no store at ...") and nothing is created
+   */
+  static FileLog acquire(Path dir, boolean create) {
     synchronized (OPEN) {
       Path key = realPath(dir);
       FileLog log = OPEN.get(key);
       if (log == null) {
-        log = new FileLog(key);
+        log = new FileLog(key, create);
         OPEN.put(key, log);
       }
       log.refs++;
@@ -195,7 +196,7 @@ final class FileLog {
    * The directory's real path, through symbolic links, also for one that does not exist yet (its
    * nearest existing ancestor is resolved): two names for one store must share one instance.
    */
-  private static Path realPath(Path dir) {
+  static Path realPath(Path dir) {
     Path absolute = dir.toAbsolutePath().normalize();
     Path existing = absolute;
     while (existing != null && !Files.exists(existing)) {
@@ -211,6 +212,19 @@ final class FileLog {
     }
   }
 
+  /** Whether this JVM has the store in {@code dir} open. */
+  static boolean isOpen(Path dir) {
+    synchronized (OPEN) {
+      return OPEN.containsKey(realPath(dir));
+    }
+  }
+
+  /**
+   * Releases one reference; the last one makes everything appended so far durable (so that a store
+   * closed cleanly is durable to its end, whatever its writers' durability) and closes the files.
+   *
+   * @throws StorageException if that last fsync failed; the files are closed all the same
+   */
   void release() {
     synchronized (OPEN) {
       if (--refs > 0) {
@@ -222,15 +236,60 @@ final class FileLog {
       if (t != null) {
         LockSupport.unpark(t);
       }
-      closeQuietly(shmChannel);
-      closeQuietly(segment.channel);
-      retired.forEach(FileLog::closeQuietly);
+      try {
+        seal();
+      } finally {
+        closeQuietly(shmChannel);
+        closeQuietly(segment.channel);
+        retired.forEach(FileLog::closeQuietly);
+      }
     }
   }
 
-  private FileLog(Path dir) {
+  /**
+   * Makes everything published durable and writes the exact durable mark, itself durable: after a
+   * clean close the log alone tells a torn write from damage, to the last byte.
+   */
+  private void seal() {
+    queueLock.lock();
+    try {
+      while (syncing) {
+        syncDone.awaitUninterruptibly();
+      }
+      syncing = true;
+    } finally {
+      queueLock.unlock();
+    }
+    try (FileLock lock = lock(1)) {
+      long target = publishedWord();
+      Segment s = segment;
+      if (generation(target) == s.generation && end(target) != markedEnd) {
+        s.channel.force(false);
+        LogFormat.Mark mark = LogFormat.nextMark(end(target), shm.getLong(SHM_MARK_COUNTER));
+        LogFormat.writeMark(s.channel, mark);
+        s.channel.force(false);
+        shm.putLong(SHM_MARK_COUNTER, mark.counter());
+        markedEnd = end(target);
+        if (!covered(generation(target), end(target))) {
+          LONGS.setVolatile(shm, SHM_DURABLE, target);
+        }
+      }
+    } catch (IOException e) {
+      throw new StorageException("fsync of " + dir + " when closing it failed: " + e, e);
+    } finally {
+      queueLock.lock();
+      syncing = false;
+      syncDone.signalAll();
+      queueLock.unlock();
+    }
+  }
+
+  private FileLog(Path dir, boolean create) {
     this.dir = dir;
-    checkDirectory(dir);
+    if (!checkDirectory(dir) && !create) {
+      throw new InvalidLocationException(
+          "no store at " + dir + " (nothing was created: only writes create a store)");
+    }
     try {
       Files.createDirectories(dir);
       shmChannel =
@@ -254,20 +313,28 @@ final class FileLog {
     }
   }
 
-  /** Refuses, before creating anything, a path that is a file or a directory of something else. */
-  private static void checkDirectory(Path dir) {
+  /**
+   * Refuses, before creating anything, a path that is a file or a directory of something else.
+   *
+   * @return whether a store is there
+   */
+  private static boolean checkDirectory(Path dir) {
     if (Files.exists(dir) && !Files.isDirectory(dir)) {
       throw new InvalidLocationException("store location " + dir + " is a file, not a directory");
     }
     if (!Files.isDirectory(dir)) {
-      return;
+      return false;
     }
     boolean cairn = false;
+    boolean log = false;
     List<String> others = new ArrayList<>();
     try (DirectoryStream<Path> files = Files.newDirectoryStream(dir)) {
       for (Path f : files) {
         String name = f.getFileName().toString();
-        if (name.equals(SHM) || generationOf(name) > 0) {
+        if (generationOf(name) > 0) {
+          cairn = true;
+          log |= !name.endsWith(".tmp");
+        } else if (name.equals(SHM) || name.equals(HostChannel.DIRECTORY)) {
           cairn = true;
         } else {
           others.add(name);
@@ -282,6 +349,7 @@ final class FileLog {
               .formatted(
                   dir, String.join(", ", others.subList(0, Math.min(3, others.size()))), SHM));
     }
+    return log;
   }
 
   private MappedByteBuffer mapShm() throws IOException {
@@ -290,23 +358,85 @@ final class FileLog {
     map.order(ByteOrder.LITTLE_ENDIAN);
     byte[] magic = new byte[8];
     map.get(0, magic);
-    if (fresh || Arrays.equals(magic, new byte[8])) {
-      map.put(0, SHM_MAGIC).putInt(8, SHM_VERSION);
-      LONGS.setVolatile(map, (int) SHM_PUBLISHED, 0L);
-      LONGS.setVolatile(map, (int) SHM_DURABLE, 0L);
-    } else if (!Arrays.equals(magic, SHM_MAGIC)) {
+    int version = map.getInt(8);
+    if (!fresh && !Arrays.equals(magic, new byte[8]) && !Arrays.equals(magic, SHM_MAGIC)) {
       throw new StoreFormatException(dir.resolve(SHM) + " is not a Cairn file (bad magic)");
-    } else if (map.getInt(8) != SHM_VERSION) {
+    }
+    if (Arrays.equals(magic, SHM_MAGIC) && version > SHM_VERSION) {
       throw new StoreFormatException(
-          "%s has version %d; this Cairn reads version %d (a newer Cairn wrote it?)"
-              .formatted(dir.resolve(SHM), map.getInt(8), SHM_VERSION));
+          "%s has version %d; this Cairn reads version %d (a newer Cairn has the store open?)"
+              .formatted(dir.resolve(SHM), version, SHM_VERSION));
+    }
+    if (fresh || !Arrays.equals(magic, SHM_MAGIC) || version < SHM_VERSION) {
+      // new, or left by an older Cairn: hints only, so start afresh
+      map.put(0, new byte[SHM_SIZE]);
+      map.put(0, SHM_MAGIC).putInt(8, SHM_VERSION);
     }
     return map;
   }
 
   /**
-   * Under the write lock: finds the current generation, builds the index by scanning the log, cuts
-   * a torn tail, and publishes the valid end. Leftovers of an interrupted compaction are removed.
+   * What {@code cairn.shm} says about a log, where it is about that log.
+   *
+   * @param durable where the log is fsynced up to, 0 if unknown
+   * @param published where every process was told the log ends, if that was on this boot; else -1
+   * @param markCounter the counter of the last durable mark written
+   */
+  record Hints(long durable, long published, long markCounter) {
+    static final Hints NONE = new Hints(0, -1, 0);
+  }
+
+  private Hints hints(String storeId, long generation) {
+    byte[] bytes = new byte[SHM_BOOT_ID + 16];
+    shm.get(0, bytes);
+    return hints(bytes, storeId, generation);
+  }
+
+  /** Reads the hints in {@code dir}'s shared file without locking, mapping or creating it. */
+  static Hints readHints(Path dir, String storeId, long generation) {
+    try (FileChannel ch = FileChannel.open(dir.resolve(SHM), StandardOpenOption.READ)) {
+      ByteBuffer b = ByteBuffer.allocate(SHM_BOOT_ID + 16);
+      while (b.hasRemaining() && ch.read(b) >= 0) {
+        // read what there is
+      }
+      return hints(b.array(), storeId, generation);
+    } catch (IOException e) {
+      return Hints.NONE; // no shared file: nothing but the log is known
+    }
+  }
+
+  private static Hints hints(byte[] shm, String storeId, long generation) {
+    ByteBuffer b = ByteBuffer.wrap(shm).order(ByteOrder.LITTLE_ENDIAN);
+    if (!Arrays.equals(Arrays.copyOf(shm, 8), SHM_MAGIC)
+        || b.getInt(8) != SHM_VERSION
+        || !Arrays.equals(
+            Arrays.copyOfRange(shm, SHM_STORE_ID, SHM_STORE_ID + 16), uuidBytes(storeId))) {
+      return Hints.NONE;
+    }
+    byte[] boot = Arrays.copyOfRange(shm, SHM_BOOT_ID, SHM_BOOT_ID + 16);
+    boolean thisBoot =
+        Arrays.equals(boot, LogFormat.bootId()) && !Arrays.equals(boot, new byte[16]);
+    long d = b.getLong(SHM_DURABLE);
+    long p = b.getLong(SHM_PUBLISHED);
+    return new Hints(
+        generation(d) == generation ? end(d) : 0,
+        thisBoot && generation(p) == generation ? end(p) : -1,
+        b.getLong(SHM_MARK_COUNTER));
+  }
+
+  private static byte[] uuidBytes(String storeId) {
+    UUID id = UUID.fromString(storeId);
+    return ByteBuffer.allocate(16)
+        .order(ByteOrder.LITTLE_ENDIAN)
+        .putLong(id.getMostSignificantBits())
+        .putLong(id.getLeastSignificantBits())
+        .array();
+  }
+
+  /**
+   * Under the write lock: finds the current generation, builds the index by reading the log, tells
+   * a torn write (cleared) from damage (refused), and publishes the end. A log of format version 1
+   * is rewritten as the current version. Leftovers of an interrupted compaction are removed.
    */
   private Segment recover() throws IOException {
     List<Long> generations = new ArrayList<>();
@@ -327,18 +457,40 @@ final class FileLog {
         stale.add(dir.resolve(logName(g))); // a compaction that finished but for the delete
       }
     }
-    Segment s;
-    if (generation == 0) {
-      generation = 1;
-      s = createLog(dir.resolve(logName(1)), 1, UUID.randomUUID().toString());
-    } else {
-      s = openLog(generation);
-    }
-    scan(s, HEADER_SIZE, Long.MAX_VALUE, true);
-    clearTail(s);
-    publish(generation, s.end);
-    if (generation(durableWord()) != generation) {
-      LONGS.setVolatile(shm, (int) SHM_DURABLE, word(generation, HEADER_SIZE));
+    Segment s =
+        generation == 0
+            ? createLog(dir.resolve(logName(1)), 1, UUID.randomUUID().toString(), HEADER_END)
+            : openLog(generation);
+    try {
+      Hints hints = hints(s.storeId(), s.generation);
+      long durable = Math.max(s.header.mark().end(), hints.durable());
+      readAll(s, durable, hints.published());
+      long counter = Math.max(s.header.mark().counter(), hints.markCounter());
+      if (s.header.version() < LogFormat.VERSION) {
+        Segment upgraded = rewrite(s, (key, entries) -> entries);
+        closeQuietly(s.channel);
+        s = upgraded;
+        counter = upgraded.header.mark().counter();
+      } else if (s.header.mark().end() != s.end || !s.header.mark().thisBoot()) {
+        // the recovered end becomes the durable point, recorded for this boot
+        try (FileLock sync = lock(1)) {
+          s.channel.force(false);
+          counter = Math.max(counter, shm.getLong(SHM_MARK_COUNTER));
+          LogFormat.Mark mark = LogFormat.nextMark(s.end, counter);
+          LogFormat.writeMark(s.channel, mark);
+          s.channel.force(false);
+          counter = mark.counter();
+        }
+      }
+      markedEnd = s.end;
+      shm.put(SHM_STORE_ID, uuidBytes(s.storeId()));
+      shm.put(SHM_BOOT_ID, LogFormat.bootId());
+      shm.putLong(SHM_MARK_COUNTER, counter);
+      publish(s.generation, s.end);
+      LONGS.setVolatile(shm, SHM_DURABLE, word(s.generation, s.end));
+    } catch (IOException | RuntimeException e) {
+      closeQuietly(s.channel);
+      throw e;
     }
     for (Path f : stale) {
       Files.deleteIfExists(f);
@@ -346,28 +498,70 @@ final class FileLog {
     return s;
   }
 
+  /** Where a new log's records begin: its header is a whole page. */
+  private static final long HEADER_END = LogFormat.HEADER_SIZE;
+
   /**
-   * Zeroes whatever follows the last whole append (a torn write, or nothing but preallocated
-   * zeros), so that no remnant of it can ever be read as a record.
+   * Indexes every whole append of the log, then decides what the rest is: zeros; a torn write,
+   * zeroed here; or damage, refused with nothing changed.
+   *
+   * @param durable where the log is known to have been fsynced up to
+   * @param published where every process was told the log ends, if that was on this boot; else -1
    */
-  private static void clearTail(Segment s) throws IOException {
+  private void readAll(Segment s, long durable, long published) throws IOException {
     long size = s.channel.size();
-    ByteBuffer buf = ByteBuffer.allocate(64 * 1024);
-    boolean dirty = false;
-    for (long pos = s.end; pos < size && !dirty; pos += buf.capacity()) {
-      buf.clear().limit((int) Math.min(buf.capacity(), size - pos));
-      readFully(s.channel, buf, pos);
-      while (buf.hasRemaining()) {
-        if (buf.get() != 0) {
-          dirty = true;
-          break;
-        }
-      }
+    if (size < Math.max(durable, published)) {
+      throw damaged(
+          s,
+          size,
+          "the file ends at byte %d, but its first %d bytes had been written and fsynced: it was cut short"
+              .formatted(size, Math.max(durable, published)));
     }
-    if (dirty) {
-      zero(s.channel, s.end, size);
-      s.channel.force(false);
+    LogScanner scanner = new LogScanner(s.channel, s.header.version(), size);
+    LogScanner.Stop stop = scanner.readAppends(s.header.size(), 0, records -> index(s, records));
+    s.end = stop.end();
+    if (stop.clean() && scanner.zeroFrom(stop.end())) {
+      return; // nothing but zeros follows the data
     }
+    long at = stop.clean() ? stop.end() : stop.badAt();
+    String what =
+        stop.clean() ? "bytes that are not a record follow the end of the data" : stop.what();
+    long next = scanner.resync(stop.end() + 1, stop.lastSeq());
+    if (isDamage(s.header, stop.end(), durable, published, next >= 0)) {
+      throw damaged(
+          s,
+          at,
+          what
+              + (stop.end() < durable
+                  ? ", before byte %d, up to which the log was fsynced".formatted(durable)
+                  : published > stop.end()
+                      ? ", before byte %d, where every process was told it ends"
+                          .formatted(published)
+                      : "; whole appends follow at byte " + next));
+    }
+    // a torn write: bytes past the durable point that no process was told of
+    zero(s.channel, stop.end(), size);
+    s.channel.force(false);
+  }
+
+  /**
+   * Whether reading that stopped at {@code stop} (the end of the last whole append) stopped at
+   * damage rather than at a torn write: the stop lies before what was fsynced, or before what was
+   * published on this boot, or whole appends follow it and no operating-system crash can have lost
+   * pages in between (the durable mark is of this boot; a version-1 log has none, so there the rule
+   * holds always).
+   */
+  static boolean isDamage(
+      LogFormat.Header header, long stop, long durable, long published, boolean appendsFollow) {
+    return stop < durable
+        || stop < published
+        || appendsFollow && (header.version() < LogFormat.VERSION || header.mark().thisBoot());
+  }
+
+  private StoreFormatException damaged(Segment s, long at, String what) {
+    return new StoreFormatException(
+        "%s is damaged at byte %d: %s.%s"
+            .formatted(dir.resolve(logName(s.generation)), at, what, LogFormat.DAMAGE_ADVICE));
   }
 
   private static void zero(FileChannel ch, long from, long to) throws IOException {
@@ -393,62 +587,58 @@ final class FileLog {
     s.allocated = target;
   }
 
-  private Segment createLog(Path file, long generation, String storeId) throws IOException {
+  /**
+   * Creates a log file of the current format whose first {@code end} bytes will be durable once
+   * forced (its durable mark says so).
+   */
+  private Segment createLog(Path file, long generation, String storeId, long end)
+      throws IOException {
     FileChannel ch =
         FileChannel.open(
             file, StandardOpenOption.CREATE_NEW, StandardOpenOption.READ, StandardOpenOption.WRITE);
-    UUID id = UUID.fromString(storeId);
-    ByteBuffer h = ByteBuffer.allocate(HEADER_SIZE).order(ByteOrder.LITTLE_ENDIAN);
-    h.put(LOG_MAGIC).putInt(FORMAT_VERSION).putInt(HEADER_SIZE).putLong(generation);
-    h.putLong(id.getMostSignificantBits()).putLong(id.getLeastSignificantBits());
-    h.clear();
-    writeFully(ch, h, 0);
-    ch.force(true);
-    syncDirectory();
-    Segment s = new Segment(generation, ch, storeId);
-    s.end = HEADER_SIZE;
-    return s;
+    try {
+      writeFully(ch, LogFormat.header(generation, storeId), 0);
+      LogFormat.Mark mark = LogFormat.nextMark(end, 0);
+      LogFormat.writeMark(ch, mark);
+      if (end == HEADER_END) {
+        ch.force(true);
+        syncDirectory();
+      }
+      return new Segment(
+          ch,
+          new LogFormat.Header(
+              LogFormat.VERSION, LogFormat.HEADER_SIZE, generation, storeId, mark));
+    } catch (IOException | RuntimeException e) {
+      closeQuietly(ch);
+      throw e;
+    }
   }
 
   private Segment openLog(long generation) throws IOException {
     Path file = dir.resolve(logName(generation));
     FileChannel ch = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE);
-    ByteBuffer h = ByteBuffer.allocate(HEADER_SIZE).order(ByteOrder.LITTLE_ENDIAN);
-    int read = 0;
-    while (h.hasRemaining() && read >= 0) {
-      read = ch.read(h, h.position());
+    try {
+      return new Segment(ch, LogFormat.readHeader(ch, file, generation));
+    } catch (IOException | RuntimeException e) {
+      closeQuietly(ch);
+      throw e;
     }
-    h.flip();
-    byte[] magic = new byte[8];
-    if (h.remaining() < HEADER_SIZE || !Arrays.equals(magic(h, magic), LOG_MAGIC)) {
-      ch.close();
-      throw new StoreFormatException(file + " is not a Cairn log (bad header)");
-    }
-    int version = h.getInt(8);
-    if (version != FORMAT_VERSION) {
-      ch.close();
-      throw new StoreFormatException(
-          "%s was written in format version %d; this Cairn reads version %d%s"
-              .formatted(
-                  file,
-                  version,
-                  FORMAT_VERSION,
-                  version > FORMAT_VERSION ? " (upgrade Cairn to open it)" : ""));
-    }
-    if (h.getLong(16) != generation) {
-      ch.close();
-      throw new StoreFormatException(
-          file + " holds generation " + h.getLong(16) + ", not " + generation);
-    }
-    String storeId = new UUID(h.getLong(24), h.getLong(32)).toString();
-    Segment s = new Segment(generation, ch, storeId);
-    s.end = HEADER_SIZE;
-    return s;
   }
 
-  private static byte[] magic(ByteBuffer h, byte[] into) {
-    h.get(0, into);
-    return into;
+  /** The generation of the newest log file in {@code dir}, 0 if there is none. */
+  static long newestGeneration(Path dir) {
+    long newest = 0;
+    try (DirectoryStream<Path> files = Files.newDirectoryStream(dir)) {
+      for (Path f : files) {
+        String name = f.getFileName().toString();
+        if (!name.endsWith(".tmp")) {
+          newest = Math.max(newest, generationOf(name));
+        }
+      }
+    } catch (IOException e) {
+      return 0;
+    }
+    return newest;
   }
 
   static String logName(long generation) {
@@ -483,21 +673,21 @@ final class FileLog {
   }
 
   private long publishedWord() {
-    return (long) LONGS.getVolatile(shm, (int) SHM_PUBLISHED);
+    return (long) LONGS.getVolatile(shm, SHM_PUBLISHED);
   }
 
   private long durableWord() {
-    return (long) LONGS.getVolatile(shm, (int) SHM_DURABLE);
+    return (long) LONGS.getVolatile(shm, SHM_DURABLE);
   }
 
   private void publish(long generation, long end) {
-    LONGS.setVolatile(shm, (int) SHM_PUBLISHED, word(generation, end));
+    LONGS.setVolatile(shm, SHM_PUBLISHED, word(generation, end));
   }
 
   // ---- reading ----
 
   String storeId() {
-    return segment.storeId;
+    return segment.storeId();
   }
 
   long epoch() {
@@ -527,11 +717,11 @@ final class FileLog {
     try {
       if (generation(w) != s.generation) {
         Segment next = openLog(generation(w));
-        scan(next, HEADER_SIZE, end(w), false);
+        scan(next, end(w));
         retired.add(s.channel);
         segment = next;
       } else if (end(w) > s.end) {
-        scan(s, s.end, end(w), false);
+        scan(s, end(w));
       }
     } catch (NoSuchFileException e) {
       // a compaction replaced that generation after we read the word: the next word names it
@@ -541,125 +731,45 @@ final class FileLog {
     }
   }
 
-  /**
-   * Indexes the records in [from, to) (to the end of the file if {@code recovering}). When
-   * recovering, stops at the first torn record or incomplete append; otherwise a bad record is
-   * corruption.
-   */
-  private void scan(Segment s, long from, long to, boolean recovering) throws IOException {
-    long limit = Math.min(to, s.channel.size());
-    if (!recovering && limit < to) {
-      throw new StoreFormatException(
-          "log %s ends at %d, before its published end %d".formatted(s.generation, limit, to));
+  /** Indexes the records from the segment's end up to {@code to}; a bad record there is damage. */
+  private void scan(Segment s, long to) throws IOException {
+    long size = s.channel.size();
+    if (size < to) {
+      throw damaged(s, size, "the file ends before byte " + to + ", where the log was published");
     }
-    Reader in = new Reader(s.channel, limit);
-    List<Ref> pending = new ArrayList<>();
-    long pos = from;
-    long committed = from;
-    long seq = s.lastSeq;
-    while (pos < limit) {
-      ByteBuffer prefix = in.at(pos, RECORD_PREFIX);
-      if (prefix == null) {
-        break;
-      }
-      int n = prefix.getInt();
-      int crc = prefix.getInt();
-      if (n < RECORD_FIXED || n > MAX_RECORD) {
-        if (recovering) {
-          break;
-        }
-        throw corrupt(s, pos, "bad record length " + n);
-      }
-      ByteBuffer body = in.at(pos + RECORD_PREFIX, n);
-      if (body == null || crc32c(body) != crc) {
-        if (recovering) {
-          break;
-        }
-        throw corrupt(s, pos, body == null ? "short record" : "checksum mismatch");
-      }
-      int flags = body.get();
-      long recordSeq = body.getLong();
-      int k = Short.toUnsignedInt(body.getShort());
-      if (recordSeq <= seq || k > n - RECORD_FIXED) {
-        if (recovering) {
-          break;
-        }
-        throw corrupt(s, pos, "sequence " + recordSeq + " after " + seq);
-      }
-      byte[] key = new byte[k];
-      body.get(key);
-      seq = recordSeq;
-      long payloadAt = pos + RECORD_PREFIX + RECORD_FIXED + k;
-      pending.add(
-          new Ref(
-              new String(key, StandardCharsets.UTF_8), recordSeq, payloadAt, n - RECORD_FIXED - k));
-      pos += RECORD_PREFIX + n;
-      if ((flags & FLAG_CONTINUED) == 0) {
-        index(s, pending);
-        pending.clear();
-        committed = pos;
-      }
-    }
-    s.end = committed;
-  }
-
-  private void index(Segment s, List<Ref> refs) {
-    for (Ref r : refs) {
-      Refs log = s.keys.get(r.key);
-      if (log == null) {
-        log = new Refs();
-        s.keys.put(r.key, log);
-      } else {
-        r = new Ref(log.items[0].key, r.seq, r.offset, r.length); // share one key string
-      }
-      log.add(r);
-      s.bySeq.add(r);
-      s.lastSeq = r.seq;
+    LogScanner scanner = new LogScanner(s.channel, s.header.version(), to);
+    LogScanner.Stop stop = scanner.readAppends(s.end, s.lastSeq, records -> index(s, records));
+    s.end = stop.end();
+    if (stop.end() != to) {
+      throw damaged(
+          s,
+          stop.clean() ? stop.end() : stop.badAt(),
+          (stop.clean() ? "the data ends" : stop.what())
+              + " before byte "
+              + to
+              + ", where the"
+              + " log was published");
     }
   }
 
-  private StoreFormatException corrupt(Segment s, long pos, String what) {
-    return new StoreFormatException(
-        "log %s of %s is damaged at offset %d: %s"
-            .formatted(logName(s.generation), dir, pos, what));
+  private void index(Segment s, List<LogScanner.Record> records) {
+    for (LogScanner.Record r : records) {
+      index(s, new Ref(r.key(), r.seq(), r.payloadAt(), r.payloadLength()));
+    }
   }
 
-  private static int crc32c(ByteBuffer body) {
-    CRC32C crc = new CRC32C();
-    crc.update(body.duplicate());
-    return (int) crc.getValue();
-  }
-
-  /** Sequential reads through a buffer. */
-  private static final class Reader {
-    private final FileChannel channel;
-    private final long limit;
-    private ByteBuffer buffer = ByteBuffer.allocate(0);
-    private long bufferAt;
-
-    Reader(FileChannel channel, long limit) {
-      this.channel = channel;
-      this.limit = limit;
+  private void index(Segment s, Ref ref) {
+    Refs log = s.keys.get(ref.key);
+    Ref r = ref;
+    if (log == null) {
+      log = new Refs();
+      s.keys.put(r.key, log);
+    } else {
+      r = new Ref(log.items[0].key, r.seq, r.offset, r.length); // share one key string
     }
-
-    /** {@code n} bytes at {@code pos}, or null if the file ends before them. */
-    ByteBuffer at(long pos, int n) throws IOException {
-      if (pos + n > limit) {
-        return null;
-      }
-      if (pos < bufferAt || pos + n > bufferAt + buffer.limit()) {
-        int size = (int) Math.min(Math.max(n, 1 << 20), limit - pos);
-        if (buffer.capacity() < size) {
-          buffer = ByteBuffer.allocate(size);
-        }
-        buffer.clear().limit(size);
-        readFully(channel, buffer, pos);
-        bufferAt = pos;
-      }
-      ByteBuffer view = buffer.duplicate().order(ByteOrder.LITTLE_ENDIAN);
-      view.position((int) (pos - bufferAt)).limit((int) (pos - bufferAt) + n);
-      return view.slice().order(ByteOrder.LITTLE_ENDIAN);
-    }
+    log.add(r);
+    s.bySeq.add(r);
+    s.lastSeq = r.seq;
   }
 
   long head(String key) {
@@ -882,6 +992,8 @@ final class FileLog {
     } catch (IOException e) {
       StorageException failure = new StorageException("cannot lock " + dir + ": " + e, e);
       group.forEach(r -> r.error = failure);
+    } catch (RuntimeException e) {
+      group.forEach(r -> r.error = e); // the log could not be read up to its end: damaged
     } finally {
       writeLock.unlock();
       if (interrupted) {
@@ -898,48 +1010,19 @@ final class FileLog {
     if (r.expectedHead != dev.cairn.spi.Backend.ANY_HEAD && head != r.expectedHead) {
       return 0;
     }
-    ByteBuffer batch = encode(r.keyBytes, r.payloads, s.lastSeq + 1);
+    ByteBuffer batch = LogFormat.encode(r.keyBytes, r.payloads, s.lastSeq + 1);
     reserve(s, batch.remaining());
     writeFully(s.channel, batch, s.end);
-    List<Ref> refs = new ArrayList<>(r.payloads.size());
     long at = s.end;
     long seq = s.lastSeq;
+    int fixed = LogFormat.RECORD_PREFIX + LogFormat.RECORD_FIXED + r.keyBytes.length;
     for (byte[] p : r.payloads) {
-      refs.add(
-          new Ref(r.key, ++seq, at + RECORD_PREFIX + RECORD_FIXED + r.keyBytes.length, p.length));
-      at += RECORD_PREFIX + RECORD_FIXED + r.keyBytes.length + p.length;
+      index(s, new Ref(r.key, ++seq, at + fixed, p.length));
+      at += fixed + p.length;
     }
-    index(s, refs);
     s.end = at;
     publish(s.generation, at);
     return s.lastSeq;
-  }
-
-  private static ByteBuffer encode(byte[] key, List<byte[]> payloads, long firstSeq) {
-    int total = 0;
-    for (byte[] p : payloads) {
-      int n = RECORD_FIXED + key.length + p.length;
-      if (n > MAX_RECORD) {
-        throw new IllegalArgumentException(
-            "entry of " + p.length + " bytes is over the limit of " + MAX_RECORD + " bytes");
-      }
-      total += RECORD_PREFIX + n;
-    }
-    ByteBuffer buf = ByteBuffer.allocate(total).order(ByteOrder.LITTLE_ENDIAN);
-    long seq = firstSeq;
-    for (int i = 0; i < payloads.size(); i++) {
-      byte[] p = payloads.get(i);
-      int start = buf.position();
-      int n = RECORD_FIXED + key.length + p.length;
-      buf.putInt(n).putInt(0);
-      buf.put((byte) (i < payloads.size() - 1 ? FLAG_CONTINUED : 0));
-      buf.putLong(seq++).putShort((short) key.length).put(key).put(p);
-      CRC32C crc = new CRC32C();
-      crc.update(buf.array(), start + RECORD_PREFIX, n);
-      buf.putInt(start + 4, (int) crc.getValue());
-    }
-    buf.flip();
-    return buf;
   }
 
   /**
@@ -1008,7 +1091,10 @@ final class FileLog {
     }
   }
 
-  /** Under the sync lock: fsyncs the log and records how far it is durable. */
+  /**
+   * Under the sync lock: fsyncs the log, records how far it is durable in shared memory, and writes
+   * that as the log's durable mark, which the next fsync makes durable in turn.
+   */
   private void forceUpTo(long generation) throws IOException {
     long target = publishedWord();
     if (generation(target) != generation) {
@@ -1023,7 +1109,15 @@ final class FileLog {
     if (covered(generation(target), end(target))) {
       return; // someone recorded more meanwhile; never move the durable mark back
     }
-    LONGS.setVolatile(shm, (int) SHM_DURABLE, target);
+    long now = System.nanoTime();
+    if (end(target) - markedEnd >= MARK_EVERY_BYTES || now - markedAt >= MARK_EVERY_NANOS) {
+      LogFormat.Mark mark = LogFormat.nextMark(end(target), shm.getLong(SHM_MARK_COUNTER));
+      LogFormat.writeMark(s.channel, mark);
+      shm.putLong(SHM_MARK_COUNTER, mark.counter());
+      markedEnd = end(target);
+      markedAt = now;
+    }
+    LONGS.setVolatile(shm, SHM_DURABLE, target);
   }
 
   private boolean covered(long generation, long end) {
@@ -1042,43 +1136,14 @@ final class FileLog {
       try {
         catchUp();
         Segment s = segment;
-        long next = s.generation + 1;
-        Path tmp = dir.resolve(logName(next) + ".tmp");
-        Files.deleteIfExists(tmp);
-        Segment out = createLog(tmp, next, s.storeId);
-        List<Ref> kept = new ArrayList<>();
-        long removed = 0;
-        for (Map.Entry<String, Refs> e : s.keys.entrySet()) {
-          Refs log = e.getValue();
-          List<LogEntry> entries = new ArrayList<>(log.size);
-          Map<Long, Ref> bySeq = new HashMap<>();
-          for (int i = 0; i < log.size; i++) {
-            entries.add(load(s, log.items[i]));
-            bySeq.put(log.items[i].seq, log.items[i]);
-          }
-          List<LogEntry> chosen = keep.apply(e.getKey(), List.copyOf(entries));
-          removed += entries.size() - chosen.size();
-          for (LogEntry c : chosen) {
-            kept.add(bySeq.get(c.seq()));
-          }
-        }
-        kept.sort((a, b) -> Long.compare(a.seq, b.seq));
-        long pos = HEADER_SIZE;
-        for (Ref r : kept) {
-          byte[] key = r.key.getBytes(StandardCharsets.UTF_8);
-          ByteBuffer rec = encode(key, List.of(load(s, r).payload()), r.seq);
-          writeFully(out.channel, rec, pos);
-          pos += rec.capacity();
-        }
-        out.channel.force(true);
-        out.channel.close();
-        Path file = dir.resolve(logName(next));
-        Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE);
-        syncDirectory();
-        publish(next, pos);
-        LONGS.setVolatile(shm, (int) SHM_DURABLE, word(next, pos));
-        catchUp();
-        Files.deleteIfExists(dir.resolve(logName(s.generation)));
+        long removed = s.bySeq.size;
+        Segment next = rewrite(s, keep);
+        removed -= next.bySeq.size;
+        publish(next.generation, next.end);
+        shm.putLong(SHM_MARK_COUNTER, next.header.mark().counter());
+        LONGS.setVolatile(shm, SHM_DURABLE, word(next.generation, next.end));
+        retired.add(s.channel);
+        segment = next;
         return removed;
       } finally {
         indexLock.unlock();
@@ -1089,6 +1154,60 @@ final class FileLog {
     } finally {
       writeLock.unlock();
     }
+  }
+
+  /**
+   * Under the write lock: writes the entries {@code keep} selects from {@code s} as the next
+   * generation, in the current format, durably, renames it into place and deletes {@code s}'s file.
+   * Returns the new generation, indexed. Its durable mark covers all of it.
+   */
+  private Segment rewrite(Segment s, BiFunction<String, List<LogEntry>, List<LogEntry>> keep)
+      throws IOException {
+    long next = s.generation + 1;
+    Path tmp = dir.resolve(logName(next) + ".tmp");
+    Files.deleteIfExists(tmp);
+    List<Ref> kept = new ArrayList<>();
+    long size = HEADER_END;
+    for (Map.Entry<String, Refs> e : s.keys.entrySet()) {
+      Refs log = e.getValue();
+      List<LogEntry> entries = new ArrayList<>(log.size);
+      Map<Long, Ref> bySeq = new HashMap<>();
+      for (int i = 0; i < log.size; i++) {
+        entries.add(load(s, log.items[i]));
+        bySeq.put(log.items[i].seq, log.items[i]);
+      }
+      for (LogEntry c : keep.apply(e.getKey(), List.copyOf(entries))) {
+        Ref r = bySeq.get(c.seq());
+        kept.add(r);
+        size +=
+            LogFormat.RECORD_PREFIX
+                + LogFormat.RECORD_FIXED
+                + r.key.getBytes(StandardCharsets.UTF_8).length
+                + r.length;
+      }
+    }
+    kept.sort((a, b) -> Long.compare(a.seq, b.seq));
+    Segment out = createLog(tmp, next, s.storeId(), size);
+    try {
+      long pos = HEADER_END;
+      for (Ref r : kept) {
+        byte[] key = r.key.getBytes(StandardCharsets.UTF_8);
+        ByteBuffer rec = LogFormat.encode(key, List.of(load(s, r).payload()), r.seq);
+        writeFully(out.channel, rec, pos);
+        index(out, new Ref(r.key, r.seq, pos + rec.capacity() - r.length, r.length));
+        pos += rec.capacity();
+      }
+      out.end = pos;
+      out.channel.force(true);
+      Files.move(tmp, dir.resolve(logName(next)), StandardCopyOption.ATOMIC_MOVE);
+      syncDirectory();
+    } catch (IOException | RuntimeException e) {
+      closeQuietly(out.channel);
+      Files.deleteIfExists(tmp);
+      throw e;
+    }
+    Files.deleteIfExists(dir.resolve(logName(s.generation)));
+    return out;
   }
 
   // ---- change notification ----

@@ -54,6 +54,9 @@ import java.util.function.Supplier;
  * changed. Entries they already have are skipped, so nothing is applied twice.
  */
 final class HostChannel implements SharedChannel {
+  /** The directory, inside a store's, of the shared objects' host locks and sockets. */
+  static final String DIRECTORY = "shared";
+
   private static final byte WELCOME = 1;
   private static final int BATCH = 1000;
   private static final int MAX_FRAME = 64 << 20;
@@ -95,7 +98,7 @@ final class HostChannel implements SharedChannel {
     this.sink = sink;
     this.name = name;
     String hash = hash(name);
-    Path sharedDir = dir.resolve("shared");
+    Path sharedDir = dir.resolve(DIRECTORY);
     try {
       Files.createDirectories(sharedDir);
       this.lockFile = sharedDir.toRealPath().resolve(hash + ".lock");

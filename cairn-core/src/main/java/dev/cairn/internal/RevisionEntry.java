@@ -100,6 +100,44 @@ public record RevisionEntry(String rev, String parent, boolean deleted, byte[] b
     return new Header(rev, parent, deleted, 4 + r + p);
   }
 
+  /**
+   * What is wrong with an encoded entry, or null if nothing is: its fields must frame, its id must
+   * be the generation after its parent's and the hash of its parent, deletion flag and body, and a
+   * live revision's body must be a JSON object.
+   */
+  public static String fault(byte[] payload) {
+    Header h;
+    try {
+      if (payload.length >= 3 && 4 + (payload[2] & 0xff) > payload.length) {
+        return "its header runs past its end";
+      }
+      h = header(payload);
+      if (h.bodyOffset() > payload.length) {
+        return "its header runs past its end";
+      }
+    } catch (StorageException | IndexOutOfBoundsException e) {
+      return "it is not a revision entry: " + e.getMessage();
+    }
+    if (!h.rev().matches("[1-9][0-9]{0,8}-[0-9a-f]{32}")
+        || h.parent() != null && !h.parent().matches("[1-9][0-9]{0,8}-[0-9a-f]{32}")) {
+      return "revision id " + h.rev() + " or its parent's is malformed";
+    }
+    int expected = h.parent() == null ? 1 : generation(h.parent()) + 1;
+    byte[] body = java.util.Arrays.copyOfRange(payload, h.bodyOffset(), payload.length);
+    if (generation(h.rev()) != expected
+        || !h.rev().endsWith("-" + hash(h.parent(), h.deleted(), body))) {
+      return "revision " + h.rev() + " does not match its content";
+    }
+    if (!h.deleted()) {
+      try {
+        Json.readStored(payload, h.bodyOffset(), payload.length - h.bodyOffset());
+      } catch (RuntimeException e) {
+        return "revision " + h.rev() + " has a body that is not a JSON object";
+      }
+    }
+    return null;
+  }
+
   /** The fields of an encoded entry before its body. */
   public record Header(String rev, String parent, boolean deleted, int bodyOffset) {}
 }
