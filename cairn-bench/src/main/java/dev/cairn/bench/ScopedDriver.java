@@ -350,11 +350,9 @@ public final class ScopedDriver {
         try (Connection c =
                 DriverManager.getConnection(backend.equals("postgresql") ? POSTGRES : MARIADB);
             Statement s = c.createStatement()) {
-          for (String t : List.of("entries", "heads", "seq", "meta")) {
-            s.execute("DROP TABLE IF EXISTS cairn_" + ns + "_" + t);
-          }
           s.execute("DROP TABLE IF EXISTS peer_" + ns);
         }
+        dev.cairn.jdbc.JdbcBackend.drop(location(backend, dir, ns));
       }
       default -> {}
     }

@@ -19,6 +19,7 @@ import dev.cairn.SharedObject;
 import dev.cairn.StalePatchException;
 import dev.cairn.StoreFormatException;
 import dev.cairn.Subscription;
+import dev.cairn.UnavailableException;
 import dev.cairn.internal.Json;
 import dev.cairn.internal.Validation;
 import java.io.BufferedReader;
@@ -56,7 +57,8 @@ import picocli.CommandLine.Parameters;
       "  2  usage error",
       "  3  not found",
       "  4  conflict, the document already exists, or a stale conditional patch",
-      "  5  invalid input (id, JSON, revision, location, store format)",
+      "  5  invalid input: id, JSON, revision, location, credentials; a damaged store",
+      "  6  unavailable: a server is down, unreachable or did not answer in time; try again",
       "",
       "Documents are printed as one line of JSON. The store is --store, else $CAIRN_STORE,"
           + " else ./cairn-data."
@@ -76,6 +78,7 @@ public final class Main {
   static final int NOT_FOUND = 3;
   static final int CONFLICT = 4;
   static final int INVALID = 5;
+  static final int UNAVAILABLE = 6;
 
   @Option(
       names = "--store",
@@ -141,6 +144,9 @@ public final class Main {
     }
     if (e instanceof CommandLine.ParameterException) {
       return USAGE;
+    }
+    if (e instanceof UnavailableException) {
+      return UNAVAILABLE;
     }
     return UNEXPECTED;
   }

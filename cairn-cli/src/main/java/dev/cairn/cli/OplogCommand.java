@@ -39,9 +39,34 @@ final class OplogCommand {
       scope = picocli.CommandLine.ScopeType.INHERIT)
   List<String> stores;
 
-  OplogClient client(String channel) {
+  @Option(
+      names = "--outbox",
+      paramLabel = "DIR",
+      description =
+          "A store directory that keeps a copy of the channel's logs: a push is on disk there"
+              + " before it ends, and reaches the other stores when they answer (now or on a"
+              + " later run with the same outbox).",
+      scope = picocli.CommandLine.ScopeType.INHERIT)
+  String outbox;
+
+  /** A client of the channel; one that only reads creates no store directory. */
+  OplogClient client(String channel, boolean writes) {
     List<String> locations = stores == null || stores.isEmpty() ? List.of(main.location()) : stores;
-    return OplogClient.builder().channel(channel, locations.toArray(String[]::new)).open();
+    OplogClient.Builder builder =
+        OplogClient.builder()
+            .channel(channel, locations.toArray(String[]::new))
+            .createStores(writes);
+    if (outbox != null) {
+      builder.outbox(outbox);
+    }
+    return builder.open();
+  }
+
+  /** Warns on stderr of each store of the channel that did not answer or refused. */
+  static void warnFailing(OplogClient client, String channel, PrintWriter err) {
+    client
+        .failingStores(channel)
+        .forEach((store, why) -> err.println("cairn: warning: store " + store + ": " + why));
   }
 
   static JsonNode payload(String json) {
@@ -66,9 +91,14 @@ final class OplogCommand {
 
   @Command(
       name = "push",
-      description =
-          "Push an operation and print the log's new value. It is in every store of the channel"
-              + " when the command ends, or a warning says which ones will get it later.")
+      description = {
+        "Push an operation and print the log's new value. The command ends once the operation"
+            + " is in every store of the channel, or after 10 s with a warning naming the stores"
+            + " that do not have it yet (they get it from the next client that reaches both).",
+        "It succeeds only if a store holds the operation: a local one (a directory, --outbox)"
+            + " or a shared one that acknowledged it; else it fails with exit 6 (no store"
+            + " answered) or 5 (every store refused its location or credentials)."
+      })
   static final class Push implements java.util.concurrent.Callable<Integer> {
     @ParentCommand OplogCommand parent;
     @Spec CommandSpec spec;
@@ -81,23 +111,28 @@ final class OplogCommand {
     @Override
     public Integer call() throws Exception {
       JsonNode payload = payload(json);
-      try (OplogClient client = parent.client(log.channel)) {
+      try (OplogClient client = parent.client(log.channel, true)) {
         JsonNode value = client.push(log.channel, log.type, log.path, payload);
+        PrintWriter err = spec.commandLine().getErr();
         if (!client.flush(Duration.ofSeconds(10))) {
-          spec.commandLine()
-              .getErr()
-              .println(
-                  "cairn: not every store of the channel answered; the operation is in the ones"
-                      + " that did, and clients that reach both deliver it");
+          err.println(
+              "cairn: warning: not every store of the channel has the operation yet; it is held"
+                  + " by the ones that answered, and clients that reach both deliver it");
+          warnFailing(client, log.channel, err);
         }
-        PrintWriter out = spec.commandLine().getOut();
-        out.println(Json.write(value));
+        spec.commandLine().getOut().println(Json.write(value));
       }
       return Main.OK;
     }
   }
 
-  @Command(name = "get", description = "Print the value of a log.")
+  @Command(
+      name = "get",
+      description = {
+        "Print the value of a log, read from every store of the channel; a store that does not"
+            + " answer gets a warning. Fails (exit 6, or 5 for refused locations) if no store can"
+            + " be read."
+      })
   static final class Get implements java.util.concurrent.Callable<Integer> {
     @ParentCommand OplogCommand parent;
     @Spec CommandSpec spec;
@@ -106,10 +141,10 @@ final class OplogCommand {
 
     @Override
     public Integer call() {
-      try (OplogClient client = parent.client(log.channel)) {
-        spec.commandLine()
-            .getOut()
-            .println(Json.write(client.get(log.channel, log.type, log.path)));
+      try (OplogClient client = parent.client(log.channel, false)) {
+        JsonNode value = client.get(log.channel, log.type, log.path);
+        warnFailing(client, log.channel, spec.commandLine().getErr());
+        spec.commandLine().getOut().println(Json.write(value));
       }
       return Main.OK;
     }
@@ -133,7 +168,7 @@ final class OplogCommand {
     @Override
     public Integer call() throws InterruptedException {
       BlockingQueue<String> lines = new LinkedBlockingQueue<>();
-      try (OplogClient client = parent.client(channel);
+      try (OplogClient client = parent.client(channel, false);
           Subscription sub =
               client.onChannel(
                   channel,

@@ -312,7 +312,52 @@ class CliTest {
   }
 
   @Test
+  void anOplogPushThatNoStoreTookFailsWithExitSixAndPrintsNoValue() throws IOException {
+    int port;
+    try (java.net.ServerSocket free = new java.net.ServerSocket(0)) {
+      port = free.getLocalPort(); // nothing listens there once it is closed
+    }
+    String nowhere = "redis://127.0.0.1:" + port + "/0";
+    Result push = run("oplog", "--in", nowhere, "push", "core", "counter", "n", "1");
+    assertThat(push.code()).isEqualTo(Main.UNAVAILABLE);
+    assertThat(push.out()).isEmpty();
+    assertThat(push.err()).contains("cairn: ").contains(nowhere).doesNotContain("Jedis");
+
+    Result get = run("oplog", "--in", nowhere, "get", "core", "counter", "n");
+    assertThat(get.code()).isEqualTo(Main.UNAVAILABLE);
+    assertThat(get.out()).isEmpty();
+
+    // with an outbox, the push is held there and the command succeeds, with a warning
+    Path outbox = dir.resolve("outbox");
+    Result held =
+        run(
+            "oplog",
+            "--in",
+            nowhere,
+            "--outbox",
+            outbox.toString(),
+            "push",
+            "core",
+            "counter",
+            "n",
+            "1");
+    assertThat(held.code()).isZero();
+    assertThat(held.out().trim()).isEqualTo("1");
+    assertThat(held.err()).contains("warning").contains(nowhere);
+
+    Path missing = dir.resolve("no-such-store");
+    Result typo = run("oplog", "--in", missing.toString(), "get", "core", "counter", "n");
+    assertThat(typo.code()).isEqualTo(Main.INVALID);
+    assertThat(typo.err()).contains("no store at");
+    assertThat(missing).doesNotExist();
+  }
+
+  @Test
   void oplogWatchPrintsNewValuesOfEveryLogOfTheChannel() throws Exception {
+    Result none = run("oplog", "watch", "core", "--count", "1");
+    assertThat(none.code()).isEqualTo(Main.INVALID); // no store yet: watching creates none
+    assertThat(none.err()).contains("no store at");
+    run("oplog", "push", "other", "counter", "first", "1"); // makes the store, not in the channel
     CompletableFuture<Result> watching =
         CompletableFuture.supplyAsync(() -> run("oplog", "watch", "core", "--count", "2"));
     // pushes go on until the watcher, which starts asynchronously, has seen two of them

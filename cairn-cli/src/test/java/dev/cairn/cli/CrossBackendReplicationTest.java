@@ -6,9 +6,6 @@ import dev.cairn.Cairn;
 import dev.cairn.DocumentStore;
 import dev.cairn.WriteMode;
 import java.nio.file.Path;
-import java.sql.Connection;
-import java.sql.DriverManager;
-import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -60,12 +57,9 @@ class CrossBackendReplicationTest {
       // no server: nothing was created there
     }
     for (String url : List.of(POSTGRES, MARIADB)) {
-      try (Connection c = DriverManager.getConnection(url);
-          Statement s = c.createStatement()) {
-        for (String t : List.of("entries", "heads", "seq", "meta")) {
-          s.execute("DROP TABLE IF EXISTS cairn_" + ns + "_" + t);
-        }
-      } catch (java.sql.SQLException e) {
+      try {
+        dev.cairn.jdbc.JdbcBackend.drop(url + "&cairn.namespace=" + ns);
+      } catch (dev.cairn.CairnException e) {
         // no server: nothing was created there
       }
     }

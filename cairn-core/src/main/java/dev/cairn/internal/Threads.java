@@ -14,6 +14,11 @@ public final class Threads {
     return t;
   }
 
+  /** Daemon threads made as tasks need them and ended after a minute idle. */
+  public static ExecutorService pool(String name) {
+    return Executors.newCachedThreadPool(r -> daemon(name, r));
+  }
+
   /** One daemon thread running tasks in the order they are given. */
   public static ExecutorService serial(String name) {
     return Executors.newSingleThreadExecutor(r -> daemon(name, r));

@@ -50,11 +50,13 @@ public final class OplogClient implements AutoCloseable {
   private final Clock clock;
   private final int pruneAfter;
   private final Duration syncInterval;
+  private final Duration pushTimeout;
   private final Durability durability;
-  private final String writer = HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextLong());
+  private final boolean createStores;
   private final Map<String, Log> logs = new ConcurrentHashMap<>();
   private final Map<String, List<OplogListener>> channelListeners = new ConcurrentHashMap<>();
   private final ExecutorService notifier;
+  private final ExecutorService loader = Threads.pool("cairn-oplog-load");
   private volatile boolean closed;
 
   private OplogClient(Builder b) {
@@ -62,7 +64,9 @@ public final class OplogClient implements AutoCloseable {
     this.clock = b.clock;
     this.pruneAfter = b.pruneAfter;
     this.syncInterval = b.syncInterval;
+    this.pushTimeout = b.pushTimeout;
     this.durability = b.durability;
+    this.createStores = b.createStores;
     Map<String, List<Store>> byChannel = new LinkedHashMap<>();
     b.channels.forEach(
         (channel, locations) ->
@@ -83,7 +87,10 @@ public final class OplogClient implements AutoCloseable {
     private Clock clock = Clock.systemUTC();
     private int pruneAfter = 100;
     private Duration syncInterval = Duration.ofSeconds(1);
+    private Duration pushTimeout = Duration.ofSeconds(10);
     private Durability durability = Durability.SYNC;
+    private String outbox;
+    private boolean createStores = true;
 
     private Builder() {
       reducers.put("counter", Reducers.counter());
@@ -148,9 +155,55 @@ public final class OplogClient implements AutoCloseable {
       return this;
     }
 
+    /**
+     * A store directory that every channel of the client keeps a copy of its logs in, besides its
+     * own stores: a push is on disk there before it returns, even when no other store answers, and
+     * reaches the channel's stores when they do, from this client or the next one that opens the
+     * outbox. Reads work from it offline. This is GiG.fs's local table.
+     */
+    public Builder outbox(String directory) {
+      Objects.requireNonNull(directory, "outbox");
+      if (dev.cairn.internal.Locations.hasScheme(directory)
+          && !dev.cairn.internal.Locations.scheme(directory).equals("file")) {
+        throw new IllegalArgumentException("the outbox is a directory; got " + directory);
+      }
+      this.outbox = directory;
+      return this;
+    }
+
+    /**
+     * How long {@code push} waits for a store to hold an operation when the channel has no local
+     * store (a directory or the outbox) to hold it at once; then it fails. Default 10 s.
+     */
+    public Builder pushTimeout(Duration timeout) {
+      if (timeout.isNegative() || timeout.isZero()) {
+        throw new IllegalArgumentException("pushTimeout must be positive");
+      }
+      this.pushTimeout = timeout;
+      return this;
+    }
+
+    /**
+     * Whether a store directory that does not exist is created (the default); a client that only
+     * reads says false, so that a mistyped path is an error, not a new empty store.
+     */
+    public Builder createStores(boolean create) {
+      this.createStores = create;
+      return this;
+    }
+
     public OplogClient open() {
       if (channels.isEmpty()) {
         throw new IllegalArgumentException("a client needs at least one channel");
+      }
+      if (outbox != null) {
+        channels.replaceAll(
+            (channel, locations) ->
+                locations.contains(outbox)
+                    ? locations
+                    : java.util.stream.Stream.concat(
+                            locations.stream(), java.util.stream.Stream.of(outbox))
+                        .toList());
       }
       return new OplogClient(this);
     }
@@ -167,20 +220,30 @@ public final class OplogClient implements AutoCloseable {
   }
 
   /**
-   * Pushes an operation and returns the log's value with it applied. It is in every local store of
-   * the channel when this returns, and reaches the others as soon as they answer.
+   * Pushes an operation and returns the log's value with it applied. When this returns, the
+   * operation is held by at least one store of the channel: by every local store (a directory, the
+   * {@linkplain Builder#outbox outbox}), on disk with {@link Durability#SYNC}; or, if the channel
+   * has none, by the first shared store to acknowledge it. The other stores get it in the
+   * background, as soon as they answer.
    *
    * @param payload the operation's data (a node, a record, a Map, a number, a string, null)
+   * @throws dev.cairn.UnavailableException if no store took the operation within the {@linkplain
+   *     Builder#pushTimeout push timeout}; the message names each store and why. The operation is
+   *     dropped from this client, so it will not be sent later; a store that was slow to answer may
+   *     still have taken it.
+   * @throws dev.cairn.InvalidLocationException if every store was refused for its location or
+   *     credentials
    */
   public JsonNode push(String channel, String type, String path, Object payload) {
     Log log = log(channel, type, path);
     JsonNode data = payload instanceof JsonNode node ? node.deepCopy() : toJson(payload);
     JsonNode value;
+    Operation op;
     synchronized (log) {
       if (log.reducer instanceof Reducers.AddWinsSet set) {
         data = set.withObserved(state(log), data); // a remove takes away the adds seen here
       }
-      Operation op = Operation.create(writer, ++log.counter, clock.millis(), type, log.path, data);
+      op = Operation.create(log.writer, ++log.counter, clock.millis(), type, log.path, data);
       log.ops.put(op.sha(), op);
       log.views.values().forEach(v -> v.lacks.add(op.sha()));
       value = appended(log, op);
@@ -191,7 +254,109 @@ public final class OplogClient implements AutoCloseable {
       }
     }
     channels.get(channel).forEach(Store::wake);
+    if (!awaitHeld(log, op)) {
+      retract(log, op);
+      throw unavailable(
+          channel,
+          "the operation was not stored: no store of channel "
+              + channel
+              + " took it within "
+              + pushTimeout.toMillis()
+              + " ms");
+    }
     return value.deepCopy();
+  }
+
+  /** Waits until some store holds {@code op}, up to the push timeout. */
+  private boolean awaitHeld(Log log, Operation op) {
+    long deadline = System.nanoTime() + pushTimeout.toNanos();
+    boolean interrupted = false;
+    try {
+      synchronized (log) {
+        while (log.views.values().stream().noneMatch(v -> v.has(op))) {
+          long left = deadline - System.nanoTime();
+          if (left <= 0 || closed) {
+            return false;
+          }
+          try {
+            TimeUnit.NANOSECONDS.timedWait(log, left);
+          } catch (InterruptedException e) {
+            interrupted = true;
+          }
+        }
+        return true;
+      }
+    } finally {
+      if (interrupted) {
+        Thread.currentThread().interrupt();
+      }
+    }
+  }
+
+  /**
+   * Takes back an operation no store acknowledged: it leaves this client's copy and is never sent.
+   * Its number is not given again (a store may yet hold it): the log's next operations are numbered
+   * under a new writer id.
+   */
+  private void retract(Log log, Operation op) {
+    synchronized (log) {
+      log.ops.remove(op.sha());
+      log.views.values().forEach(v -> v.lacks.remove(op.sha()));
+      log.writer = newWriter();
+      log.counter = 0;
+      changed(log);
+    }
+  }
+
+  private static String newWriter() {
+    return HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextLong());
+  }
+
+  /**
+   * The stores of {@code channel} that failed at their last try, with why: a location whose store
+   * did not answer, or refused. Empty when every store answers.
+   */
+  public Map<String, String> failingStores(String channel) {
+    List<Store> stores = channels.get(channel);
+    if (stores == null) {
+      throw new IllegalArgumentException("no channel " + channel + " in this client");
+    }
+    Map<String, String> out = new LinkedHashMap<>();
+    for (Store store : stores) {
+      RuntimeException failure = store.failure;
+      if (failure != null) {
+        out.put(dev.cairn.internal.Locations.redact(store.location), failure.getMessage());
+      }
+    }
+    return out;
+  }
+
+  /**
+   * The error for an operation that no store of {@code channel} could serve: {@link
+   * dev.cairn.InvalidLocationException} if every store was refused for its location or credentials,
+   * else {@link dev.cairn.UnavailableException}; the message names each store.
+   */
+  private dev.cairn.CairnException unavailable(String channel, String what) {
+    StringBuilder why = new StringBuilder(what).append(". Stores:");
+    boolean allInvalid = true;
+    boolean allDenied = true;
+    for (Store store : channels.get(channel)) {
+      RuntimeException failure = store.failure;
+      allInvalid &= failure instanceof dev.cairn.InvalidLocationException;
+      allDenied &= failure instanceof dev.cairn.AccessDeniedException;
+      why.append(" ")
+          .append(dev.cairn.internal.Locations.redact(store.location))
+          .append(": ")
+          .append(failure == null ? "did not answer in time" : failure.getMessage())
+          .append(";");
+    }
+    why.setLength(why.length() - 1);
+    if (allDenied) {
+      return new dev.cairn.AccessDeniedException(why.toString());
+    }
+    return allInvalid
+        ? new dev.cairn.InvalidLocationException(why.toString())
+        : new dev.cairn.UnavailableException(why.toString());
   }
 
   /** Tells {@code listener} of every new value of a log, after pushes here or anywhere else. */
@@ -212,8 +377,12 @@ public final class OplogClient implements AutoCloseable {
     if (stores == null) {
       throw new IllegalArgumentException("no channel " + channel + " in this client");
     }
+    boolean any = false;
     for (Store store : stores) {
-      store.followChanges();
+      any |= store.followChanges();
+    }
+    if (!any) {
+      throw unavailable(channel, "no store of channel " + channel + " could be opened");
     }
     channelListeners.computeIfAbsent(channel, c -> new CopyOnWriteArrayList<>()).add(listener);
     stores.forEach(Store::wake);
@@ -303,6 +472,7 @@ public final class OplogClient implements AutoCloseable {
     private final Semaphore wakeups = new Semaphore(0);
     private Backend backend;
     private long changesSeen = -1; // where the change feed was read to; -1 while not followed
+    volatile RuntimeException failure; // why the last try failed, null after a success
 
     Store(String channel, String location) {
       this.channel = channel;
@@ -321,12 +491,23 @@ public final class OplogClient implements AutoCloseable {
       wakeups.release();
     }
 
-    /** Starts reading this store's change feed for new logs of the channel, from now on. */
-    synchronized void followChanges() {
+    /**
+     * Starts reading this store's change feed for new logs of the channel, from now on.
+     *
+     * @return whether the store could be opened
+     */
+    synchronized boolean followChanges() {
       Backend b = backend();
       if (changesSeen < 0) {
-        changesSeen = b == null ? 0 : b.lastSequence();
+        try {
+          changesSeen = b == null ? 0 : b.lastSequence();
+        } catch (RuntimeException e) {
+          unreachable(this, e);
+          changesSeen = 0;
+          return false;
+        }
       }
+      return b != null;
     }
 
     /** Loads the channel's logs that appear in the change feed. */
@@ -334,8 +515,8 @@ public final class OplogClient implements AutoCloseable {
       Backend b;
       long since;
       synchronized (this) {
-        b = backend;
         since = changesSeen;
+        b = since < 0 ? null : backend(); // opens it again if it could not be opened before
       }
       if (since < 0 || b == null) {
         return;
@@ -395,7 +576,7 @@ public final class OplogClient implements AutoCloseable {
     synchronized Backend backend() {
       if (backend == null && !closed) {
         try {
-          backend = Backends.open(location, new BackendOptions(durability));
+          backend = Backends.open(location, new BackendOptions(durability, createStores));
           backend.watch(this::wake);
         } catch (RuntimeException e) {
           unreachable(this, e);
@@ -440,9 +621,11 @@ public final class OplogClient implements AutoCloseable {
     final Map<Store, View> views = new HashMap<>();
     final List<OplogListener> listeners = new CopyOnWriteArrayList<>();
     Checkpoint best;
+    String writer = newWriter(); // this client, as the writer of this log's operations
     long counter;
     JsonNode value;
     boolean loaded; // the first read of every store is done (guarded by the log's monitor)
+    boolean failed; // and no store could be read: the log was dropped
     JsonNode state; // the reducer's state for value, null when it must be computed afresh
     // the state before the operations of the latest millisecond, and those operations in order:
     // a new operation of that millisecond is folded in from there, not from the beginning
@@ -484,20 +667,55 @@ public final class OplogClient implements AutoCloseable {
               return new Log(channel, type, normal, reducer);
             });
     if (fresh[0]) {
+      boolean any = false;
       try {
-        for (Store store : channels.get(channel)) {
-          read(log, store); // the first read waits for what the stores hold
+        any = firstRead(log);
+        if (!any) {
+          logs.remove(id, log);
+          throw unavailable(channel, "no store of channel " + channel + " could be read");
         }
       } finally {
         synchronized (log) {
           log.loaded = true;
+          log.failed = !any;
           log.notifyAll();
         }
       }
     } else {
       awaitLoaded(log);
+      if (log.failed) {
+        return log(channel, type, path); // the first load failed: try again
+      }
     }
     return log;
+  }
+
+  /**
+   * Reads a new log from every store of its channel at once, and waits until every store answered
+   * or the push timeout passed: a store that does not answer holds up the first read only so long.
+   *
+   * @return whether at least one store was read
+   */
+  private boolean firstRead(Log log) {
+    List<java.util.concurrent.CompletableFuture<Boolean>> reads = new ArrayList<>();
+    for (Store store : channels.get(log.channel)) {
+      reads.add(java.util.concurrent.CompletableFuture.supplyAsync(() -> read(log, store), loader));
+    }
+    long deadline = System.nanoTime() + pushTimeout.toNanos();
+    boolean any = false;
+    for (var read : reads) {
+      try {
+        any |= read.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+      } catch (java.util.concurrent.TimeoutException e) {
+        // still reading: what it finds is merged when it comes
+      } catch (java.util.concurrent.ExecutionException e) {
+        // read() reports its own failures; nothing is thrown out of it
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        break;
+      }
+    }
+    return any;
   }
 
   /** Waits for the thread that created a log to have read it from every store. */
@@ -535,8 +753,10 @@ public final class OplogClient implements AutoCloseable {
       unreachable(store, e);
       return false;
     }
+    store.failure = null;
     if (!entries.isEmpty()) {
       synchronized (log) {
+        log.notifyAll(); // a push may wait for a store to hold its operation
         boolean any = false;
         for (LogEntry e : entries) {
           if (e.seq() <= view.head) {
@@ -694,11 +914,13 @@ public final class OplogClient implements AutoCloseable {
         unreachable(store, e); // the next round tries again
         return false;
       }
+      store.failure = null;
       synchronized (log) {
         missing.forEach(op -> view.holds(op.sha()));
         if (checkpoint != null) {
           view.best = checkpoint;
         }
+        log.notifyAll(); // a push may wait for a store to hold its operation
       }
       return true;
     }
@@ -783,6 +1005,7 @@ public final class OplogClient implements AutoCloseable {
   }
 
   private static void unreachable(Store store, RuntimeException e) {
+    store.failure = e;
     System.getLogger(OplogClient.class.getName())
         .log(
             System.Logger.Level.DEBUG,
@@ -861,6 +1084,7 @@ public final class OplogClient implements AutoCloseable {
     closed = true;
     channels.values().forEach(stores -> stores.forEach(Store::wake));
     notifier.shutdown();
+    loader.shutdown();
     channels.values().forEach(stores -> stores.forEach(Store::close));
   }
 }

@@ -87,16 +87,18 @@ public final class JdbcBackend implements Backend {
   private volatile Thread watcher;
   private volatile boolean closed;
 
-  JdbcBackend(String location) {
-    this.location = Locations.redact(location);
+  /** What a location names: the server, its dialect, the table prefix and how often to poll. */
+  private record Parsed(String jdbcUrl, Dialect dialect, String prefix, long pollMillis) {}
+
+  private static Parsed parse(String location, String shown) {
     Matcher m = Pattern.compile("^jdbc:(postgresql|mariadb|mysql):").matcher(location);
     if (!m.find()) {
       throw new InvalidLocationException(
           "unsupported JDBC location '"
-              + this.location
+              + shown
               + "'; expected jdbc:postgresql://, jdbc:mariadb:// or jdbc:mysql://");
     }
-    dialect = m.group(1).equals("postgresql") ? Dialect.POSTGRESQL : Dialect.MARIADB;
+    Dialect dialect = m.group(1).equals("postgresql") ? Dialect.POSTGRESQL : Dialect.MARIADB;
     String namespace = "cairn";
     long poll = 50;
     int q = location.indexOf('?');
@@ -109,7 +111,7 @@ public final class JdbcBackend implements Backend {
           poll = parsePoll(param.substring("cairn.poll=".length()));
         } else if (param.startsWith("cairn.")) {
           throw new InvalidLocationException(
-              "unknown parameter '" + param.split("=")[0] + "' in '" + this.location + "'");
+              "unknown parameter '" + param.split("=")[0] + "' in '" + shown + "'");
         } else if (!param.isEmpty()) {
           driverParams.add(param);
         }
@@ -123,11 +125,27 @@ public final class JdbcBackend implements Backend {
           "cairn.namespace must be 1 to 32 of a-z 0-9 _; got '" + namespace + "'");
     }
     // Connector/J for MariaDB takes jdbc:mysql: only with an option; the protocol is the same
-    jdbcUrl = cleaned.replaceFirst("^jdbc:mysql:", "jdbc:mariadb:");
-    pollMillis = poll;
-    t = "cairn_" + namespace + "_";
+    return new Parsed(
+        cleaned.replaceFirst("^jdbc:mysql:", "jdbc:mariadb:"),
+        dialect,
+        "cairn_" + namespace + "_",
+        poll);
+  }
+
+  JdbcBackend(String location, boolean create) {
+    this.location = Locations.redact(location);
+    Parsed parsed = parse(location, this.location);
+    jdbcUrl = parsed.jdbcUrl();
+    dialect = parsed.dialect();
+    t = parsed.prefix();
+    pollMillis = parsed.pollMillis();
     pool = pool();
     try {
+      if (!create && !exists()) {
+        throw new InvalidLocationException(
+            "no store at %s: no tables %s* (nothing was created: only writes create a store)"
+                .formatted(this.location, t));
+      }
       storeId = createSchema();
     } catch (RuntimeException e) {
       pool.close();
@@ -135,7 +153,7 @@ public final class JdbcBackend implements Backend {
     }
   }
 
-  private long parsePoll(String value) {
+  private static long parsePoll(String value) {
     try {
       long v = Long.parseLong(value);
       if (v < 1 || v > 60_000) {
@@ -160,12 +178,54 @@ public final class JdbcBackend implements Backend {
       return new HikariDataSource(config);
     } catch (HikariPool.PoolInitializationException | IllegalArgumentException e) {
       Throwable cause = e.getCause() == null ? e : e.getCause();
-      throw new InvalidLocationException(
-          "cannot connect to "
-              + location
-              + ": "
-              + Locations.redact(String.valueOf(cause.getMessage())),
-          e);
+      String why = Locations.redact(String.valueOf(cause.getMessage()));
+      String state = cause instanceof SQLException sql ? String.valueOf(sql.getSQLState()) : "";
+      if (state.startsWith("28") || why.contains("Access denied")) {
+        throw new dev.cairn.AccessDeniedException(
+            "the server at " + location + " refused the login: " + why, e);
+      }
+      if (state.startsWith("08") || cause instanceof java.net.ConnectException) {
+        throw new dev.cairn.UnavailableException("cannot connect to " + location + ": " + why, e);
+      }
+      throw new InvalidLocationException("cannot connect to " + location + ": " + why, e);
+    }
+  }
+
+  /** Whether this namespace's tables are there. */
+  private boolean exists() {
+    return withRetry(
+        "look for the tables",
+        c -> {
+          try (Statement s = c.createStatement();
+              ResultSet rs = s.executeQuery("SELECT COUNT(*) FROM " + t + "meta")) {
+            return true;
+          } catch (SQLException e) {
+            if (retryable(e)) {
+              throw e;
+            }
+            return false; // no such table
+          }
+        });
+  }
+
+  /**
+   * Drops every table and routine of the store at {@code location}, if there are any: for tests and
+   * benchmarks, which leave a server as they found it. Its data is gone for good.
+   */
+  public static void drop(String location) {
+    Parsed p = parse(location, Locations.redact(location));
+    try (Connection c = DriverManager.getConnection(p.jdbcUrl());
+        Statement s = c.createStatement()) {
+      for (String table : new String[] {"entries", "heads", "seq", "meta"}) {
+        s.execute("DROP TABLE IF EXISTS " + p.prefix() + table);
+      }
+      s.execute(
+          p.dialect() == Dialect.POSTGRESQL
+              ? "DROP FUNCTION IF EXISTS " + p.prefix() + "append"
+              : "DROP PROCEDURE IF EXISTS " + p.prefix() + "append");
+    } catch (SQLException e) {
+      throw new StorageException(
+          "cannot drop the store at " + Locations.redact(location) + ": " + e.getMessage(), e);
     }
   }
 
@@ -373,8 +433,10 @@ public final class JdbcBackend implements Backend {
               !writes
                   ? ""
                   : retried ? " (it may or may not have been applied)" : " (nothing was written)";
-          throw new StorageException(
-              "cannot " + what + " in " + location + outcome + ": " + e.getMessage(), e);
+          String message = "cannot " + what + " in " + location + outcome + ": " + e.getMessage();
+          throw retryable(e)
+              ? new dev.cairn.UnavailableException(message, e)
+              : new StorageException(message, e);
         }
         retried = true;
         LockSupport.parkNanos(backoff * 1_000_000);

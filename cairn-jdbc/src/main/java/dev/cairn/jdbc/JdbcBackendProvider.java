@@ -14,6 +14,6 @@ public final class JdbcBackendProvider implements BackendProvider {
 
   @Override
   public Backend open(String location, BackendOptions options) {
-    return new JdbcBackend(location);
+    return new JdbcBackend(location, options.create());
   }
 }

@@ -9,6 +9,7 @@ import dev.cairn.DocumentStoreContract;
 import dev.cairn.InvalidLocationException;
 import dev.cairn.ScopedLoad;
 import dev.cairn.StoreFormatException;
+import dev.cairn.UnavailableException;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.Statement;
@@ -43,7 +44,7 @@ abstract class SqlDocumentStoreContract extends DocumentStoreContract {
 
   @Test
   void anAppendRetriedAfterALostConnectionIsAppliedOnce() {
-    try (JdbcBackend backend = new JdbcBackend(freshLocation())) {
+    try (JdbcBackend backend = new JdbcBackend(freshLocation(), true)) {
       byte[] entry = {1, 2, 3};
       long first =
           backend.append("k", 0, List.of(entry), "00000000-0000-0000-0000-000000000001", false);
@@ -99,9 +100,31 @@ abstract class SqlDocumentStoreContract extends DocumentStoreContract {
     String unreachable =
         server().url.replaceFirst("127\\.0\\.0\\.1:\\d+", "127.0.0.1:1") + "&password=hunter2";
     assertThatThrownBy(() -> Cairn.open(unreachable))
-        .isInstanceOf(InvalidLocationException.class)
+        .isInstanceOf(UnavailableException.class)
         .hasMessageContaining("cannot connect")
         .hasMessageNotContaining("hunter2");
+    String noDatabase = server().url.replaceFirst("/test\\?", "/cairn_no_such_db?");
+    assertThatThrownBy(() -> Cairn.open(noDatabase))
+        .isInstanceOf(InvalidLocationException.class)
+        .isNotInstanceOf(UnavailableException.class)
+        .hasMessageContaining("cannot connect");
+  }
+
+  @Test
+  void openingToReadCreatesNothing() throws Exception {
+    String namespace = SqlServer.freshNamespace();
+    namespaces.add(namespace);
+    String location = server().location(namespace);
+    assertThatThrownBy(() -> Cairn.openExisting(location))
+        .isInstanceOf(InvalidLocationException.class)
+        .hasMessageContaining("no store at");
+    try (Connection c = DriverManager.getConnection(server().url);
+        java.sql.ResultSet rs =
+            c.getMetaData().getTables(null, null, "cairn_" + namespace + "%", null)) {
+      assertThat(rs.next()).isFalse();
+    }
+    Cairn.open(location).close();
+    Cairn.openExisting(location).close();
   }
 
   @Test

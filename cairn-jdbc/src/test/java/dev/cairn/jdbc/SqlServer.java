@@ -3,7 +3,6 @@ package dev.cairn.jdbc;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
-import java.sql.Statement;
 import java.util.UUID;
 
 /**
@@ -41,15 +40,8 @@ enum SqlServer {
     return url + (url.contains("?") ? "&" : "?") + "cairn.namespace=" + namespace;
   }
 
-  /** Drops a namespace's tables. */
+  /** Drops a namespace's tables and routine. */
   void drop(String namespace) {
-    try (Connection c = DriverManager.getConnection(url);
-        Statement s = c.createStatement()) {
-      for (String table : new String[] {"entries", "heads", "seq", "meta"}) {
-        s.execute("DROP TABLE IF EXISTS cairn_" + namespace + "_" + table);
-      }
-    } catch (SQLException e) {
-      throw new IllegalStateException("cannot drop test tables of " + namespace, e);
-    }
+    JdbcBackend.drop(location(namespace));
   }
 }

@@ -3,6 +3,7 @@ package dev.cairn.node;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.cairn.AccessDeniedException;
 import dev.cairn.Cairn;
 import dev.cairn.ConflictException;
 import dev.cairn.DocumentStore;

@@ -2,9 +2,11 @@ package dev.cairn.node;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.cairn.AccessDeniedException;
 import dev.cairn.InvalidDocumentException;
 import dev.cairn.InvalidLocationException;
 import dev.cairn.StorageException;
+import dev.cairn.UnavailableException;
 import dev.cairn.internal.Json;
 import dev.cairn.internal.Locations;
 import dev.cairn.internal.Threads;
@@ -189,29 +191,50 @@ final class NodeBackend implements Backend {
     try {
       r = http.send(request, HttpResponse.BodyHandlers.ofString());
     } catch (IOException e) {
-      throw new StorageException("the node at " + location + " did not answer: " + e, e);
+      throw new UnavailableException(
+          "the node at %s did not answer: %s".formatted(location, describe(e)), e);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      throw new StorageException("interrupted while waiting for " + location, e);
+      throw new UnavailableException("interrupted while waiting for " + location, e);
     }
     JsonNode body;
     try {
       body = Json.MAPPER.readTree(r.body());
     } catch (IOException e) {
-      throw new StorageException("the node at " + location + " answered " + r.statusCode(), e);
+      body = Json.MAPPER.createObjectNode(); // not JSON: a proxy's page, say; the status tells
     }
-    switch (r.statusCode()) {
-      case 200, 201 -> {
-        return body;
-      }
-      case 401 -> throw new AccessDeniedException("the node at " + location + " refused the token");
-      case 400 -> throw new InvalidDocumentException(body.path("error").asText("bad request"));
-      default -> {
-        String error = body.path("error").asText("");
-        throw new StorageException(
-            "the node at " + location + " answered " + r.statusCode() + ": " + error, null);
-      }
+    int status = r.statusCode();
+    String error = body.path("error").asText("");
+    return switch (status) {
+      case 200, 201 -> body;
+      case 401, 403 ->
+          throw new AccessDeniedException(
+              "the node at " + location + " refused the token (" + status + ")");
+      case 400, 413 ->
+          throw new InvalidDocumentException(
+              "the node at " + location + " refused the request: " + error);
+      case 429, 502, 503, 504 ->
+          throw new UnavailableException(
+              "the node at %s answered %d%s; try again later"
+                  .formatted(location, status, error.isEmpty() ? "" : ": " + error));
+      default ->
+          throw new StorageException(
+              "the node at %s answered %d%s"
+                  .formatted(location, status, error.isEmpty() ? "" : ": " + error),
+              null);
+    };
+  }
+
+  /** What went wrong on the way, without the HTTP client's class names. */
+  private static String describe(IOException e) {
+    if (e instanceof java.net.ConnectException) {
+      return "connection refused";
     }
+    if (e instanceof java.net.http.HttpTimeoutException) {
+      return "no answer within " + TIMEOUT.toSeconds() + " s";
+    }
+    String message = e.getMessage();
+    return message == null || message.isBlank() ? "the connection failed" : message;
   }
 
   private static List<LogEntry> entries(JsonNode body, String key) {

@@ -2,6 +2,7 @@ package dev.cairn.node;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.cairn.AccessDeniedException;
 import dev.cairn.ConflictException;
 import dev.cairn.DocumentStore;
 import dev.cairn.InvalidDocumentException;

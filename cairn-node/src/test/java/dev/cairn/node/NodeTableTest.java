@@ -3,6 +3,7 @@ package dev.cairn.node;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.cairn.AccessDeniedException;
 import dev.cairn.Cairn;
 import dev.cairn.ConflictException;
 import dev.cairn.DocumentStore;

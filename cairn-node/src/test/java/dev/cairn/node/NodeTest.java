@@ -1,6 +1,7 @@
 package dev.cairn.node;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -257,6 +258,41 @@ class NodeTest {
           OplogClient.builder().channel("core", location(store, c)).pruneAfter(0).open()) {
         assertThat(reader.get("core", "counter", "n").asLong()).isEqualTo(90);
       }
+    }
+  }
+
+  @Test
+  void aPushOrReadWithAWrongTokenOrNoNodeFailsAndNamesTheStore() throws Exception {
+    try (OplogClient wrong =
+        OplogClient.builder()
+            .channel("core", location(store1, "not-a-token"))
+            .pushTimeout(Duration.ofSeconds(10))
+            .open()) {
+      assertThatThrownBy(() -> wrong.push("core", "counter", "n", 1))
+          .isInstanceOf(dev.cairn.AccessDeniedException.class)
+          .hasMessageContaining("refused the token")
+          .hasMessageContaining(store1.replace("http://", ""))
+          .hasMessageNotContaining("not-a-token");
+      assertThatThrownBy(() -> wrong.get("core", "counter", "n"))
+          .isInstanceOf(dev.cairn.InvalidLocationException.class);
+    }
+    String token = login("alice", 3600);
+    String nowhere = "http://127.0.0.1:" + freePort();
+    try (OplogClient away =
+        OplogClient.builder()
+            .channel("core", location(nowhere, token))
+            .pushTimeout(Duration.ofSeconds(10))
+            .open()) {
+      assertThatThrownBy(() -> away.get("core", "counter", "n"))
+          .isInstanceOf(dev.cairn.UnavailableException.class)
+          .hasMessageContaining("connection refused")
+          .hasMessageNotContaining(token);
+    }
+  }
+
+  private static int freePort() throws java.io.IOException {
+    try (java.net.ServerSocket s = new java.net.ServerSocket(0)) {
+      return s.getLocalPort();
     }
   }
 

@@ -1,8 +1,10 @@
 package dev.cairn.redis;
 
+import dev.cairn.AccessDeniedException;
 import dev.cairn.InvalidLocationException;
 import dev.cairn.StorageException;
 import dev.cairn.StoreFormatException;
+import dev.cairn.UnavailableException;
 import dev.cairn.spi.Backend;
 import dev.cairn.spi.LogEntry;
 import java.net.URI;
@@ -132,7 +134,7 @@ public final class RedisBackend implements Backend {
   private volatile Watcher watcher;
   private volatile boolean closed;
 
-  RedisBackend(String location) {
+  RedisBackend(String location, boolean create) {
     this.location = redact(location);
     URI uri;
     try {
@@ -169,23 +171,46 @@ public final class RedisBackend implements Backend {
     config = builder.build();
     redis = new JedisPooled(address, config);
     try {
-      storeId = open();
-    } catch (JedisAccessControlException e) {
-      redis.close();
-      throw new InvalidLocationException(
-          "Redis at " + this.location + " refused the login: " + e.getMessage(), e);
+      storeId = open(create);
     } catch (JedisConnectionException e) {
       redis.close();
-      throw new InvalidLocationException(
+      throw new UnavailableException(
           "cannot reach Redis at " + this.location + ": " + e.getMessage(), e);
+    } catch (JedisDataException e) {
+      redis.close();
+      throw refused(e);
     } catch (RuntimeException e) {
       redis.close();
       throw e;
     }
   }
 
-  /** Creates the namespace's meta data on first use, refuses a newer version, returns the id. */
-  private String open() {
+  /** What Redis's refusal to open a connection means for the location. */
+  private InvalidLocationException refused(JedisDataException e) {
+    String message = String.valueOf(e.getMessage());
+    if (e instanceof JedisAccessControlException
+        || message.startsWith("WRONGPASS")
+        || message.startsWith("NOAUTH")
+        || message.contains("AUTH")) {
+      return new AccessDeniedException(
+          "Redis at " + location + " refused the login: " + message, e);
+    }
+    if (message.contains("DB index")) {
+      return new InvalidLocationException(
+          "Redis at " + location + " has no such database: " + message, e);
+    }
+    return new InvalidLocationException("Redis at " + location + " refused: " + message, e);
+  }
+
+  /**
+   * Creates the namespace's meta data on first use (if {@code create}), refuses a newer version,
+   * returns the id.
+   */
+  private String open(boolean create) {
+    if (!create && !redis.exists(prefix + "meta")) {
+      throw new InvalidLocationException(
+          "no store at " + location + " (nothing was created: only writes create a store)");
+    }
     redis.hsetnx(prefix + "meta", "version", Integer.toString(VERSION));
     redis.hsetnx(prefix + "meta", "store-id", UUID.randomUUID().toString());
     redis.hsetnx(prefix + "meta", "epoch", "0");
@@ -262,13 +287,16 @@ public final class RedisBackend implements Backend {
       try {
         return action.get();
       } catch (JedisDataException e) {
-        if (!e.getMessage().startsWith("LOADING") || System.nanoTime() > deadline) {
-          throw new StorageException("Redis refused to " + what + " at " + location + ": " + e, e);
+        if (!String.valueOf(e.getMessage()).startsWith("LOADING") || System.nanoTime() > deadline) {
+          throw new StorageException(
+              "Redis refused to " + what + " at " + location + ": " + e.getMessage(), e);
         }
       } catch (JedisException e) {
         if (closed || System.nanoTime() > deadline) {
-          throw new StorageException(
-              "Redis at " + location + " failed to " + what + ": " + e.getMessage(), e);
+          throw new UnavailableException(
+              "Redis at %s failed to %s: %s (retried for %d s)"
+                  .formatted(location, what, e.getMessage(), RETRY_NANOS / 1_000_000_000L),
+              e);
         }
       }
       java.util.concurrent.locks.LockSupport.parkNanos(backoff * 1_000_000);

@@ -14,6 +14,6 @@ public final class RedisBackendProvider implements BackendProvider {
 
   @Override
   public Backend open(String location, BackendOptions options) {
-    return new RedisBackend(location);
+    return new RedisBackend(location, options.create());
   }
 }

@@ -3,11 +3,13 @@ package dev.cairn.redis;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.cairn.AccessDeniedException;
 import dev.cairn.Cairn;
 import dev.cairn.DocumentStore;
 import dev.cairn.DocumentStoreContract;
 import dev.cairn.InvalidLocationException;
 import dev.cairn.ScopedLoad;
+import dev.cairn.UnavailableException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -40,7 +42,7 @@ class RedisDocumentStoreTest extends DocumentStoreContract {
   void anAppendRetriedWithItsWriteIdIsAppliedOnce() {
     String location = RedisServer.freshLocation();
     locations.add(location);
-    try (RedisBackend backend = new RedisBackend(location)) {
+    try (RedisBackend backend = new RedisBackend(location, true)) {
       byte[] entry = {1, 2, 3};
       long first = backend.append("k", 0, List.of(entry), "write-1");
       // the reply was lost and the client tries again: same id, so the same result, no new entry
@@ -68,18 +70,43 @@ class RedisDocumentStoreTest extends DocumentStoreContract {
   @Test
   void badLocationsGiveClearErrorsWithoutThePassword() {
     assertThatThrownBy(() -> Cairn.open("redis://127.0.0.1:1/0?namespace=x"))
-        .isInstanceOf(InvalidLocationException.class)
-        .hasMessageContaining("cannot reach Redis");
+        .isInstanceOf(UnavailableException.class)
+        .hasMessageContaining("cannot reach Redis")
+        .hasMessageNotContaining("Jedis");
     assertThatThrownBy(() -> Cairn.open("redis://user:hunter2@127.0.0.1:6379/0?namespace=x"))
-        .isInstanceOf(InvalidLocationException.class)
+        .isInstanceOf(AccessDeniedException.class)
         .hasMessageContaining("refused the login")
+        .hasMessageNotContaining("hunter2")
+        .hasMessageNotContaining("Jedis");
+    assertThatThrownBy(() -> Cairn.open("redis://:hunter2@127.0.0.1:6379/0?namespace=x"))
+        .isInstanceOf(AccessDeniedException.class)
         .hasMessageNotContaining("hunter2");
+    assertThatThrownBy(() -> Cairn.open("redis://127.0.0.1:6379/4000?namespace=x"))
+        .isInstanceOf(InvalidLocationException.class)
+        .hasMessageContaining("no such database")
+        .hasMessageNotContaining("Jedis");
     assertThatThrownBy(() -> Cairn.open("redis://127.0.0.1:6379/zero"))
         .isInstanceOf(InvalidLocationException.class)
         .hasMessageContaining("database must be a number");
     assertThatThrownBy(() -> Cairn.open("redis://127.0.0.1:6379/0?namespace=a:b"))
         .isInstanceOf(InvalidLocationException.class)
         .hasMessageContaining("namespace");
+  }
+
+  @Test
+  void openingToReadCreatesNothing() {
+    String location = RedisServer.freshLocation();
+    locations.add(location);
+    assertThatThrownBy(() -> Cairn.openExisting(location))
+        .isInstanceOf(InvalidLocationException.class)
+        .hasMessageContaining("no store at");
+    assertThat(RedisServer.keysOf(location)).isEmpty();
+    try (DocumentStore s = Cairn.open(location)) {
+      s.upsert("a", Map.of());
+    }
+    try (DocumentStore s = Cairn.openExisting(location)) {
+      assertThat(s.ids()).containsExactly("a");
+    }
   }
 
   @Test

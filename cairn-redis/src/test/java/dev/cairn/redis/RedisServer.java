@@ -33,17 +33,26 @@ final class RedisServer {
 
   /** Deletes every key of a location's namespace. */
   static void drop(String location) {
+    try (JedisPooled redis = new JedisPooled(java.net.URI.create(URL))) {
+      for (String key : keysOf(location)) {
+        redis.del(key);
+      }
+    }
+  }
+
+  /** The keys of a location's namespace. */
+  static java.util.List<String> keysOf(String location) {
     String namespace = location.substring(location.indexOf("namespace=") + 10);
+    java.util.List<String> keys = new java.util.ArrayList<>();
     try (JedisPooled redis = new JedisPooled(java.net.URI.create(URL))) {
       String cursor = ScanParams.SCAN_POINTER_START;
       do {
         ScanResult<String> page =
             redis.scan(cursor, new ScanParams().match("cairn:" + namespace + ":*").count(1000));
-        if (!page.getResult().isEmpty()) {
-          redis.del(page.getResult().toArray(String[]::new));
-        }
+        keys.addAll(page.getResult());
         cursor = page.getCursor();
       } while (!cursor.equals(ScanParams.SCAN_POINTER_START));
     }
+    return keys;
   }
 }
