@@ -105,11 +105,19 @@ public final class Cairn {
     /** The largest limit a store accepts, 32 MiB. */
     public static final int MAX_DOCUMENT_BYTES = 32 << 20;
 
+    /** How many revisions of each branch of a document a store keeps by default. */
+    public static final int DEFAULT_KEEP_REVISIONS = 1000;
+
+    /** The size of log at which a directory store starts compacting itself, by default. */
+    public static final long DEFAULT_AUTO_COMPACT_BYTES = 64L << 20;
+
     private final String location;
     private Durability durability = Durability.SYNC;
     private WriteMode writeMode = WriteMode.STRICT;
     private int maxDocumentBytes = DEFAULT_MAX_DOCUMENT_BYTES;
     private long cacheSize = 100_000;
+    private int keepRevisions = DEFAULT_KEEP_REVISIONS;
+    private long autoCompactBytes = DEFAULT_AUTO_COMPACT_BYTES;
     private java.time.Clock clock = java.time.Clock.systemUTC();
     private boolean create = true;
 
@@ -157,6 +165,35 @@ public final class Cairn {
       return this;
     }
 
+    /**
+     * The retention policy: of every branch of every document, the leaf and its {@code revisions -
+     * 1} nearest ancestors are kept (1000 by default). Older revisions are forgotten at once (a
+     * document's history, {@code get(id, rev)} and its memory stop at them) and leave the disk at
+     * the next compaction.
+     */
+    public Builder keepRevisions(int revisions) {
+      if (revisions < 1) {
+        throw new IllegalArgumentException("keepRevisions must be at least 1, got " + revisions);
+      }
+      this.keepRevisions = revisions;
+      return this;
+    }
+
+    /**
+     * When a directory store compacts itself, in the background, to the {@linkplain #keepRevisions
+     * retained revisions}: once its log is at least {@code bytes} and twice the size it had when
+     * this process opened it or last compacted it. 64 MiB by default; 0 never. While it runs,
+     * writes of every process wait (see docs/storage.md). Other backends compact only when asked
+     * ({@code DocumentStore.compact}).
+     */
+    public Builder autoCompact(long bytes) {
+      if (bytes < 0) {
+        throw new IllegalArgumentException("autoCompact must not be negative, got " + bytes);
+      }
+      this.autoCompactBytes = bytes;
+      return this;
+    }
+
     /** The clock of {@code $currentDate} in patches; the system clock by default. */
     public Builder clock(java.time.Clock clock) {
       if (clock == null) {
@@ -178,7 +215,8 @@ public final class Cairn {
     /** Opens the store, creating it if needed and allowed. */
     public DocumentStore open() {
       Backend backend = backend(location, new BackendOptions(durability, create));
-      return new DocumentStore(backend, writeMode, maxDocumentBytes, cacheSize, clock);
+      return new DocumentStore(
+          backend, writeMode, maxDocumentBytes, cacheSize, clock, keepRevisions, autoCompactBytes);
     }
   }
 

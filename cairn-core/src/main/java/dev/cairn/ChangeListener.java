@@ -8,4 +8,10 @@ package dev.cairn;
 @FunctionalInterface
 public interface ChangeListener {
   void onChange(Change change);
+
+  /**
+   * Told when the feed loses the server it follows, has it again, or finds the store reset; does
+   * nothing unless overridden.
+   */
+  default void onFeedNotice(FeedNotice notice) {}
 }

@@ -2,6 +2,7 @@ package dev.cairn;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.cairn.internal.Backup;
 import dev.cairn.internal.Engine;
 import dev.cairn.internal.Engine.Decision;
 import dev.cairn.internal.FeedFollower;
@@ -76,14 +77,28 @@ public final class DocumentStore implements AutoCloseable {
   private final List<SharedObject> shared = new CopyOnWriteArrayList<>();
   private Notifier notifier;
   private volatile boolean closed;
+  private final int keepRevisions;
+  private final long autoCompactBytes;
+  private volatile long compactedSize; // the log's size when opened or last compacted here
+  private final java.util.concurrent.atomic.AtomicReference<Thread> compactor =
+      new java.util.concurrent.atomic.AtomicReference<>();
 
   DocumentStore(
-      Backend backend, WriteMode writeMode, int maxDocumentBytes, long cacheSize, Clock clock) {
+      Backend backend,
+      WriteMode writeMode,
+      int maxDocumentBytes,
+      long cacheSize,
+      Clock clock,
+      int keepRevisions,
+      long autoCompactBytes) {
     this.backend = backend;
     this.clock = clock;
-    this.engine = new Engine<>(backend, RevisionTree::new, cacheSize);
+    this.engine = new Engine<>(backend, () -> new RevisionTree(keepRevisions), cacheSize);
     this.writeMode = writeMode;
     this.maxDocumentBytes = maxDocumentBytes;
+    this.keepRevisions = keepRevisions;
+    this.autoCompactBytes = autoCompactBytes;
+    this.compactedSize = backend.sizeOnDisk();
   }
 
   /** The location this store was opened at (passwords hidden). */
@@ -127,16 +142,25 @@ public final class DocumentStore implements AutoCloseable {
 
   /**
    * Writes {@code doc} as the next revision of its document, whatever the current one is; creates
-   * the document if it does not exist. Any {@code _rev} it carries is ignored.
+   * the document if it does not exist. Any {@code _rev} it carries is ignored. If the document
+   * exists with exactly this content already, nothing is written (so importing the same documents
+   * twice adds nothing).
    *
-   * @return the new revision
+   * @return the new revision, or the current one if the content was unchanged
    */
   public String upsert(ObjectNode doc) {
     String id = Validation.idOf(doc);
     Validation.revOf(doc);
     byte[] body = body(doc);
     return write(
-        id, tree -> append(RevisionEntry.create(tree.snapshot().winnerRev(), false, body)));
+        id,
+        tree -> {
+          Snapshot s = tree.snapshot();
+          if (s.exists() && java.util.Arrays.equals(body, Json.canonical(s.winner().body()))) {
+            return Decision.none(s.winnerRev());
+          }
+          return append(RevisionEntry.create(s.winnerRev(), false, body));
+        });
   }
 
   /** Upserts document {@code id} with {@code body} (a record, POJO, Map, node or JSON text). */
@@ -370,6 +394,7 @@ public final class DocumentStore implements AutoCloseable {
       }
       RevisionEntry entry = RevisionEntry.create(s.winnerRev(), false, after);
       if (engine.appendIf(name, tree, s.head(), List.of(entry.encode()))) {
+        compactIfDue();
         return result;
       }
       long elapsed = System.nanoTime() - start;
@@ -452,9 +477,17 @@ public final class DocumentStore implements AutoCloseable {
         return Optional.of(leaf.deleted() ? tombstone(id, rev) : document(id, rev, leaf.body()));
       }
     }
-    for (LogEntry e : backend.read(id, 0)) {
+    long seq;
+    synchronized (tree) {
+      seq = tree.seqOf(rev);
+    }
+    if (seq == 0) {
+      return Optional.empty();
+    }
+    // one entry, found by its sequence number: no reading of the rest of the document's log
+    for (LogEntry e : backend.read(id, seq - 1, 1)) {
       RevisionEntry.Header h = RevisionEntry.header(e.payload());
-      if (h.rev().equals(rev)) {
+      if (e.seq() == seq && h.rev().equals(rev)) {
         if (h.deleted()) {
           return Optional.of(tombstone(id, rev));
         }
@@ -463,7 +496,7 @@ public final class DocumentStore implements AutoCloseable {
             document(id, rev, Json.readStored(p, h.bodyOffset(), p.length - h.bodyOffset())));
       }
     }
-    return Optional.empty();
+    return Optional.empty(); // compacted away meanwhile
   }
 
   /** The winning revision of document {@code id}, converted to {@code type}. */
@@ -531,6 +564,55 @@ public final class DocumentStore implements AutoCloseable {
     }
   }
 
+  // ---- backup ----
+
+  /**
+   * Everything the store holds, for a faithful backup that {@link #importAll} reads back: every
+   * revision of every document, deleted and conflicting ones included, with its revision id, one
+   * object each ({@code {"_id", "_rev", "_parent", "_deleted", ...body}}, {@code _parent} absent
+   * for a first revision and {@code _deleted} only on deletions), parents before children; then
+   * every entry of the logs of shared objects and oplogs ({@code {"_log": key, "_entry": base64}}).
+   * The stream is lazy, one log at a time.
+   */
+  public Stream<ObjectNode> exportAll() {
+    ensureOpen();
+    List<String> keys = new ArrayList<>(backend.keys());
+    keys.removeIf(k -> isInternal(k) && !Backup.isBackedUp(k));
+    keys.sort(java.util.Comparator.comparing((String k) -> isInternal(k)).thenComparing(k -> k));
+    return keys.stream()
+        .flatMap(
+            key ->
+                backend.read(key, 0).stream()
+                    .map(e -> isInternal(key) ? Backup.entry(e) : Backup.revision(e)));
+  }
+
+  /**
+   * Adds what {@link #exportAll} wrote: the revisions a document lacks (checked against their ids,
+   * so a revision whose content was changed is refused), and the log entries a shared object or
+   * oplog lacks. Importing twice, or into a store that already has some of it, adds only what is
+   * missing; into an empty store, it makes a store with the same documents, revisions, winners and
+   * conflicts. Every object is checked before anything is written.
+   *
+   * @throws InvalidDocumentException naming the first object (counting from 1) that is not valid
+   */
+  public ImportResult importAll(List<ObjectNode> objects) {
+    ensureOpen();
+    Backup.Parsed parsed = Backup.parse(objects, maxDocumentBytes);
+    long documents = 0;
+    long revisions = 0;
+    for (Map.Entry<String, List<byte[]>> e : parsed.revisions().entrySet()) {
+      int added = Replicator.union(engine, e.getKey(), e.getValue());
+      documents += added > 0 ? 1 : 0;
+      revisions += added;
+    }
+    long entries = 0;
+    for (Map.Entry<String, List<byte[]>> e : parsed.entries().entrySet()) {
+      entries += Backup.addMissing(backend, e.getKey(), e.getValue());
+    }
+    engine.invalidate();
+    return new ImportResult(documents, revisions, entries);
+  }
+
   // ---- changes ----
 
   /** The sequence number of the latest write, 0 for an empty store. */
@@ -587,20 +669,75 @@ public final class DocumentStore implements AutoCloseable {
     }
   }
 
-  private record Listening(ChangeListener listener, long after) {}
+  /** A listener, and the sequence number after which its changes begin. */
+  private static final class Listening {
+    final ChangeListener listener;
+    volatile long after;
+
+    Listening(ChangeListener listener, long after) {
+      this.listener = listener;
+      this.after = after;
+    }
+  }
 
   /** Delivers changes on one thread, in order; woken by the backend's watch. */
   private final class Notifier {
     private final FeedFollower follower;
     private long delivered;
 
+    private String storeId;
+
     Notifier(long from) {
       this.delivered = from;
+      this.storeId = backend.storeId();
       this.follower =
-          new FeedFollower(backend, "cairn-notify", this::deliver, "delivering changes failed");
+          new FeedFollower(
+              backend,
+              "cairn-notify",
+              this::deliver,
+              "delivering changes failed",
+              new dev.cairn.spi.FeedStatus() {
+                @Override
+                public void lost(Exception cause) {
+                  notice(new FeedNotice(FeedNotice.Kind.LOST, cause.getMessage()));
+                }
+
+                @Override
+                public void restored() {
+                  notice(
+                      new FeedNotice(
+                          FeedNotice.Kind.RESTORED,
+                          "the change feed of %s is back; delivering the changes after %d"
+                              .formatted(location(), delivered)));
+                }
+              });
+    }
+
+    private void notice(FeedNotice notice) {
+      for (Listening l : listeners) {
+        try {
+          l.listener.onFeedNotice(notice);
+        } catch (RuntimeException e) {
+          log(e);
+        }
+      }
     }
 
     private void deliver() {
+      long last = backend.lastSequence();
+      String id = backend.storeId();
+      if (last < delivered || !id.equals(storeId)) {
+        storeId = id;
+        notice(
+            new FeedNotice(
+                FeedNotice.Kind.RESET,
+                ("the store at %s was reset or replaced (a server restarted without its data?):"
+                        + " its store id is %s, its last change %d, after %d were delivered;"
+                        + " delivering its changes from the start")
+                    .formatted(location(), id, last, delivered)));
+        delivered = 0;
+        listeners.forEach(l -> l.after = 0); // every change of the new store is news
+      }
       while (!closed) {
         List<Change> page = changes(delivered, PAGE);
         if (page.isEmpty()) {
@@ -608,9 +745,9 @@ public final class DocumentStore implements AutoCloseable {
         }
         for (Change c : page) {
           for (Listening l : listeners) {
-            if (c.seq() > l.after()) {
+            if (c.seq() > l.after) {
               try {
-                l.listener().onChange(c);
+                l.listener.onChange(c);
               } catch (RuntimeException e) {
                 log(e);
               }
@@ -645,8 +782,12 @@ public final class DocumentStore implements AutoCloseable {
     if (defaults == null) {
       throw new InvalidDocumentException("defaults must be a JSON object, got nothing");
     }
+    if (defaults instanceof ObjectNode own) {
+      Validation.value(own, "defaults");
+    }
     ObjectNode initial =
         defaults instanceof ObjectNode own ? own.deepCopy() : Json.toObjectNode(defaults);
+    Validation.value(initial, "defaults");
     if (Json.canonical(initial).length > maxDocumentBytes) {
       throw new InvalidDocumentException(
           "defaults are more than the limit of %d bytes of JSON".formatted(maxDocumentBytes));
@@ -773,7 +914,42 @@ public final class DocumentStore implements AutoCloseable {
 
   private <R> R write(String id, java.util.function.Function<RevisionTree, Decision<R>> decide) {
     ensureOpen();
-    return engine.write(id, decide);
+    R result = engine.write(id, decide);
+    compactIfDue();
+    return result;
+  }
+
+  /**
+   * Starts a compaction in the background if the log has reached the {@linkplain
+   * Cairn.Builder#autoCompact size} for one; one at a time per store.
+   */
+  private void compactIfDue() {
+    if (autoCompactBytes == 0) {
+      return;
+    }
+    long size = backend.sizeOnDisk();
+    if (size < 0 || size < autoCompactBytes || size < 2 * compactedSize) {
+      return;
+    }
+    Thread t =
+        dev.cairn.internal.Threads.daemon(
+            "cairn-compact",
+            () -> {
+              try {
+                compactedSize = compact(keepRevisions).bytesAfter();
+              } catch (RuntimeException e) {
+                if (!closed) {
+                  System.getLogger(DocumentStore.class.getName())
+                      .log(System.Logger.Level.WARNING, "automatic compaction failed", e);
+                }
+                compactedSize = Math.max(compactedSize, backend.sizeOnDisk());
+              } finally {
+                compactor.set(null);
+              }
+            });
+    if (compactor.compareAndSet(null, t)) {
+      t.start();
+    }
   }
 
   private static Decision<String> append(RevisionEntry entry) {
@@ -796,7 +972,11 @@ public final class DocumentStore implements AutoCloseable {
     if (body == null) {
       throw new InvalidDocumentException("document body must be a JSON object, got nothing");
     }
-    // a node the caller owns is copied, not changed; other inputs were converted into a new one
+    // a node the caller owns is checked (a deep one before copying it overflows the stack) and
+    // copied, not changed; other inputs were converted into a new one
+    if (body instanceof ObjectNode own) {
+      Validation.value(own, "document");
+    }
     ObjectNode node = body instanceof ObjectNode own ? own.deepCopy() : Json.toObjectNode(body);
     if (node.has("_id") && !id.equals(node.get("_id").asText())) {
       throw new InvalidDocumentException(
@@ -845,6 +1025,14 @@ public final class DocumentStore implements AutoCloseable {
       }
     }
     shared.forEach(SharedObject::close);
+    Thread running = compactor.get();
+    if (running != null) {
+      try {
+        running.join(); // a compaction that was started finishes before the files close
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
     engine.close();
   }
 }

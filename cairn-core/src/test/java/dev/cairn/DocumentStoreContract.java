@@ -87,6 +87,17 @@ public abstract class DocumentStoreContract {
   }
 
   @Test
+  void anUpsertOfTheSameContentWritesNothing() {
+    String first = store.upsert("doc", json("{\"a\":1,\"b\":[1,2]}"));
+    long seq = store.lastSequence();
+
+    assertThat(store.upsert("doc", json("{\"b\":[1,2],\"a\":1}"))).isEqualTo(first);
+    assertThat(store.lastSequence()).isEqualTo(seq);
+    assertThat(store.history("doc")).hasSize(1);
+    assertThat(store.upsert("doc", json("{\"a\":2}"))).startsWith("2-");
+  }
+
+  @Test
   void returnedDocumentsAreCopies() {
     store.upsert("a", Map.of("n", 1));
     ObjectNode doc = store.get("a").orElseThrow();
@@ -497,6 +508,63 @@ public abstract class DocumentStoreContract {
                 id -> s.get(id).orElseThrow().toString() + " conflicts " + s.conflicts(id)));
   }
 
+  // ---- backup ----
+
+  @Test
+  void aFullExportImportedIntoAnEmptyStoreGivesTheSameStore() {
+    store.upsert("plain", Map.of("n", 1));
+    store.upsert("plain", Map.of("n", 2));
+    twoLeavesOn("pair");
+    store.upsert("gone", Map.of());
+    store.delete("gone");
+    try (SharedObject counter = store.share("counter", Map.of("n", 0))) {
+      counter.patch("{\"$inc\":{\"n\":5}}").join();
+    }
+    List<ObjectNode> backup = store.exportAll().toList();
+
+    try (DocumentStore copy = newStore()) {
+      ImportResult imported = copy.importAll(backup);
+      assertThat(imported.revisions()).isEqualTo(7); // plain 2, pair 3, gone 2
+      assertThat(snapshot(copy)).isEqualTo(snapshot(store));
+      for (String id : List.of("plain", "pair")) {
+        assertThat(copy.history(id)).isEqualTo(store.history(id));
+      }
+      assertThat(copy.changes(0))
+          .extracting(Change::rev)
+          .containsExactlyInAnyOrderElementsOf(store.changes(0).stream().map(Change::rev).toList());
+      try (SharedObject counter = copy.share("counter")) {
+        assertThat(counter.get().get("n").asInt()).isEqualTo(5);
+      }
+      // again: nothing is missing, so nothing is added
+      long seq = copy.lastSequence();
+      assertThat(copy.importAll(backup)).isEqualTo(new ImportResult(0, 0, 0));
+      assertThat(copy.lastSequence()).isEqualTo(seq);
+      assertThat(copy.exportAll().toList()).containsExactlyInAnyOrderElementsOf(backup);
+    }
+  }
+
+  @Test
+  void aBackupWithAChangedRevisionImportsNothing() {
+    store.upsert("a", Map.of("n", 1));
+    store.upsert("b", Map.of("n", 2));
+    List<ObjectNode> backup = store.exportAll().toList();
+    backup.get(1).put("n", 3); // b's content, no longer what its revision id says
+
+    try (DocumentStore copy = newStore()) {
+      assertThatThrownBy(() -> copy.importAll(backup))
+          .isInstanceOf(InvalidDocumentException.class)
+          .hasMessageContaining("object 2")
+          .hasMessageContaining("does not match its content");
+      assertThat(copy.ids()).isEmpty();
+      assertThatThrownBy(
+              () ->
+                  copy.importAll(
+                      List.of(json("{\"_log\":\"_replication/x\",\"_entry\":\"AA==\"}"))))
+          .isInstanceOf(InvalidDocumentException.class);
+      assertThat(copy.lastSequence()).isZero();
+    }
+  }
+
   // ---- compaction ----
 
   @Test
@@ -782,6 +850,92 @@ public abstract class DocumentStoreContract {
     assertThatThrownBy(() -> store.upsert("a", json("{\"_id\":\"b\"}")))
         .isInstanceOf(InvalidDocumentException.class);
     assertThat(store.lastSequence()).isZero();
+  }
+
+  /** An object nested {@code depth} levels deep. */
+  private static ObjectNode nested(int depth) {
+    ObjectNode root = Json.MAPPER.createObjectNode();
+    ObjectNode at = root;
+    for (int i = 1; i < depth; i++) {
+      at = at.putObject("d");
+    }
+    return root;
+  }
+
+  @Test
+  void inputThatCouldTakeAProcessDownIsRefusedAndChangesNothing() {
+    store.upsert("doc", Map.of("arr", List.of(1, 2), "n", 1));
+    String rev = store.get("doc").orElseThrow().get("_rev").asText();
+    long seq = store.lastSequence();
+
+    // padding an array up to a huge index: refused before a single null is added
+    for (String index : List.of("999999999", "20000000", "1500003")) {
+      assertThatThrownBy(() -> store.patch("doc", "{\"$set\":{\"arr." + index + "\":1}}"))
+          .isInstanceOf(InvalidUpdateException.class)
+          .hasMessageContaining("can't backfill more than 1500000 elements");
+    }
+    // nested deeper than any document may be, in every way in
+    ObjectNode deep = nested(10_000);
+    assertThatThrownBy(() -> store.create("deep", deep))
+        .isInstanceOf(InvalidDocumentException.class)
+        .hasMessageContaining("nested more than 100 levels");
+    assertThatThrownBy(() -> store.upsert("deep", deep))
+        .isInstanceOf(InvalidDocumentException.class);
+    assertThatThrownBy(() -> store.scoped("doc", d -> d.set("deep", nested(10_000))))
+        .isInstanceOf(InvalidDocumentException.class)
+        .hasMessageContaining("nested more than 100 levels");
+    ObjectNode deepUpdate = Json.MAPPER.createObjectNode();
+    deepUpdate.putObject("$set").set("x", nested(10_000));
+    assertThatThrownBy(() -> store.patch("doc", deepUpdate))
+        .isInstanceOf(InvalidUpdateException.class)
+        .hasMessageContaining("nested more than 100 levels");
+    assertThatThrownBy(() -> store.share("deep", deep))
+        .isInstanceOf(InvalidDocumentException.class);
+    assertThatThrownBy(() -> store.upsert("deep", "[".repeat(5000) + "]".repeat(5000)))
+        .isInstanceOf(InvalidDocumentException.class);
+    store.upsert("deep-enough", nested(100)); // the limit itself is fine
+
+    // JSON that is not exactly one value, or a number no double holds, or broken Unicode
+    assertThatThrownBy(() -> store.upsert("x", "{\"a\":1}garbage"))
+        .isInstanceOf(InvalidDocumentException.class)
+        .hasMessageContaining("not valid JSON");
+    assertThatThrownBy(() -> store.upsert("x", "{\"a\":1}{\"b\":2}"))
+        .isInstanceOf(InvalidDocumentException.class);
+    for (String number : List.of("1e400", "-1e400", "1e-400", "NaN", "Infinity")) {
+      assertThatThrownBy(() -> store.upsert("x", "{\"a\":" + number + "}"))
+          .as(number)
+          .isInstanceOf(InvalidDocumentException.class);
+    }
+    for (Object number :
+        List.of(
+            Double.NaN,
+            Double.POSITIVE_INFINITY,
+            Float.NEGATIVE_INFINITY,
+            new java.math.BigDecimal("1e400"))) {
+      assertThatThrownBy(() -> store.upsert("x", Map.of("a", number)))
+          .as(String.valueOf(number))
+          .isInstanceOf(InvalidDocumentException.class)
+          .hasMessageContaining("double");
+    }
+    assertThatThrownBy(() -> store.upsert("x", "{\"a\":\"\\ud800\"}"))
+        .isInstanceOf(InvalidDocumentException.class)
+        .hasMessageContaining("lone surrogate");
+    assertThatThrownBy(() -> store.upsert("x", Map.of("a", "bad \uDC00 text")))
+        .isInstanceOf(InvalidDocumentException.class)
+        .hasMessageContaining("lone surrogate");
+    assertThatThrownBy(() -> store.upsert("x", Map.of("\uD800", 1)))
+        .isInstanceOf(InvalidDocumentException.class);
+
+    assertThat(store.lastSequence()).isEqualTo(seq + 1); // only deep-enough was written
+    assertThat(store.get("doc").orElseThrow().get("_rev").asText()).isEqualTo(rev);
+    assertThat(store.get("x")).isEmpty();
+    // numbers a double holds are stored as that double
+    store.upsert("num", "{\"a\":1e300,\"b\":0.1,\"c\":123456789012345678901234567890}");
+    ObjectNode num = store.get("num").orElseThrow();
+    assertThat(num.get("a").doubleValue()).isEqualTo(1e300);
+    assertThat(num.get("b").doubleValue()).isEqualTo(0.1);
+    assertThat(num.get("c").bigIntegerValue())
+        .isEqualTo(new java.math.BigInteger("123456789012345678901234567890"));
   }
 
   @Test

@@ -51,9 +51,16 @@ public final class Jvm implements AutoCloseable {
   /** Starts {@code main} in a new JVM with this JVM's class path and {@code env} added. */
   public static Jvm start(java.util.Map<String, String> env, Class<?> main, String... args)
       throws IOException {
+    return start(List.of("-Xmx256m"), env, main, args);
+  }
+
+  /** Starts {@code main} in a new JVM with these options (a heap size, say), and {@code env}. */
+  public static Jvm start(
+      List<String> options, java.util.Map<String, String> env, Class<?> main, String... args)
+      throws IOException {
     List<String> command = new ArrayList<>();
     command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-    command.add("-Xmx256m");
+    command.addAll(options);
     command.add("-XX:+UseSerialGC");
     command.add("-cp");
     command.add(System.getProperty("java.class.path"));

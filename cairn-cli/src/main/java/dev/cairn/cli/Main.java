@@ -325,8 +325,11 @@ public final class Main {
 
   @Command(
       name = "watch",
-      description =
-          "Print each change, by any process, as one JSON line as it happens (Ctrl-C stops).")
+      description = {
+        "Print each change, by any process, as one JSON line as it happens (Ctrl-C stops).",
+        "When the server of the store goes away, says so on stderr, keeps trying, and prints what"
+            + " was written meanwhile once it is back."
+      })
   int watch(
       @Parameters(paramLabel = "ID", arity = "0..*") List<String> ids,
       @Option(names = "--count", paramLabel = "N", description = "Stop after N changes.")
@@ -338,9 +341,18 @@ public final class Main {
     try (DocumentStore s = openExisting();
         Subscription sub =
             s.listen(
-                c -> {
-                  if (only.isEmpty() || only.contains(c.id())) {
-                    changes.add(c);
+                new dev.cairn.ChangeListener() {
+                  @Override
+                  public void onChange(Change c) {
+                    if (only.isEmpty() || only.contains(c.id())) {
+                      changes.add(c);
+                    }
+                  }
+
+                  @Override
+                  public void onFeedNotice(dev.cairn.FeedNotice notice) {
+                    err.println("cairn: " + notice.message());
+                    err.flush();
                   }
                 })) {
       err.println("cairn: watching " + s.location() + (only.isEmpty() ? "" : " " + only));
@@ -422,10 +434,19 @@ public final class Main {
     return OK;
   }
 
-  @Command(name = "export", description = "Print every document as JSON lines.")
-  int export() {
+  @Command(
+      name = "export",
+      description = {
+        "Print every document (its winning revision) as JSON lines.",
+        "With --all: a faithful backup, for import --all: every revision of every document,"
+            + " deleted and conflicting ones included, with their revision ids, and the logs of"
+            + " shared objects and oplogs."
+      })
+  int export(
+      @Option(names = "--all", description = "Every revision and log, not only the winners.")
+          boolean all) {
     try (DocumentStore s = openExisting()) {
-      s.all().forEach(doc -> out.println(Json.write(doc)));
+      (all ? s.exportAll() : s.all()).forEach(doc -> out.println(Json.write(doc)));
     }
     return OK;
   }
@@ -433,11 +454,21 @@ public final class Main {
   @Command(
       name = "import",
       description = {
-        "Upsert documents from JSON lines (each with an _id) in FILE, or stdin for -.",
+        "Upsert documents from JSON lines (each with an _id) in FILE, or stdin for -. A document"
+            + " whose content is already that gets no new revision, so importing twice changes"
+            + " nothing.",
+        "With --all: read what export --all wrote, adding every revision and log entry the store"
+            + " lacks, with the same revision ids (a revision whose content does not match its id"
+            + " is refused).",
         "Every line is checked before anything is written: one bad line imports nothing."
       })
-  int importLines(@Parameters(paramLabel = "FILE|-") String file) throws IOException {
+  int importLines(
+      @Parameters(paramLabel = "FILE|-") String file,
+      @Option(names = "--all", description = "Import a faithful backup made by export --all.")
+          boolean all)
+      throws IOException {
     List<ObjectNode> docs = new ArrayList<>();
+    List<Integer> lines = new ArrayList<>();
     try (BufferedReader reader =
         new BufferedReader(
             new InputStreamReader(
@@ -450,24 +481,57 @@ public final class Main {
         }
         try {
           ObjectNode doc = Json.parseObject(line);
-          Validation.idOf(doc);
-          Validation.body(doc);
-          doc.remove("_rev");
+          if (!all) {
+            Validation.idOf(doc);
+            Validation.body(doc);
+            doc.remove("_rev");
+          }
           docs.add(doc);
+          lines.add(lineNo);
         } catch (InvalidDocumentException e) {
           throw new InvalidDocumentException("line " + lineNo + ": " + e.getMessage(), e);
         }
       }
     }
+    if (all) {
+      dev.cairn.ImportResult r;
+      try (DocumentStore s = open()) {
+        try {
+          r = s.importAll(docs);
+        } catch (InvalidDocumentException e) {
+          java.util.regex.Matcher m =
+              java.util.regex.Pattern.compile("^object (\\d+): ").matcher(e.getMessage());
+          throw m.find()
+              ? new InvalidDocumentException(
+                  "line "
+                      + lines.get(Integer.parseInt(m.group(1)) - 1)
+                      + ": "
+                      + e.getMessage().substring(m.end()),
+                  e)
+              : e;
+        }
+        err.printf(
+            "cairn: imported %d revisions of %d documents and %d log entries into %s%n",
+            r.revisions(), r.documents(), r.entries(), s.location());
+      }
+      return OK;
+    }
     try (DocumentStore s = open()) {
       int done = 0;
+      int unchanged = 0;
       for (ObjectNode doc : docs) {
-        s.upsert(doc);
+        String id = doc.get("_id").asText();
+        String before = s.get(id).map(d -> d.get("_rev").asText()).orElse(null);
+        if (s.upsert(doc).equals(before)) {
+          unchanged++;
+        }
         if (++done % 10_000 == 0) {
           err.println("cairn: imported " + done + " of " + docs.size());
         }
       }
-      err.println("cairn: imported " + done + " documents into " + s.location());
+      err.printf(
+          "cairn: imported %d documents into %s (%d were unchanged)%n",
+          done, s.location(), unchanged);
     }
     return OK;
   }

@@ -71,9 +71,9 @@ final class OplogCommand {
 
   static JsonNode payload(String json) {
     try {
-      return Json.MAPPER.readTree(json);
-    } catch (java.io.IOException e) {
-      throw new InvalidDocumentException("the payload is not valid JSON: " + e.getMessage());
+      return Json.parse(json);
+    } catch (InvalidDocumentException e) {
+      throw new InvalidDocumentException("the payload: " + e.getMessage(), e);
     }
   }
 

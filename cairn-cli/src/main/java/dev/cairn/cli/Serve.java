@@ -25,8 +25,10 @@ final class Serve implements Callable<Integer> {
   @Option(
       names = "--data",
       paramLabel = "DIR",
-      description = "Where the node keeps its table and logs. Default: ./cairn-node.")
-  Path data = Path.of("cairn-node");
+      description =
+          "Where the node keeps its table and logs: a new or empty directory, or an existing"
+              + " node's. Default: $CAIRN_NODE_DATA, else ./cairn-node-data.")
+  Path data;
 
   @Option(
       names = "--host",
@@ -60,13 +62,50 @@ final class Serve implements Callable<Integer> {
     if (port < 0 || port > 65535) {
       throw new IllegalArgumentException("--port is 0 to 65535, got " + port);
     }
-    Node node = new Node(Node.Config.fromEnvironment(data, host, port, table, tlsKeystore));
+    Path dir = dataDirectory(data, System.getenv("CAIRN_NODE_DATA"));
+    Node node = new Node(Node.Config.fromEnvironment(dir, host, port, table, tlsKeystore));
     Runtime.getRuntime().addShutdownHook(new Thread(node::close));
+    spec.commandLine().getOut().println("cairn node: data in " + dir);
     spec.commandLine()
         .getOut()
         .println("cairn node listening on http://" + host + ":" + node.port());
     spec.commandLine().getOut().flush();
     Thread.currentThread().join();
     return Main.OK;
+  }
+
+  /**
+   * The node's data directory: {@code --data}, else {@code $CAIRN_NODE_DATA}, else {@code
+   * ./cairn-node-data}; refused if it holds anything but a node's data, so that a node never writes
+   * into a source tree or someone's files.
+   */
+  static Path dataDirectory(Path option, String environment) {
+    Path dir =
+        (option != null
+                ? option
+                : Path.of(
+                    environment == null || environment.isBlank() ? "cairn-node-data" : environment))
+            .toAbsolutePath()
+            .normalize();
+    if (java.nio.file.Files.isDirectory(dir)) {
+      try (java.util.stream.Stream<Path> files = java.nio.file.Files.list(dir)) {
+        java.util.List<String> others =
+            files
+                .map(f -> f.getFileName().toString())
+                .filter(n -> !n.equals("table") && !n.equals("logs"))
+                .sorted()
+                .limit(3)
+                .toList();
+        if (!others.isEmpty()) {
+          throw new dev.cairn.InvalidLocationException(
+              "%s holds other files (%s): a node keeps its data in a new or empty directory, or"
+                      .formatted(dir, String.join(", ", others))
+                  + " an existing node's (--data DIR or $CAIRN_NODE_DATA)");
+        }
+      } catch (java.io.IOException e) {
+        throw new dev.cairn.InvalidLocationException("cannot read " + dir + ": " + e, e);
+      }
+    }
+    return dir;
   }
 }

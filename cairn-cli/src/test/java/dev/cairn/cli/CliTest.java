@@ -142,6 +142,45 @@ class CliTest {
     // each document was written once, so its revision, a hash of its content, is the same
     assertThat(runAt(copy.toString(), "", "export").out()).isEqualTo(exported);
     assertThat(exported.split("\n")).hasSize(2);
+    // importing again changes nothing
+    Result again = runAt(copy.toString(), "", "import", file.toString());
+    assertThat(again.err()).contains("imported 2 documents").contains("(2 were unchanged)");
+    assertThat(runAt(copy.toString(), "", "history", "a").lines()).hasSize(1);
+  }
+
+  @Test
+  void exportAllAndImportAllCopyEveryRevisionAndConflict() throws IOException {
+    String base = run("put", "doc", "{\"v\":0}").json().get("_rev").asText();
+    run("update", "doc", "{\"v\":1}", "--rev", base);
+    run("update", "doc", "{\"v\":2}", "--rev", base, "--keep-both");
+    run("put", "gone", "{}");
+    run("delete", "gone");
+    run("share", "counter", "--patch", "{\"$inc\":{\"n\":3}}");
+
+    Path file = Files.writeString(dir.resolve("backup.jsonl"), run("export", "--all").out());
+    Path copy = dir.resolve("copy");
+    Result imported = runAt(copy.toString(), "", "import", "--all", file.toString());
+    assertThat(imported.code()).isZero();
+    assertThat(imported.err()).contains("imported 5 revisions of 2 documents");
+
+    for (String[] command :
+        List.of(
+            new String[] {"get", "doc"},
+            new String[] {"conflicts", "doc"},
+            new String[] {"history", "doc"},
+            new String[] {"share", "counter"})) {
+      assertThat(runAt(copy.toString(), "", command).out())
+          .as(String.join(" ", command))
+          .isEqualTo(run(command).out());
+    }
+    assertThat(runAt(copy.toString(), "", "import", "--all", file.toString()).err())
+        .contains("imported 0 revisions of 0 documents and 0 log entries");
+
+    String tampered = Files.readString(file).replace("\"v\":2", "\"v\":3");
+    Path bad = Files.writeString(dir.resolve("bad.jsonl"), tampered);
+    Result refused = runAt(dir.resolve("other").toString(), "", "import", "--all", bad.toString());
+    assertThat(refused.code()).isEqualTo(Main.INVALID);
+    assertThat(refused.err()).containsPattern("line \\d+: revision .* does not match its content");
   }
 
   @Test
@@ -151,6 +190,24 @@ class CliTest {
     assertThat(bad.code()).isEqualTo(Main.INVALID);
     assertThat(bad.err()).contains("line 2");
     assertThat(dir.resolve("store")).doesNotExist();
+  }
+
+  @Test
+  void aNodesDataGoesWhereItIsToldAndNeverAmongOtherFiles() throws IOException {
+    assertThat(Serve.dataDirectory(null, null))
+        .isEqualTo(Path.of("cairn-node-data").toAbsolutePath());
+    Path fromEnvironment = dir.resolve("env-data");
+    assertThat(Serve.dataDirectory(null, fromEnvironment.toString())).isEqualTo(fromEnvironment);
+    Path given = dir.resolve("given");
+    assertThat(Serve.dataDirectory(given, fromEnvironment.toString())).isEqualTo(given);
+
+    Path checkout = Files.createDirectories(dir.resolve("checkout"));
+    Files.writeString(checkout.resolve("pom.xml"), "<project/>");
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> Serve.dataDirectory(checkout, null))
+        .isInstanceOf(dev.cairn.InvalidLocationException.class)
+        .hasMessageContaining("holds other files (pom.xml)");
+    Path node = Files.createDirectories(dir.resolve("node/table"));
+    assertThat(Serve.dataDirectory(node.getParent(), null)).isEqualTo(node.getParent());
   }
 
   @Test

@@ -67,6 +67,11 @@ public final class Engine<S extends Engine.Reduction> implements AutoCloseable {
     if (state.head() == head) {
       return state;
     }
+    if (state.head() > head) {
+      // the log went back (a server that lost its data): what was reduced is not of this log
+      cache.invalidate(key);
+      state = cache.get(key, k -> empty.get());
+    }
     synchronized (state) {
       if (state.head() < head) {
         state.apply(backend.read(key, state.head()));

@@ -1,12 +1,14 @@
 package dev.cairn.internal;
 
 import dev.cairn.spi.Backend;
+import dev.cairn.spi.FeedStatus;
 import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
 
 /**
  * A thread that runs {@code onChange} after the backend reports appends (and once at the start, for
  * what was appended before the watch began). Reports that come while it runs are coalesced into one
- * more run; a failing run is logged and the next report tries again.
+ * more run; a failing run is logged and tried again, after a pause, without waiting for a report.
  */
 public final class FeedFollower implements AutoCloseable {
   private final Semaphore wakeups = new Semaphore(0);
@@ -19,17 +21,32 @@ public final class FeedFollower implements AutoCloseable {
    * @param failure what to log when a run fails
    */
   public FeedFollower(Backend backend, String threadName, Runnable onChange, String failure) {
+    this(backend, threadName, onChange, failure, FeedStatus.NONE);
+  }
+
+  /**
+   * @param failure what to log when a run fails
+   * @param status told when the backend's feed loses its server and has it again
+   */
+  public FeedFollower(
+      Backend backend, String threadName, Runnable onChange, String failure, FeedStatus status) {
     this.onChange = onChange;
     this.failure = failure;
-    this.watch = backend.watch(wakeups::release);
+    this.watch = backend.watch(wakeups::release, status);
     wakeups.release();
     Threads.daemon(threadName, this::run).start();
   }
 
+  /** Runs on every report; after a failed run, again after a growing pause (up to 5 s). */
   private void run() {
+    long retryMillis = 0;
     while (!closed) {
       try {
-        wakeups.acquire();
+        if (retryMillis == 0) {
+          wakeups.acquire();
+        } else {
+          wakeups.tryAcquire(retryMillis, TimeUnit.MILLISECONDS);
+        }
         wakeups.drainPermits();
       } catch (InterruptedException e) {
         return;
@@ -39,10 +56,12 @@ public final class FeedFollower implements AutoCloseable {
       }
       try {
         onChange.run();
+        retryMillis = 0;
       } catch (RuntimeException e) {
         if (!closed) {
           warn(failure, e);
         }
+        retryMillis = Math.min(5_000, Math.max(50, retryMillis * 2));
       }
     }
   }

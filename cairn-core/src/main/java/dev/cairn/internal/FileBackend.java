@@ -40,7 +40,12 @@ public final class FileBackend implements Backend {
 
   @Override
   public List<LogEntry> read(String key, long afterSeq) {
-    return log.read(key, afterSeq);
+    return log.read(key, afterSeq, Integer.MAX_VALUE);
+  }
+
+  @Override
+  public List<LogEntry> read(String key, long afterSeq, int limit) {
+    return log.read(key, afterSeq, limit);
   }
 
   @Override

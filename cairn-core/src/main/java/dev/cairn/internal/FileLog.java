@@ -778,7 +778,7 @@ final class FileLog {
     return log == null ? 0 : log.lastSeq();
   }
 
-  List<LogEntry> read(String key, long afterSeq) {
+  List<LogEntry> read(String key, long afterSeq, int limit) {
     refresh();
     Segment s = segment;
     Refs log = s.keys.get(key);
@@ -787,15 +787,28 @@ final class FileLog {
     }
     int n = log.size;
     Ref[] items = log.items;
-    int from = n;
-    while (from > 0 && items[from - 1].seq > afterSeq) {
-      from--;
-    }
-    List<LogEntry> out = new ArrayList<>(n - from);
-    for (int i = from; i < n; i++) {
+    int from = firstAfter(items, n, afterSeq);
+    int to = (int) Math.min(n, (long) from + limit);
+    List<LogEntry> out = new ArrayList<>(to - from);
+    for (int i = from; i < to; i++) {
       out.add(load(s, items[i]));
     }
     return out;
+  }
+
+  /** The index of the first of {@code n} refs, in sequence order, numbered above {@code seq}. */
+  private static int firstAfter(Ref[] items, int n, long seq) {
+    int lo = 0;
+    int hi = n;
+    while (lo < hi) {
+      int mid = (lo + hi) >>> 1;
+      if (items[mid].seq <= seq) {
+        lo = mid + 1;
+      } else {
+        hi = mid;
+      }
+    }
+    return lo;
   }
 
   List<String> keys() {
@@ -813,18 +826,8 @@ final class FileLog {
     Segment s = segment;
     int n = s.bySeq.size;
     Ref[] items = s.bySeq.items;
-    int lo = 0;
-    int hi = n;
-    while (lo < hi) {
-      int mid = (lo + hi) >>> 1;
-      if (items[mid].seq <= since) {
-        lo = mid + 1;
-      } else {
-        hi = mid;
-      }
-    }
     List<LogEntry> out = new ArrayList<>();
-    for (int i = lo; i < n && out.size() < limit; i++) {
+    for (int i = firstAfter(items, n, since); i < n && out.size() < limit; i++) {
       out.add(load(s, items[i]));
     }
     return out;

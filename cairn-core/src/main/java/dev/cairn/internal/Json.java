@@ -4,7 +4,9 @@ import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.StreamReadConstraints;
 import com.fasterxml.jackson.core.StreamReadFeature;
+import com.fasterxml.jackson.core.exc.StreamConstraintsException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -25,34 +27,103 @@ import java.util.Map;
  * The one JSON configuration of Cairn, and the canonical form that revision hashes are taken over.
  */
 public final class Json {
-  /** Strict reading (duplicate keys rejected), lenient conversion to user types. */
+  /**
+   * Strict reading (duplicate keys, trailing content refused), lenient conversion to user types.
+   */
   public static final ObjectMapper MAPPER =
       JsonMapper.builder()
           .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
+          .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
           .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
           .build();
 
   private static final JsonFactory FACTORY = MAPPER.getFactory();
   private static final ObjectReader TREE_READER = MAPPER.readerFor(JsonNode.class);
 
+  /**
+   * How user input is read: one JSON value and nothing after it, duplicate names refused, nesting
+   * bounded, and numbers read exactly so that one a double cannot hold is refused, not rounded to
+   * infinity or zero.
+   */
+  private static final ObjectReader INPUT_READER =
+      JsonMapper.builder(
+              JsonFactory.builder()
+                  .streamReadConstraints(
+                      StreamReadConstraints.builder().maxNestingDepth(Validation.MAX_DEPTH).build())
+                  .build())
+          .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
+          .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+          .enable(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS)
+          .build()
+          .readerFor(JsonNode.class);
+
   private Json() {}
 
   /** Parses JSON text that must be one object. */
   public static ObjectNode parseObject(String text) {
-    if (text == null) {
-      throw new InvalidDocumentException("document must be a JSON object, got nothing");
-    }
-    JsonNode node;
-    try {
-      node = TREE_READER.readTree(text);
-    } catch (JsonProcessingException e) {
-      throw new InvalidDocumentException("not valid JSON: " + e.getOriginalMessage(), e);
-    }
+    JsonNode node = parse(text);
     if (node == null || !node.isObject()) {
       throw new InvalidDocumentException(
           "document must be a JSON object, got " + (node == null ? "nothing" : kind(node)));
     }
     return (ObjectNode) node;
+  }
+
+  /**
+   * Parses JSON text from a user: exactly one value (trailing content is refused), checked as
+   * {@link Validation#value} says, with its numbers as doubles.
+   *
+   * @throws InvalidDocumentException if it is not valid JSON or not a value Cairn keeps
+   */
+  public static JsonNode parse(String text) {
+    if (text == null || text.isBlank()) {
+      throw new InvalidDocumentException("expected JSON, got nothing");
+    }
+    JsonNode node;
+    try {
+      node = INPUT_READER.readTree(text);
+    } catch (StreamConstraintsException e) {
+      throw new InvalidDocumentException(
+          "JSON nested more than " + Validation.MAX_DEPTH + " levels deep, or too long", e);
+    } catch (JsonProcessingException e) {
+      throw new InvalidDocumentException("not valid JSON: " + e.getOriginalMessage(), e);
+    }
+    Validation.value(node, "JSON");
+    return doubles(node);
+  }
+
+  /** The same value with every decimal number as a double (checked before to fit one). */
+  private static JsonNode doubles(JsonNode node) {
+    if (node.isBigDecimal()) {
+      return MAPPER.getNodeFactory().numberNode(node.doubleValue());
+    }
+    if (node.isContainerNode()) {
+      java.util.ArrayDeque<JsonNode> todo = new java.util.ArrayDeque<>(List.of(node));
+      while (!todo.isEmpty()) {
+        JsonNode container = todo.pop();
+        if (container instanceof ObjectNode o) {
+          for (Iterator<Map.Entry<String, JsonNode>> it = o.fields(); it.hasNext(); ) {
+            Map.Entry<String, JsonNode> f = it.next();
+            if (f.getValue().isBigDecimal()) {
+              f.setValue(MAPPER.getNodeFactory().numberNode(f.getValue().doubleValue()));
+            } else if (f.getValue().isContainerNode()) {
+              todo.push(f.getValue());
+            }
+          }
+        } else {
+          com.fasterxml.jackson.databind.node.ArrayNode a =
+              (com.fasterxml.jackson.databind.node.ArrayNode) container;
+          for (int i = 0; i < a.size(); i++) {
+            if (a.get(i).isBigDecimal()) {
+              a.set(i, MAPPER.getNodeFactory().numberNode(a.get(i).doubleValue()));
+            } else if (a.get(i).isContainerNode()) {
+              todo.push(a.get(i));
+            }
+          }
+        }
+      }
+    }
+    return node;
   }
 
   /** Parses bytes Cairn wrote itself. */
@@ -150,7 +221,7 @@ public final class Json {
     try {
       node = MAPPER.valueToTree(value);
     } catch (IllegalArgumentException e) {
-      throw new InvalidDocumentException("value cannot be converted to JSON: " + e.getMessage(), e);
+      throw new InvalidDocumentException("value cannot be converted to JSON: " + describe(e), e);
     }
     if (node == null || !node.isObject()) {
       throw new InvalidDocumentException(
@@ -174,8 +245,24 @@ public final class Json {
       return MAPPER.treeToValue(node, type);
     } catch (JsonProcessingException | IllegalArgumentException e) {
       throw new InvalidDocumentException(
-          "document cannot be read as " + type.getName() + ": " + e.getMessage(), e);
+          "document cannot be read as " + type.getName() + ": " + describe(e), e);
     }
+  }
+
+  /**
+   * What went wrong in Jackson, for a message: its own words, without its class names or the
+   * location it appends.
+   */
+  public static String describe(Exception e) {
+    Throwable t = e;
+    while (t.getCause() != null && !(t instanceof JsonProcessingException)) {
+      t = t.getCause();
+    }
+    String message =
+        t instanceof JsonProcessingException j
+            ? j.getOriginalMessage()
+            : String.valueOf(t.getMessage());
+    return message.replaceAll("`?(com\\.fasterxml|java\\.lang)\\.[\\w.$]*\\.(\\w+)`?", "$2");
   }
 
   /** Compact JSON text of a node. */

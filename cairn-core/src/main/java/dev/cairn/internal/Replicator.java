@@ -43,20 +43,7 @@ public final class Replicator {
         }
       }
       for (Map.Entry<String, List<byte[]>> e : byKey.entrySet()) {
-        int copied =
-            target.write(
-                e.getKey(),
-                tree -> {
-                  List<byte[]> missing = new ArrayList<>();
-                  Set<String> seen = new HashSet<>();
-                  for (byte[] p : e.getValue()) {
-                    String rev = RevisionEntry.header(p).rev();
-                    if (!tree.contains(rev) && seen.add(rev)) {
-                      missing.add(p);
-                    }
-                  }
-                  return new Engine.Decision<>(missing, missing.size());
-                });
+        int copied = union(target, e.getKey(), e.getValue());
         if (copied > 0) {
           documents.add(e.getKey());
           revisions += copied;
@@ -69,6 +56,28 @@ public final class Replicator {
           checkpointKey, Backend.ANY_HEAD, List.of(ByteBuffer.allocate(8).putLong(since).array()));
     }
     return new ReplicationResult(documents.size(), revisions, since);
+  }
+
+  /**
+   * Adds to document {@code id} the revisions among {@code entries} (encoded revision entries, each
+   * parent before its children) that it lacks, in one atomic append.
+   *
+   * @return how many were added
+   */
+  public static int union(Engine<RevisionTree> target, String id, List<byte[]> entries) {
+    return target.write(
+        id,
+        tree -> {
+          List<byte[]> missing = new ArrayList<>();
+          Set<String> seen = new HashSet<>();
+          for (byte[] p : entries) {
+            String rev = RevisionEntry.header(p).rev();
+            if (!tree.contains(rev) && seen.add(rev)) {
+              missing.add(p);
+            }
+          }
+          return new Engine.Decision<>(missing, missing.size());
+        });
   }
 
   private static long checkpoint(Backend target, String key) {

@@ -18,10 +18,19 @@ import java.util.Set;
  * not deleted beats a deleted one, then the higher generation wins, then the higher hash. Other
  * leaves that are not deleted are the document's conflicts.
  *
+ * <p>The tree keeps, of every branch, the leaf and its {@code keep - 1} nearest ancestors; older
+ * revisions are forgotten once the tree has grown to twice that (so the cost is amortised), and the
+ * revision just before the oldest kept one is remembered as the branch's stem, so that if a
+ * forgotten revision arrives again (replication from a copy that has it), it joins its branch
+ * instead of standing as a leaf of its own.
+ *
  * <p>Mutated only by {@link Engine} under the tree's monitor; readers use the immutable {@link
  * #snapshot()}.
  */
 public final class RevisionTree implements Engine.Reduction {
+  /** How many revisions of each branch a tree keeps unless told otherwise. */
+  public static final int DEFAULT_KEEP = 1000;
+
   /** Orders leaves best first. */
   static final Comparator<Node> PRIORITY =
       Comparator.comparing((Node n) -> !n.deleted)
@@ -29,11 +38,25 @@ public final class RevisionTree implements Engine.Reduction {
           .thenComparing(n -> n.rev.substring(n.rev.indexOf('-') + 1))
           .reversed();
 
+  private final int keep;
   private final Map<String, Node> nodes = new HashMap<>();
   private final Set<String> leaves = new HashSet<>();
   private Set<String> parentsNotSeen = Set.of(); // children that arrived before their parent
   private long head;
   private volatile Snapshot snapshot = Snapshot.EMPTY;
+
+  /** A tree that keeps {@link #DEFAULT_KEEP} revisions of each branch. */
+  public RevisionTree() {
+    this(DEFAULT_KEEP);
+  }
+
+  /** A tree that keeps {@code keep} revisions of each branch. */
+  public RevisionTree(int keep) {
+    if (keep < 1) {
+      throw new IllegalArgumentException("a tree keeps at least 1 revision a branch, got " + keep);
+    }
+    this.keep = keep;
+  }
 
   /** One revision in the tree. */
   static final class Node {
@@ -115,17 +138,16 @@ public final class RevisionTree implements Engine.Reduction {
       if (nodes.containsKey(h.rev())) {
         continue; // the same revision, arrived twice (replication): same content by its hash
       }
-      nodes.put(
-          h.rev(),
+      Node parent = h.parent() == null ? null : nodes.get(h.parent());
+      Node node =
           new Node(
               h.rev(),
-              h.parent(),
+              parent != null ? parent.rev : h.parent(), // one string for the parent's id
               h.deleted(),
               e.seq(),
-              h.deleted() ? null : new LazyBody(e.payload(), h.bodyOffset())));
-      Node node = nodes.get(h.rev());
+              h.deleted() ? null : new LazyBody(e.payload(), h.bodyOffset()));
+      nodes.put(h.rev(), node);
       if (h.parent() != null) {
-        Node parent = nodes.get(h.parent());
         if (parent != null) {
           parent.hasChild = true;
           parent.body = null;
@@ -143,6 +165,9 @@ public final class RevisionTree implements Engine.Reduction {
       } else {
         leaves.add(h.rev());
       }
+    }
+    if (nodes.size() > 2L * keep * leaves.size() + 16) {
+      forgetOldRevisions();
     }
     if (leaves.size() == 1) {
       Node only = nodes.get(leaves.iterator().next());
@@ -163,6 +188,47 @@ public final class RevisionTree implements Engine.Reduction {
         views.isEmpty()
             ? new Snapshot(head, null, List.of())
             : new Snapshot(head, views.get(0), List.copyOf(views));
+  }
+
+  /**
+   * Keeps of every branch the leaf and its {@code keep - 1} nearest ancestors, and remembers the
+   * parent of each oldest kept revision as a stem.
+   */
+  private void forgetOldRevisions() {
+    Set<String> kept = new HashSet<>();
+    for (String leaf : leaves) {
+      String rev = leaf;
+      for (int i = 0; i < keep && rev != null; i++) {
+        Node n = nodes.get(rev);
+        if (n == null || !kept.add(rev)) {
+          break;
+        }
+        rev = n.parent;
+      }
+    }
+    Set<String> stems = new HashSet<>();
+    for (String rev : kept) {
+      String parent = nodes.get(rev).parent;
+      if (parent != null && !kept.contains(parent)) {
+        stems.add(parent);
+      }
+    }
+    parentsNotSeen = stems; // the stems of what is kept: older ones are no one's parent now
+    nodes.keySet().retainAll(kept);
+  }
+
+  /** How many revisions the tree holds now. */
+  int size() {
+    return nodes.size();
+  }
+
+  /**
+   * The sequence number of the entry that holds revision {@code rev}, or 0 if the tree does not
+   * hold it (never written, or older than the revisions kept). Call under the tree's monitor.
+   */
+  public long seqOf(String rev) {
+    Node n = nodes.get(rev);
+    return n == null ? 0 : n.seq;
   }
 
   public Snapshot snapshot() {

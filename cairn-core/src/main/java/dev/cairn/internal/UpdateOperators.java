@@ -83,6 +83,11 @@ public final class UpdateOperators {
     if (update.isEmpty()) {
       throw new InvalidUpdateException("an update must name at least one update operator");
     }
+    try {
+      Validation.value(update, "the update");
+    } catch (dev.cairn.InvalidDocumentException e) {
+      throw new InvalidUpdateException(e.getMessage());
+    }
     List<String> paths = new ArrayList<>();
     for (Map.Entry<String, JsonNode> op : fields(update)) {
       String name = op.getKey();
@@ -199,6 +204,9 @@ public final class UpdateOperators {
     return out;
   }
 
+  /** MongoDB's bound on the nulls an update may pad an array with, checked before padding. */
+  static final int MAX_PADDING = 1_500_000;
+
   private static boolean isIndex(String part) {
     if (part.isEmpty() || part.length() > 9) {
       return false;
@@ -231,6 +239,11 @@ public final class UpdateOperators {
       }
       ArrayNode a = (ArrayNode) container;
       int i = Integer.parseInt(key);
+      if (i - a.size() > MAX_PADDING) {
+        throw new InvalidUpdateException(
+            "can't backfill more than %d elements: index %d of an array of %d"
+                .formatted(MAX_PADDING, i, a.size()));
+      }
       while (a.size() <= i) {
         a.addNull(); // MongoDB pads with null up to the index
       }

@@ -5,12 +5,16 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.cairn.InvalidDocumentException;
 import java.nio.charset.StandardCharsets;
 import java.util.Iterator;
+import java.util.Map;
 import java.util.regex.Pattern;
 
 /** Checks of everything a user hands to a store, before anything is written. */
 public final class Validation {
   /** The longest id, in UTF-8 bytes. */
   public static final int MAX_ID_BYTES = 512;
+
+  /** How deep objects and arrays may nest in a value, as in MongoDB. */
+  public static final int MAX_DEPTH = 100;
 
   private static final Pattern REV = Pattern.compile("[1-9][0-9]{0,8}-[0-9a-f]{32}");
 
@@ -73,6 +77,7 @@ public final class Validation {
    * (if present) a valid revision, and no other member name starts with {@code _}.
    */
   public static void body(ObjectNode doc) {
+    value(doc, "document");
     for (Iterator<String> it = doc.fieldNames(); it.hasNext(); ) {
       String name = it.next();
       if (name.startsWith("_") && !name.equals("_id") && !name.equals("_rev")) {
@@ -87,6 +92,75 @@ public final class Validation {
         throw new InvalidDocumentException("_rev must be a string; got " + Json.kind(rev));
       }
       rev(rev.asText());
+    }
+  }
+
+  /**
+   * Checks that a value is one Cairn can keep exactly: nested at most {@link #MAX_DEPTH} levels,
+   * every number a finite double (a number too large or too small for one is refused, never rounded
+   * to infinity or zero), every string and name valid Unicode (no lone surrogate). Walks without
+   * recursion, so that any depth is refused rather than overflowing the stack.
+   *
+   * @param what what the value is, for the message
+   */
+  public static void value(JsonNode root, String what) {
+    java.util.ArrayDeque<JsonNode> nodes = new java.util.ArrayDeque<>();
+    java.util.ArrayDeque<Integer> depths = new java.util.ArrayDeque<>();
+    nodes.push(root);
+    depths.push(root.isContainerNode() ? 1 : 0);
+    while (!nodes.isEmpty()) {
+      JsonNode node = nodes.pop();
+      int depth = depths.pop();
+      if (depth > MAX_DEPTH) {
+        throw new InvalidDocumentException(
+            what + " is nested more than " + MAX_DEPTH + " levels deep");
+      }
+      if (node.isObject()) {
+        for (Iterator<Map.Entry<String, JsonNode>> it = node.fields(); it.hasNext(); ) {
+          Map.Entry<String, JsonNode> f = it.next();
+          unicode(f.getKey(), what);
+          nodes.push(f.getValue());
+          depths.push(f.getValue().isContainerNode() ? depth + 1 : depth);
+        }
+      } else if (node.isArray()) {
+        for (JsonNode element : node) {
+          nodes.push(element);
+          depths.push(element.isContainerNode() ? depth + 1 : depth);
+        }
+      } else if (node.isTextual()) {
+        unicode(node.textValue(), what);
+      } else if (node.isNumber() && !node.isIntegralNumber()) {
+        double d = node.doubleValue();
+        if (!Double.isFinite(d)) {
+          throw new InvalidDocumentException(
+              what + " has a number beyond what a double holds: " + shown(node));
+        }
+        if (d == 0 && node.isBigDecimal() && node.decimalValue().signum() != 0) {
+          throw new InvalidDocumentException(
+              what + " has a number too small for a double, which would become 0: " + shown(node));
+        }
+      }
+    }
+  }
+
+  private static String shown(JsonNode number) {
+    String text = number.isBigDecimal() ? number.decimalValue().toString() : number.asText();
+    return text.length() > 40 ? text.substring(0, 40) + "..." : text;
+  }
+
+  private static void unicode(String s, String what) {
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      if (Character.isSurrogate(c)) {
+        if (Character.isHighSurrogate(c)
+            && i + 1 < s.length()
+            && Character.isLowSurrogate(s.charAt(i + 1))) {
+          i++;
+        } else {
+          throw new InvalidDocumentException(
+              what + " is not valid Unicode: a lone surrogate at index " + i + " of a string");
+        }
+      }
     }
   }
 

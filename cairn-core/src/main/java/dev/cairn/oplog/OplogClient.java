@@ -236,7 +236,11 @@ public final class OplogClient implements AutoCloseable {
    */
   public JsonNode push(String channel, String type, String path, Object payload) {
     Log log = log(channel, type, path);
+    if (payload instanceof JsonNode node) {
+      checkPayload(node);
+    }
     JsonNode data = payload instanceof JsonNode node ? node.deepCopy() : toJson(payload);
+    checkPayload(data);
     JsonNode value;
     Operation op;
     synchronized (log) {
@@ -1050,11 +1054,20 @@ public final class OplogClient implements AutoCloseable {
     return trimmed;
   }
 
+  private static void checkPayload(JsonNode payload) {
+    try {
+      Validation.value(payload, "payload");
+    } catch (InvalidDocumentException e) {
+      throw new IllegalArgumentException(e.getMessage(), e);
+    }
+  }
+
   private static JsonNode toJson(Object payload) {
     try {
       return Json.MAPPER.valueToTree(payload);
     } catch (IllegalArgumentException e) {
-      throw new IllegalArgumentException("payload cannot be converted to JSON: " + e.getMessage());
+      throw new IllegalArgumentException(
+          "payload cannot be converted to JSON: " + Json.describe(e), e);
     }
   }
 

@@ -32,6 +32,16 @@ public interface Backend extends AutoCloseable {
    */
   List<LogEntry> read(String key, long afterSeq);
 
+  /**
+   * At most {@code limit} entries of {@code key}'s log with a sequence number above {@code
+   * afterSeq}, oldest first: for reading one old entry without the rest. Backends that can find the
+   * first one without a scan (an index by key and sequence number) override this.
+   */
+  default List<LogEntry> read(String key, long afterSeq, int limit) {
+    List<LogEntry> all = read(key, afterSeq);
+    return all.size() <= limit ? all : List.copyOf(all.subList(0, limit));
+  }
+
   /** The sequence number of the last entry of {@code key}'s log, 0 if it has none. */
   long head(String key);
 
@@ -82,6 +92,15 @@ public interface Backend extends AutoCloseable {
    * may be coalesced; the callback runs on a backend thread and must return quickly.
    */
   AutoCloseable watch(Runnable onAppend);
+
+  /**
+   * {@link #watch(Runnable)}, telling {@code status} when the feed loses the server it follows and
+   * when it has it again. Backends whose feed needs no connection (a directory, memory) never call
+   * it.
+   */
+  default AutoCloseable watch(Runnable onAppend, FeedStatus status) {
+    return watch(onAppend);
+  }
 
   /**
    * Rewrites every log, keeping the entries {@code keep} returns for it (a subset, in order, with

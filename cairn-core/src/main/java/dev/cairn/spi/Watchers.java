@@ -9,11 +9,22 @@ import java.util.concurrent.CopyOnWriteArrayList;
  */
 public final class Watchers {
   private final List<Runnable> callbacks = new CopyOnWriteArrayList<>();
+  private final List<FeedStatus> statuses = new CopyOnWriteArrayList<>();
+  private volatile boolean lost;
 
   /** Registers a callback; closing the result removes it. */
   public AutoCloseable add(Runnable callback) {
+    return add(callback, FeedStatus.NONE);
+  }
+
+  /** Registers a callback and who to tell of the feed's connection; closing removes both. */
+  public AutoCloseable add(Runnable callback, FeedStatus status) {
     callbacks.add(callback);
-    return () -> callbacks.remove(callback);
+    statuses.add(status);
+    return () -> {
+      callbacks.remove(callback);
+      statuses.remove(status);
+    };
   }
 
   public boolean isEmpty() {
@@ -22,6 +33,7 @@ public final class Watchers {
 
   public void clear() {
     callbacks.clear();
+    statuses.clear();
   }
 
   /** Calls every callback. */
@@ -30,9 +42,43 @@ public final class Watchers {
       try {
         callback.run();
       } catch (RuntimeException e) {
-        System.getLogger(Watchers.class.getName())
-            .log(System.Logger.Level.WARNING, "change watcher failed", e);
+        warn(e);
       }
     }
+  }
+
+  /** The feed lost its connection: tells every status listener, once per outage. */
+  public void lost(Exception cause) {
+    if (lost) {
+      return;
+    }
+    lost = true;
+    for (FeedStatus status : statuses) {
+      try {
+        status.lost(cause);
+      } catch (RuntimeException e) {
+        warn(e);
+      }
+    }
+  }
+
+  /** The feed is connected: after an outage, tells every status listener. */
+  public void restored() {
+    if (!lost) {
+      return;
+    }
+    lost = false;
+    for (FeedStatus status : statuses) {
+      try {
+        status.restored();
+      } catch (RuntimeException e) {
+        warn(e);
+      }
+    }
+  }
+
+  private static void warn(RuntimeException e) {
+    System.getLogger(Watchers.class.getName())
+        .log(System.Logger.Level.WARNING, "change watcher failed", e);
   }
 }

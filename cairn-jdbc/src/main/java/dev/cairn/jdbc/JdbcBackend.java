@@ -405,6 +405,13 @@ public final class JdbcBackend implements Backend {
             && (state.startsWith("08") || state.startsWith("57P") || state.startsWith("40")));
   }
 
+  /** Runs work once, on a connection of the pool: for the poller, which tries again itself. */
+  private <T> T withRetryOnce(String what, SqlWork<T> work) throws SQLException {
+    try (Connection c = pool.getConnection()) {
+      return work.run(c);
+    }
+  }
+
   /** Runs idempotent work, on a fresh connection after each retryable failure. */
   private <T> T withRetry(String what, SqlWork<T> work) {
     return retrying(what, false, (c, retried) -> work.run(c));
@@ -459,6 +466,11 @@ public final class JdbcBackend implements Backend {
 
   @Override
   public List<LogEntry> read(String key, long afterSeq) {
+    return read(key, afterSeq, Integer.MAX_VALUE);
+  }
+
+  @Override
+  public List<LogEntry> read(String key, long afterSeq, int limit) {
     return withRetry(
         "read",
         c -> {
@@ -466,9 +478,10 @@ public final class JdbcBackend implements Backend {
               c.prepareStatement(
                   "SELECT seq, payload FROM "
                       + t
-                      + "entries WHERE k = ? AND seq > ? ORDER BY seq")) {
+                      + "entries WHERE k = ? AND seq > ? ORDER BY seq LIMIT ?")) {
             ps.setString(1, key);
             ps.setLong(2, afterSeq);
+            ps.setInt(3, limit);
             List<LogEntry> out = new ArrayList<>();
             try (ResultSet rs = ps.executeQuery()) {
               while (rs.next()) {
@@ -636,7 +649,12 @@ public final class JdbcBackend implements Backend {
 
   @Override
   public AutoCloseable watch(Runnable onAppend) {
-    AutoCloseable registration = watchers.add(onAppend);
+    return watch(onAppend, dev.cairn.spi.FeedStatus.NONE);
+  }
+
+  @Override
+  public AutoCloseable watch(Runnable onAppend, dev.cairn.spi.FeedStatus status) {
+    AutoCloseable registration = watchers.add(onAppend, status);
     synchronized (this) {
       if (watcher == null) {
         watcher =
@@ -656,6 +674,7 @@ public final class JdbcBackend implements Backend {
       try (Connection c = DriverManager.getConnection(jdbcUrl);
           Statement s = c.createStatement()) {
         s.execute("LISTEN " + channel());
+        watchers.restored();
         watchers.fire(); // appends may have happened while not listening
         org.postgresql.PGConnection pg = c.unwrap(org.postgresql.PGConnection.class);
         backoff = 10;
@@ -666,6 +685,9 @@ public final class JdbcBackend implements Backend {
           }
         }
       } catch (SQLException e) {
+        watchers.lost(
+            new dev.cairn.UnavailableException(
+                "lost the change feed of " + location + ": " + e.getMessage(), e));
         LockSupport.parkNanos(backoff * 1_000_000);
         backoff = Math.min(backoff * 2, 1_000);
       }
@@ -680,13 +702,18 @@ public final class JdbcBackend implements Backend {
     long seen = -1;
     while (!closed && !watchers.isEmpty()) {
       try {
-        long now = lastSequence();
+        long now =
+            withRetryOnce(
+                "read the sequence", c -> count(c, "SELECT seq FROM " + t + "seq WHERE id = 1"));
+        watchers.restored();
         if (now != seen) {
           seen = now;
           watchers.fire();
         }
-      } catch (StorageException e) {
-        // the server is away: poll again
+      } catch (SQLException | RuntimeException e) {
+        watchers.lost(
+            new dev.cairn.UnavailableException(
+                "lost the change feed of " + location + ": " + e.getMessage(), e));
       }
       LockSupport.parkNanos(pollMillis * 1_000_000);
     }

@@ -258,7 +258,11 @@ public final class Node implements AutoCloseable {
   private void read(Context ctx) {
     String key = key(ctx);
     long after = longParam(ctx, "after", 0);
-    ctx.json(entries(logs.read(key, after), null));
+    long limit = longParam(ctx, "limit", Integer.MAX_VALUE);
+    if (limit < 1 || limit > Integer.MAX_VALUE) {
+      throw new IllegalArgumentException("limit must be a positive number");
+    }
+    ctx.json(entries(logs.read(key, after, (int) limit), null));
   }
 
   private void append(Context ctx) {
@@ -417,15 +421,11 @@ public final class Node implements AutoCloseable {
   }
 
   private static JsonNode body(Context ctx) {
-    try {
-      JsonNode body = Json.MAPPER.readTree(ctx.body());
-      if (body == null || !body.isObject()) {
-        throw new IllegalArgumentException("the body must be a JSON object");
-      }
-      return body;
-    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-      throw new IllegalArgumentException("the body is not valid JSON: " + e.getOriginalMessage());
+    JsonNode body = Json.parse(ctx.body());
+    if (!body.isObject()) {
+      throw new IllegalArgumentException("the body must be a JSON object");
     }
+    return body;
   }
 
   private static String text(JsonNode body, String field) {

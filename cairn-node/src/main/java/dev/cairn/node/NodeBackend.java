@@ -78,6 +78,12 @@ final class NodeBackend implements Backend {
   }
 
   @Override
+  public List<LogEntry> read(String key, long afterSeq, int limit) {
+    return entries(
+        get("/store/logs?key=" + enc(key) + "&after=" + afterSeq + "&limit=" + limit), key);
+  }
+
+  @Override
   public long head(String key) {
     return get("/store/head?key=" + enc(key)).get("head").asLong();
   }
@@ -119,7 +125,12 @@ final class NodeBackend implements Backend {
 
   @Override
   public AutoCloseable watch(Runnable onAppend) {
-    Thread t = Threads.daemon("cairn-node-stream " + location, () -> follow(onAppend));
+    return watch(onAppend, dev.cairn.spi.FeedStatus.NONE);
+  }
+
+  @Override
+  public AutoCloseable watch(Runnable onAppend, dev.cairn.spi.FeedStatus status) {
+    Thread t = Threads.daemon("cairn-node-stream " + location, () -> follow(onAppend, status));
     watchers.add(t);
     t.start();
     return () -> {
@@ -129,8 +140,9 @@ final class NodeBackend implements Backend {
   }
 
   /** Follows the node's stream of appends, reconnecting after a failure. */
-  private void follow(Runnable onAppend) {
+  private void follow(Runnable onAppend, dev.cairn.spi.FeedStatus status) {
     long backoff = 100;
+    boolean lost = false;
     while (!closed && watchers.contains(Thread.currentThread())) {
       try {
         HttpResponse<Stream<String>> r =
@@ -139,6 +151,10 @@ final class NodeBackend implements Backend {
                 HttpResponse.BodyHandlers.ofLines());
         if (r.statusCode() == 200) {
           backoff = 100;
+          if (lost) {
+            lost = false;
+            status.restored();
+          }
           onAppend.run(); // what came while not following
           try (Stream<String> lines = r.body()) {
             lines
@@ -147,8 +163,23 @@ final class NodeBackend implements Backend {
                 .forEach(l -> onAppend.run());
           }
         }
+        if (!lost && !closed) {
+          lost = true;
+          status.lost(
+              new UnavailableException(
+                  "lost the stream of the node at "
+                      + location
+                      + (r.statusCode() == 200
+                          ? ": the stream ended"
+                          : ": it answered " + r.statusCode())));
+        }
       } catch (IOException | RuntimeException e) {
-        // the node went away: try again shortly
+        if (!lost && !closed) { // the node went away: try again shortly
+          lost = true;
+          status.lost(
+              new UnavailableException(
+                  "lost the stream of the node at " + location + ": " + e.getMessage(), e));
+        }
       } catch (InterruptedException e) {
         return;
       }

@@ -37,7 +37,8 @@ import redis.clients.jedis.exceptions.JedisException;
  * <p>Data, under the prefix {@code cairn:NAMESPACE:} (two namespaces never meet):
  *
  * <pre>
- * meta        hash: version (1; a higher one is refused), store id, epoch (bumped by compaction)
+ * meta        hash: version (1; a higher one is refused), store id, epoch (bumped by compaction);
+ *             made again, with a new store id, by the first append after the data was lost
  * seq         string: the last sequence number assigned
  * heads       hash: key -&gt; the sequence number of the last entry of its log
  * log:KEY     sorted set: score = sequence number, member = 20 decimal digits of it + payload
@@ -66,10 +67,13 @@ public final class RedisBackend implements Backend {
           """
           local done = redis.call('GET', KEYS[6])
           if done then return tonumber(done) end
+          if redis.call('EXISTS', KEYS[7]) == 0 then
+            redis.call('HSET', KEYS[7], 'version', '1', 'store-id', ARGV[#ARGV], 'epoch', '0')
+          end
           local head = tonumber(redis.call('HGET', KEYS[1], ARGV[1]) or '0')
           local expected = tonumber(ARGV[2])
           if expected >= 0 and head ~= expected then return 0 end
-          local n = #ARGV - 2
+          local n = #ARGV - 3
           local last = redis.call('INCRBY', KEYS[2], n)
           for i = 1, n do
             local seq = last - n + i
@@ -335,9 +339,14 @@ public final class RedisBackend implements Backend {
     return location;
   }
 
+  /**
+   * The store id as the server has it now: a server that lost its data (restarted without
+   * persistence) has a new one from the first append after.
+   */
   @Override
   public String storeId() {
-    return storeId;
+    byte[] id = call("read the store id", () -> redis.hget(metaKey, bytes("store-id")));
+    return id == null ? storeId : new String(id, StandardCharsets.UTF_8);
   }
 
   @Override
@@ -345,6 +354,20 @@ public final class RedisBackend implements Backend {
     List<byte[]> members =
         call(
             "read", () -> redis.zrangeByScore(logKey(key), afterSeq + 1, Double.POSITIVE_INFINITY));
+    List<LogEntry> out = new ArrayList<>(members.size());
+    for (byte[] m : members) {
+      out.add(new LogEntry(key, seqOf(m), Arrays.copyOfRange(m, SEQ_DIGITS, m.length)));
+    }
+    return out;
+  }
+
+  @Override
+  public List<LogEntry> read(String key, long afterSeq, int limit) {
+    List<byte[]> members =
+        call(
+            "read",
+            () ->
+                redis.zrangeByScore(logKey(key), afterSeq + 1, Double.POSITIVE_INFINITY, 0, limit));
     List<LogEntry> out = new ArrayList<>(members.size());
     for (byte[] m : members) {
       out.add(new LogEntry(key, seqOf(m), Arrays.copyOfRange(m, SEQ_DIGITS, m.length)));
@@ -383,11 +406,13 @@ public final class RedisBackend implements Backend {
   /** An append under a given write id: repeated with the same id, it returns the first result. */
   long append(String key, long expectedHead, List<byte[]> payloads, String id) {
     byte[] writeId = bytes(prefix + "w:" + id);
-    List<byte[]> keys = List.of(headsKey, seqKey, logKey(key), feedKey, bytes(channel), writeId);
-    List<byte[]> args = new ArrayList<>(payloads.size() + 2);
+    List<byte[]> keys =
+        List.of(headsKey, seqKey, logKey(key), feedKey, bytes(channel), writeId, metaKey);
+    List<byte[]> args = new ArrayList<>(payloads.size() + 3);
     args.add(bytes(key));
     args.add(bytes(Long.toString(expectedHead)));
     args.addAll(payloads);
+    args.add(bytes(UUID.randomUUID().toString())); // the store id, should the data have been lost
     Object last = call("append", () -> script(APPEND, keys, args));
     return (Long) last;
   }
@@ -436,7 +461,12 @@ public final class RedisBackend implements Backend {
 
   @Override
   public AutoCloseable watch(Runnable onAppend) {
-    AutoCloseable registration = watchers.add(onAppend);
+    return watch(onAppend, dev.cairn.spi.FeedStatus.NONE);
+  }
+
+  @Override
+  public AutoCloseable watch(Runnable onAppend, dev.cairn.spi.FeedStatus status) {
+    AutoCloseable registration = watchers.add(onAppend, status);
     synchronized (this) {
       if (watcher == null) {
         watcher = new Watcher();
@@ -457,6 +487,7 @@ public final class RedisBackend implements Backend {
 
           @Override
           public void onSubscribe(String channel, int count) {
+            watchers.restored();
             watchers.fire(); // appends may have happened while not subscribed
           }
         };
@@ -478,6 +509,9 @@ public final class RedisBackend implements Backend {
           if (stopped) {
             return;
           }
+          watchers.lost(
+              new UnavailableException(
+                  "lost the change feed of Redis at " + location + ": " + e.getMessage(), e));
           java.util.concurrent.locks.LockSupport.parkNanos(backoff * 1_000_000);
           backoff = Math.min(backoff * 2, 1_000);
         }

@@ -1,0 +1,117 @@
+package dev.cairn;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The retention policy: a document keeps the last revisions of each branch, in memory and, after
+ * compaction (automatic for a directory store), on disk; so a hot document costs bounded memory.
+ */
+class RetentionTest {
+  @TempDir Path dir;
+
+  /** Writes revisions of one document as fast as it can, in a JVM of a small heap. */
+  public static final class HotWriter {
+    public static void main(String[] args) {
+      int revisions = Integer.parseInt(args[1]);
+      try (DocumentStore s = Cairn.builder(args[0]).durability(Durability.OS).open()) {
+        for (int i = 0; i < revisions; i++) {
+          s.upsert("hot", Map.of("n", i, "pad", "x".repeat(40)));
+        }
+        System.out.println("done " + s.get("hot").orElseThrow().get("n").asInt());
+      }
+    }
+  }
+
+  @Test
+  void aHotDocumentOf250kRevisionsFitsInASmallHeap() throws Exception {
+    // without retention its revision tree alone took some 300 bytes a revision, 75 MB here
+    try (Jvm writer =
+        Jvm.start(
+            List.of("-Xmx48m"),
+            Map.of(),
+            HotWriter.class,
+            dir.resolve("hot").toString(),
+            "250000")) {
+      assertThat(writer.await(l -> l.startsWith("done"), Duration.ofMinutes(5)))
+          .isEqualTo("done 249999");
+      assertThat(writer.waitFor(Duration.ofMinutes(1))).isZero();
+    }
+    try (DocumentStore s = Cairn.open(dir.resolve("hot"))) {
+      List<Revision> history = s.history("hot");
+      assertThat(history.size()).isBetween(1000, 2 * 1000 + 16);
+      assertThat(history.get(0).rev()).startsWith("250000-");
+    }
+  }
+
+  @Test
+  void oldRevisionsAreForgottenButAnyKeptOneIsReadDirectly() {
+    try (DocumentStore s = Cairn.builder(dir.toString()).keepRevisions(10).open()) {
+      List<String> revs = new ArrayList<>();
+      for (int i = 0; i < 200; i++) {
+        revs.add(s.upsert("doc", Map.of("n", i)));
+      }
+      List<Revision> history = s.history("doc");
+      assertThat(history.size()).isBetween(10, 2 * 10 + 16);
+      for (Revision r : history) {
+        int n = Integer.parseInt(r.rev().substring(0, r.rev().indexOf('-'))) - 1;
+        assertThat(s.get("doc", r.rev()).orElseThrow().get("n").asInt()).isEqualTo(n);
+      }
+      assertThat(s.get("doc", revs.get(0))).isEmpty(); // forgotten, though still on disk
+      assertThat(s.get("doc", revs.get(199)).orElseThrow().get("n").asInt()).isEqualTo(199);
+    }
+  }
+
+  @Test
+  void aDirectoryStoreCompactsItselfWhenItsLogHasDoubled() {
+    try (DocumentStore s =
+        Cairn.builder(dir.toString())
+            .durability(Durability.OS)
+            .keepRevisions(3)
+            .autoCompact(256 << 10)
+            .open()) {
+      s.upsert("doc", Map.of("n", 0));
+      long written = 1;
+      while (s.changes(0, 1).get(0).rev().startsWith("1-")) {
+        s.upsert("doc", Map.of("n", written++, "pad", "y".repeat(200)));
+        assertThat(written).isLessThan(100_000);
+      }
+      // the first revision left the log: the store compacted itself
+      await().atMost(Duration.ofSeconds(60)).until(() -> s.changes(0).size() < 100);
+      assertThat(s.get("doc").orElseThrow().get("n").asLong()).isEqualTo(written - 1);
+    }
+  }
+
+  @Test
+  void aForgottenHistorySentAgainJoinsItsBranchAndMakesNoConflict() {
+    try (DocumentStore full = Cairn.open(dir.resolve("full"));
+        DocumentStore kept =
+            Cairn.builder(dir.resolve("kept").toString()).keepRevisions(5).open()) {
+      for (int i = 0; i < 100; i++) {
+        full.upsert("doc", Map.of("n", i));
+      }
+      kept.pullFrom(full);
+      kept.compact(5);
+      assertThat(kept.conflicts("doc")).isEmpty();
+      // a copy with the whole history, never replicated with: all of it arrives again
+      try (DocumentStore other = Cairn.open(dir.resolve("other"))) {
+        other.pullFrom(full);
+        kept.pullFrom(other);
+      }
+      assertThat(kept.conflicts("doc")).isEmpty();
+      assertThat(kept.get("doc").orElseThrow().get("n").asInt()).isEqualTo(99);
+      full.upsert("doc", Map.of("n", 100));
+      kept.pullFrom(full);
+      assertThat(kept.conflicts("doc")).isEmpty();
+      assertThat(kept.get("doc").orElseThrow().get("n").asInt()).isEqualTo(100);
+    }
+  }
+}
