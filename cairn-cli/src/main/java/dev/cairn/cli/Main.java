@@ -121,7 +121,9 @@ public final class Main {
     cmd.setExecutionExceptionHandler(
         (e, command, parsed) -> {
           int code = exitCode(e);
-          err.println("cairn: " + (code == UNEXPECTED ? e.toString() : e.getMessage()));
+          // Cairn's own exceptions say what failed; anything else is a bug, named by its class
+          err.println(
+              "cairn: " + (e instanceof dev.cairn.CairnException ? e.getMessage() : e.toString()));
           return code;
         });
     int code = cmd.execute(args);

@@ -68,10 +68,11 @@ class PackagedJarIT {
     pb.environment().put("CAIRN_HASH_ITERATIONS", "1000");
     Process node = pb.start();
     try {
-      String line =
+      var lines =
           new java.io.BufferedReader(
-                  new java.io.InputStreamReader(node.getInputStream(), StandardCharsets.UTF_8))
-              .readLine();
+              new java.io.InputStreamReader(node.getInputStream(), StandardCharsets.UTF_8));
+      assertThat(lines.readLine()).isEqualTo("cairn node: data in " + dir.resolve("node"));
+      String line = lines.readLine();
       assertThat(line).startsWith("cairn node listening on http://127.0.0.1:");
       String url = line.substring(line.indexOf("http://"));
       var http = java.net.http.HttpClient.newHttpClient();

@@ -55,6 +55,19 @@ public final class Node implements AutoCloseable {
   private static final int MAX_KEY_LENGTH = 500;
   private static final int MAX_BATCH = 10_000;
 
+  /** The largest request body. */
+  static final int MAX_BODY_BYTES = 16 << 20;
+
+  /**
+   * The bytes of request bodies the node holds at once, all requests together: a request that would
+   * go over waits a little, then gets 503. A body takes several times its size in memory while it
+   * is read and parsed, so this is an eighth of the heap.
+   */
+  private static final int BODY_BUDGET =
+      (int)
+          Math.min(
+              Integer.MAX_VALUE, Math.max(MAX_BODY_BYTES, Runtime.getRuntime().maxMemory() / 8));
+
   /**
    * How a node is set up.
    *
@@ -71,7 +84,8 @@ public final class Node implements AutoCloseable {
       String adminToken,
       int hashIterations,
       Path tlsKeystore,
-      char[] tlsPassword) {
+      char[] tlsPassword,
+      Duration sessionSweep) {
     @Override
     public String toString() {
       return "Config[data="
@@ -93,6 +107,7 @@ public final class Node implements AutoCloseable {
     public static Config fromEnvironment(
         Path data, String host, int port, String tableUrl, Path tlsKeystore) {
       String iterations = System.getenv("CAIRN_HASH_ITERATIONS");
+      String sweep = System.getenv("CAIRN_SESSION_SWEEP_SECONDS");
       return new Config(
           data,
           host,
@@ -103,12 +118,23 @@ public final class Node implements AutoCloseable {
               ? NodeTable.DEFAULT_ITERATIONS
               : Integer.parseInt(iterations.trim()),
           tlsKeystore,
-          System.getenv().getOrDefault("CAIRN_TLS_PASSWORD", "").toCharArray());
+          System.getenv().getOrDefault("CAIRN_TLS_PASSWORD", "").toCharArray(),
+          sweep == null || sweep.isBlank()
+              ? Duration.ofMinutes(10)
+              : Duration.ofSeconds(Long.parseLong(sweep.trim())));
     }
   }
 
   private final DocumentStore tableStore;
+  private final Backend sessionStore;
   private final NodeTable table;
+  private final LoginGuard guard =
+      new LoginGuard(Math.max(1, Runtime.getRuntime().availableProcessors() / 2), System::nanoTime);
+  private final java.util.concurrent.Semaphore bodies =
+      new java.util.concurrent.Semaphore(BODY_BUDGET, true);
+  private final java.util.concurrent.ScheduledExecutorService sweeper =
+      java.util.concurrent.Executors.newSingleThreadScheduledExecutor(
+          r -> Threads.daemon("cairn-node-sweep", r));
   private final Backend logs;
   private final String tableUrl;
   private final byte[] adminToken;
@@ -134,7 +160,11 @@ public final class Node implements AutoCloseable {
 
   public Node(Config config) {
     this.tableStore = Cairn.open(config.data().resolve("table"));
-    this.table = new NodeTable(tableStore, Clock.systemUTC(), config.hashIterations());
+    this.sessionStore =
+        Backends.open(
+            config.data().resolve("sessions").toString(), new BackendOptions(Durability.SYNC));
+    this.table =
+        new NodeTable(tableStore, sessionStore, Clock.systemUTC(), config.hashIterations());
     this.logs =
         Backends.open(
             config.data().resolve("logs").toString(), new BackendOptions(Durability.SYNC));
@@ -148,7 +178,7 @@ public final class Node implements AutoCloseable {
         Javalin.create(
             c -> {
               c.showJavalinBanner = false;
-              c.http.maxRequestSize = 64L << 20;
+              c.http.maxRequestSize = MAX_BODY_BYTES;
               if (config.tlsKeystore() != null) {
                 c.jetty.addConnector(
                     (server, httpConfig) -> {
@@ -165,8 +195,20 @@ public final class Node implements AutoCloseable {
                     });
               }
             });
-    routes();
+    routes(config.tlsKeystore() != null);
     app.start(config.host(), config.port());
+    long sweep = config.sessionSweep().toMillis();
+    sweeper.scheduleWithFixedDelay(
+        this::sweep, sweep, sweep, java.util.concurrent.TimeUnit.MILLISECONDS);
+  }
+
+  private void sweep() {
+    try {
+      table.sweep();
+    } catch (RuntimeException e) {
+      System.getLogger(Node.class.getName())
+          .log(System.Logger.Level.WARNING, "sweeping expired sessions failed", e);
+    }
   }
 
   /** The port the node listens on. */
@@ -174,7 +216,27 @@ public final class Node implements AutoCloseable {
     return ((ServerConnector) app.jettyServer().server().getConnectors()[0]).getLocalPort();
   }
 
-  private void routes() {
+  private void routes(boolean tls) {
+    if (tls) {
+      app.before(ctx -> ctx.header("Strict-Transport-Security", "max-age=31536000"));
+    }
+    app.before(this::admitBody);
+    app.after(this::releaseBody);
+    app.exception(
+        LoginGuard.Busy.class,
+        (e, ctx) -> {
+          ctx.header("Retry-After", "1");
+          error(ctx, 503, e.getMessage());
+        });
+    app.exception(
+        dev.cairn.UnavailableException.class,
+        (e, ctx) -> {
+          ctx.header("Retry-After", "1");
+          error(ctx, 503, "unavailable: " + e.getMessage());
+        });
+    app.exception(
+        io.javalin.http.HttpResponseException.class,
+        (e, ctx) -> error(ctx, e.getStatus(), e.getMessage()));
     app.exception(AccessDeniedException.class, (e, ctx) -> refuse(ctx));
     app.exception(InvalidDocumentException.class, (e, ctx) -> error(ctx, 400, e.getMessage()));
     app.exception(IllegalArgumentException.class, (e, ctx) -> error(ctx, 400, e.getMessage()));
@@ -187,7 +249,7 @@ public final class Node implements AutoCloseable {
     // the table
     app.post("/users", this::createUser);
     app.post("/sessions", this::login);
-    app.delete("/sessions", ctx -> table.revoke(token(ctx)));
+    app.delete("/sessions", this::revoke);
     app.get("/sessions/check", ctx -> ctx.json(Map.of("user", table.authenticate(token(ctx)))));
     app.get("/mounts", ctx -> ctx.json(table.mounts(user(ctx))));
     app.put("/mounts/{channel}", this::mount);
@@ -235,10 +297,73 @@ public final class Node implements AutoCloseable {
     if (ttl < 1 || ttl > 30L * 24 * 3600) {
       throw new IllegalArgumentException("ttlSeconds is between 1 and 2592000");
     }
-    NodeTable.Session s =
-        table.login(
-            text(body, "user"), text(body, "secret").toCharArray(), Duration.ofSeconds(ttl));
+    String user = text(body, "user");
+    long wait = guard.admit(ctx.ip(), user);
+    if (wait > 0) {
+      ctx.header("Retry-After", Long.toString(wait));
+      error(ctx, 429, "too many login attempts; try again in " + wait + " s");
+      return;
+    }
+    char[] secret = text(body, "secret").toCharArray();
+    NodeTable.Session s = guard.hashing(() -> table.login(user, secret, Duration.ofSeconds(ttl)));
+    guard.succeeded(ctx.ip(), user);
     ctx.status(201).json(Map.of("token", s.token(), "expires", s.expires().toString()));
+  }
+
+  /** Revokes the session of the request's token: here, or at the table of a store node. */
+  private void revoke(Context ctx) throws Exception {
+    String token = token(ctx);
+    if (tableUrl == null) {
+      table.revoke(token);
+      return;
+    }
+    try {
+      HttpResponse<String> r =
+          http.send(
+              HttpRequest.newBuilder(URI.create(tableUrl + "/sessions"))
+                  .header("Authorization", "Bearer " + token)
+                  .timeout(Duration.ofSeconds(10))
+                  .DELETE()
+                  .build(),
+              HttpResponse.BodyHandlers.ofString());
+      ctx.status(r.statusCode()).contentType("application/json").result(r.body());
+    } catch (java.io.IOException e) {
+      throw new dev.cairn.UnavailableException("the table at " + tableUrl + " did not answer", e);
+    }
+  }
+
+  /**
+   * Holds a request's body against the node's budget before it is read: a body of unknown length is
+   * refused (411), one over the largest gets 413, and one that does not fit while others are in
+   * flight gets 503 after a short wait, so many large bodies at once never exhaust the heap.
+   */
+  private void admitBody(Context ctx) throws InterruptedException {
+    String method = ctx.method().name();
+    if (!method.equals("POST") && !method.equals("PUT")) {
+      return;
+    }
+    long length = ctx.contentLength();
+    if (length < 0) {
+      throw new io.javalin.http.HttpResponseException(411, "a body needs a Content-Length");
+    }
+    if (length > MAX_BODY_BYTES) {
+      throw new io.javalin.http.HttpResponseException(
+          413, "a body is at most " + MAX_BODY_BYTES + " bytes");
+    }
+    int bytes = (int) length;
+    if (!bodies.tryAcquire(bytes, 2, java.util.concurrent.TimeUnit.SECONDS)) {
+      ctx.header("Retry-After", "1");
+      throw new io.javalin.http.HttpResponseException(503, "too many requests in flight");
+    }
+    ctx.attribute("cairn.body", bytes);
+  }
+
+  private void releaseBody(Context ctx) {
+    Integer bytes = ctx.attribute("cairn.body");
+    if (bytes != null) {
+      ctx.attribute("cairn.body", null);
+      bodies.release(bytes);
+    }
   }
 
   private void mount(Context ctx) {
@@ -459,6 +584,7 @@ public final class Node implements AutoCloseable {
   @Override
   public void close() {
     app.stop();
+    sweeper.shutdownNow();
     streamer.shutdown();
     try {
       watch.close();
@@ -466,6 +592,7 @@ public final class Node implements AutoCloseable {
       // stopping anyway
     }
     logs.close();
+    sessionStore.close();
     tableStore.close();
   }
 }

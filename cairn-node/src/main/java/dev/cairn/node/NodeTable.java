@@ -8,6 +8,8 @@ import dev.cairn.DocumentStore;
 import dev.cairn.InvalidDocumentException;
 import dev.cairn.internal.Json;
 import dev.cairn.internal.Validation;
+import dev.cairn.spi.Backend;
+import dev.cairn.spi.LogEntry;
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
 import java.security.MessageDigest;
@@ -34,8 +36,9 @@ import javax.crypto.spec.PBEKeySpec;
  *       constant time.
  *   <li>Session tokens are 256 random bits; only their SHA-256 is stored, so the table's data gives
  *       no usable token. A session expires at the time set when it was opened, and can be revoked;
- *       both are checked on every use.
- *   <li>A wrong secret and an unknown user are refused alike.
+ *       both are checked on every use. Sessions live in a store of their own, one log each, and
+ *       {@link #sweep} removes the expired ones for good.
+ *   <li>A wrong secret and an unknown user are refused alike, at the same cost.
  * </ul>
  */
 public final class NodeTable {
@@ -47,14 +50,20 @@ public final class NodeTable {
   private static final String REFUSED = "unknown user or wrong secret";
 
   private final DocumentStore store;
+  private final Backend sessions;
   private final Clock clock;
   private final int iterations;
 
-  public NodeTable(DocumentStore store, Clock clock, int iterations) {
+  /**
+   * @param store users and mount tables
+   * @param sessions the sessions, a log each
+   */
+  public NodeTable(DocumentStore store, Backend sessions, Clock clock, int iterations) {
     if (iterations < 1) {
       throw new IllegalArgumentException("iterations must be positive");
     }
     this.store = store;
+    this.sessions = sessions;
     this.clock = clock;
     this.iterations = iterations;
   }
@@ -112,7 +121,8 @@ public final class NodeTable {
     }
     JsonNode doc = store.get("user:" + user).orElse(null);
     if (doc == null || secret == null) {
-      hash(new char[] {'x'}, new byte[16], iterations); // as slow as a real check
+      // the same work as a real check, so that time tells nothing of who exists
+      hash(secret == null ? new char[] {'x'} : secret, new byte[16], iterations);
       throw new AccessDeniedException(REFUSED);
     }
     byte[] salt = Base64.getDecoder().decode(doc.get("salt").asText());
@@ -124,13 +134,17 @@ public final class NodeTable {
     RANDOM.nextBytes(raw);
     String token = Base64.getUrlEncoder().withoutPadding().encodeToString(raw);
     Instant expires = clock.instant().plus(ttl);
-    ObjectNode session = Json.MAPPER.createObjectNode();
-    session.put("_id", sessionId(token));
-    session.put("user", user);
-    session.put("expires", expires.toEpochMilli());
-    session.put("revoked", false);
-    store.create(session);
+    sessions.append(
+        sessionKey(token), 0, List.of(sessionEntry(user, expires.toEpochMilli(), false)));
     return new Session(token, user, expires);
+  }
+
+  private static byte[] sessionEntry(String user, long expires, boolean revoked) {
+    ObjectNode session = Json.MAPPER.createObjectNode();
+    session.put("user", user);
+    session.put("expires", expires);
+    session.put("revoked", revoked);
+    return Json.write(session).getBytes(StandardCharsets.UTF_8);
   }
 
   /**
@@ -151,9 +165,48 @@ public final class NodeTable {
 
   /** Ends a session at once, for every store that checks it. Revoking twice does nothing. */
   public void revoke(String token) {
-    ObjectNode session = session(token).deepCopy();
-    session.put("revoked", true);
-    store.upsert(session);
+    JsonNode session = session(token);
+    if (session.has("_id")) { // a session opened by an older node, kept as a document
+      ObjectNode revoked = session.deepCopy();
+      revoked.put("revoked", true);
+      store.upsert(revoked);
+      return;
+    }
+    sessions.append(
+        sessionKey(token),
+        Backend.ANY_HEAD,
+        List.of(sessionEntry(session.get("user").asText(), session.get("expires").asLong(), true)));
+  }
+
+  /**
+   * Removes every session that has expired, for good (revoked or not: either way it is refused).
+   *
+   * @return how many were removed
+   */
+  public long sweep() {
+    long now = clock.millis();
+    java.util.concurrent.atomic.AtomicLong removed = new java.util.concurrent.atomic.AtomicLong();
+    sessions.compact(
+        (key, entries) -> {
+          if (entries.isEmpty()) {
+            return entries;
+          }
+          LogEntry last = entries.get(entries.size() - 1);
+          JsonNode s = Json.readStored(last.payload(), 0, last.payload().length);
+          if (now >= s.get("expires").asLong()) {
+            removed.incrementAndGet();
+            return List.of();
+          }
+          return List.of(last);
+        });
+    for (String id : store.ids()) {
+      if (id.startsWith("session:")
+          && store.get(id).map(d -> now >= d.get("expires").asLong()).orElse(false)) {
+        store.delete(id); // an older node's session document
+        removed.incrementAndGet();
+      }
+    }
+    return removed.get();
   }
 
   /** Sets which stores hold one of the user's channels. */
@@ -197,16 +250,25 @@ public final class NodeTable {
     if (token == null || token.isEmpty() || token.length() > 100) {
       throw new AccessDeniedException("no token, or not one of this node's");
     }
+    List<LogEntry> log = sessions.read(sessionKey(token), 0);
+    if (!log.isEmpty()) {
+      byte[] last = log.get(log.size() - 1).payload();
+      return Json.readStored(last, 0, last.length);
+    }
     return store
-        .get(sessionId(token))
+        .get("session:" + tokenHash(token)) // opened by an older node
         .orElseThrow(() -> new AccessDeniedException("no such session"));
   }
 
-  private static String sessionId(String token) {
+  private static String sessionKey(String token) {
+    return "s/" + tokenHash(token);
+  }
+
+  private static String tokenHash(String token) {
     try {
       byte[] digest =
           MessageDigest.getInstance("SHA-256").digest(token.getBytes(StandardCharsets.UTF_8));
-      return "session:" + HexFormat.of().formatHex(digest);
+      return HexFormat.of().formatHex(digest);
     } catch (GeneralSecurityException e) {
       throw new IllegalStateException(e);
     }

@@ -152,14 +152,16 @@ class NodeProcessTest {
       SSLContext tls = SSLContext.getInstance("TLS");
       tls.init(null, tmf.getTrustManagers(), null);
       HttpClient https = HttpClient.newBuilder().sslContext(tls).build();
-      assertThat(
-              post(
-                      https,
-                      "https://127.0.0.1:" + node.port() + "/users",
-                      ADMIN,
-                      "{\"user\":\"ann\",\"secret\":\"a-long-secret-here\"}")
-                  .statusCode())
-          .isEqualTo(201);
+      var created =
+          post(
+              https,
+              "https://127.0.0.1:" + node.port() + "/users",
+              ADMIN,
+              "{\"user\":\"ann\",\"secret\":\"a-long-secret-here\"}");
+      assertThat(created.statusCode()).isEqualTo(201);
+      // browsers are told to come back over HTTPS only
+      assertThat(created.headers().firstValue("Strict-Transport-Security"))
+          .hasValue("max-age=31536000");
       HttpClient plain = HttpClient.newHttpClient();
       assertThatThrownBy(
               () -> {

@@ -8,6 +8,9 @@ import dev.cairn.Cairn;
 import dev.cairn.ConflictException;
 import dev.cairn.DocumentStore;
 import dev.cairn.InvalidDocumentException;
+import dev.cairn.internal.Backends;
+import dev.cairn.spi.Backend;
+import dev.cairn.spi.BackendOptions;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -27,6 +30,7 @@ class NodeTableTest {
   @TempDir Path dir;
   private final MovableClock clock = new MovableClock();
   private DocumentStore store;
+  private Backend sessions;
   private NodeTable table;
 
   /** A clock the test moves on. */
@@ -51,14 +55,42 @@ class NodeTableTest {
 
   @BeforeEach
   void open() {
-    store = Cairn.open(dir);
-    table = new NodeTable(store, clock, 1000); // a cheap hash: the cost is not under test
+    store = Cairn.open(dir.resolve("table"));
+    sessions = openSessions();
+    table = new NodeTable(store, sessions, clock, 1000); // a cheap hash: the cost is not under test
     table.createUser("alice", "correct horse battery".toCharArray());
+  }
+
+  private Backend openSessions() {
+    return Backends.open(
+        dir.resolve("sessions").toString(), new BackendOptions(dev.cairn.Durability.OS));
   }
 
   @AfterEach
   void close() {
     store.close();
+    sessions.close();
+  }
+
+  @Test
+  void expiredSessionsAreSweptAwayForGoodAndLiveOnesStay() {
+    NodeTable.Session shortOne =
+        table.login("alice", "correct horse battery".toCharArray(), Duration.ofMinutes(1));
+    NodeTable.Session revoked =
+        table.login("alice", "correct horse battery".toCharArray(), Duration.ofMinutes(1));
+    table.revoke(revoked.token());
+    NodeTable.Session longOne =
+        table.login("alice", "correct horse battery".toCharArray(), Duration.ofHours(1));
+    assertThat(table.sweep()).isZero(); // nothing has expired yet
+    clock.now = clock.now.plus(Duration.ofMinutes(2));
+
+    assertThat(table.sweep()).isEqualTo(2);
+    assertThat(sessions.keys()).hasSize(1);
+    assertThatThrownBy(() -> table.authenticate(shortOne.token()))
+        .isInstanceOf(AccessDeniedException.class);
+    assertThatThrownBy(() -> table.authenticate(revoked.token()))
+        .isInstanceOf(AccessDeniedException.class);
+    assertThat(table.authenticate(longOne.token())).isEqualTo("alice");
   }
 
   @Test
@@ -108,8 +140,9 @@ class NodeTableTest {
     NodeTable.Session s =
         table.login("alice", "correct horse battery".toCharArray(), Duration.ofHours(1));
     store.close();
+    sessions.close();
     byte[] all;
-    try (var files = Files.list(dir)) {
+    try (var files = Files.walk(dir)) {
       all =
           files
               .filter(Files::isRegularFile)
@@ -135,8 +168,10 @@ class NodeTableTest {
         .doesNotContain("correct horse battery")
         .doesNotContain(s.token());
     // the table survives the node's restart
-    store = Cairn.open(dir);
-    NodeTable again = new NodeTable(store, clock, 1000);
+    store = Cairn.open(dir.resolve("table"));
+    sessions.close();
+    sessions = openSessions();
+    NodeTable again = new NodeTable(store, sessions, clock, 1000);
     assertThat(again.authenticate(s.token())).isEqualTo("alice");
   }
 

@@ -43,7 +43,13 @@ class NodeTest {
     }
     Jvm node =
         Jvm.start(
-            Map.of("CAIRN_ADMIN_TOKEN", ADMIN, "CAIRN_HASH_ITERATIONS", "1000"),
+            Map.of(
+                "CAIRN_ADMIN_TOKEN",
+                ADMIN,
+                "CAIRN_HASH_ITERATIONS",
+                "1000",
+                "CAIRN_SESSION_SWEEP_SECONDS",
+                "1"),
             NodeMain.class,
             args.toArray(String[]::new));
     nodes.add(node);
@@ -56,7 +62,7 @@ class NodeTest {
     table = startNode("table", null);
     store1 = startNode("store1", table);
     store2 = startNode("store2", table);
-    for (String user : List.of("alice", "bob")) {
+    for (String user : List.of("alice", "bob", "carol", "dave")) {
       HttpResponse<String> r =
           call(
               "POST",
@@ -99,7 +105,7 @@ class NodeTest {
                 + "-long-secret\",\"ttlSeconds\":"
                 + ttlSeconds
                 + "}");
-    assertThat(r.statusCode()).isEqualTo(201);
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(201);
     return Json.MAPPER.readTree(r.body()).get("token").asText();
   }
 
@@ -163,6 +169,210 @@ class NodeTest {
     for (String store : List.of(store1, store2)) {
       assertThat(call("GET", store + "/store/keys", token, null).statusCode()).isEqualTo(401);
     }
+  }
+
+  @Test
+  void aSessionIsRevokedFromAStoreNodeToo() throws Exception {
+    String token = login("alice", 3600);
+    assertThat(call("GET", store1 + "/store/keys", token, null).statusCode()).isEqualTo(200);
+
+    assertThat(call("DELETE", store1 + "/sessions", token, null).statusCode()).isEqualTo(200);
+    for (String node : List.of(store1, store2)) {
+      assertThat(call("GET", node + "/store/keys", token, null).statusCode()).isEqualTo(401);
+    }
+    assertThat(call("GET", table + "/mounts", token, null).statusCode()).isEqualTo(401);
+  }
+
+  @Test
+  void expiredSessionsAreSweptFromTheTable() throws Exception {
+    String brief = login("dave", 1);
+    String key =
+        "s/"
+            + java.util.HexFormat.of()
+                .formatHex(
+                    java.security.MessageDigest.getInstance("SHA-256")
+                        .digest(brief.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+    try (var sessions =
+        dev.cairn.internal.Backends.open(
+            dir.resolve("table/sessions").toString(),
+            new dev.cairn.spi.BackendOptions(dev.cairn.Durability.OS, false))) {
+      assertThat(sessions.keys()).contains(key);
+      await().atMost(WAIT).until(() -> !sessions.keys().contains(key));
+    }
+    assertThat(call("GET", table + "/mounts", brief, null).statusCode()).isEqualTo(401);
+  }
+
+  /** What a raw HTTP exchange from a local address of our choosing got: status and Retry-After. */
+  private record Answer(int status, String retryAfter) {}
+
+  /** Logs in over a socket bound to {@code from} (127.0.0.x), as a client at that address would. */
+  private static Answer loginFrom(String from, String user, String secret) throws Exception {
+    URI uri = URI.create(table);
+    String body = "{\"user\":\"" + user + "\",\"secret\":\"" + secret + "\"}";
+    try (java.net.Socket socket =
+        new java.net.Socket(
+            uri.getHost(), uri.getPort(), java.net.InetAddress.getByName(from), 0)) {
+      socket.setSoTimeout(60_000);
+      byte[] bytes = body.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+      socket
+          .getOutputStream()
+          .write(
+              ("POST /sessions HTTP/1.1\r\nHost: node\r\nContent-Type: application/json\r\n"
+                      + "Content-Length: "
+                      + bytes.length
+                      + "\r\nConnection: close\r\n\r\n")
+                  .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+      socket.getOutputStream().write(bytes);
+      socket.getOutputStream().flush();
+      var in =
+          new java.io.BufferedReader(
+              new java.io.InputStreamReader(
+                  socket.getInputStream(), java.nio.charset.StandardCharsets.UTF_8));
+      int status = Integer.parseInt(in.readLine().split(" ")[1]);
+      String retryAfter = null;
+      for (String line; (line = in.readLine()) != null && !line.isEmpty(); ) {
+        if (line.regionMatches(true, 0, "Retry-After:", 0, 12)) {
+          retryAfter = line.substring(12).trim();
+        }
+      }
+      return new Answer(status, retryAfter);
+    }
+  }
+
+  private static List<Answer> atOnce(int n, java.util.function.IntFunction<Answer> attempt)
+      throws Exception {
+    var pool = java.util.concurrent.Executors.newFixedThreadPool(16);
+    try {
+      List<java.util.concurrent.Future<Answer>> futures = new ArrayList<>();
+      for (int i = 0; i < n; i++) {
+        int k = i;
+        futures.add(pool.submit(() -> attempt.apply(k)));
+      }
+      List<Answer> out = new ArrayList<>();
+      for (var f : futures) {
+        out.add(f.get(2, java.util.concurrent.TimeUnit.MINUTES));
+      }
+      return out;
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+
+  private static java.util.function.IntFunction<Answer> unchecked(
+      java.util.concurrent.Callable<Answer> call) {
+    return k -> {
+      try {
+        return call.call();
+      } catch (Exception e) {
+        throw new IllegalStateException(e);
+      }
+    };
+  }
+
+  @Test
+  void guessingFromOneAddressGets429AndOthersStillLogIn() throws Exception {
+    List<Answer> guesses =
+        atOnce(
+            64,
+            k ->
+                unchecked(() -> loginFrom("127.0.0.2", "guess" + k, "wrong-secret-" + k)).apply(k));
+
+    assertThat(guesses).allSatisfy(a -> assertThat(a.status()).isIn(401, 429));
+    assertThat(guesses.stream().filter(a -> a.status() == 401).count())
+        .isLessThanOrEqualTo(LoginGuard.BURST);
+    assertThat(guesses.stream().filter(a -> a.status() == 429))
+        .isNotEmpty()
+        .allSatisfy(a -> assertThat(Integer.parseInt(a.retryAfter())).isPositive());
+    // someone else, elsewhere, logs in as ever
+    assertThat(loginFrom("127.0.0.3", "bob", "bob-long-secret").status()).isEqualTo(201);
+  }
+
+  @Test
+  void guessingOneUsersSecretFromManyAddressesGets429() throws Exception {
+    List<Answer> guesses =
+        atOnce(
+            40,
+            k -> unchecked(() -> loginFrom("127.0.1." + (k + 1), "carol", "wrong-" + k)).apply(k));
+
+    assertThat(guesses.stream().filter(a -> a.status() == 401).count())
+        .isLessThanOrEqualTo(LoginGuard.BURST);
+    assertThat(guesses.stream().filter(a -> a.status() == 429).count())
+        .isGreaterThanOrEqualTo(40 - LoginGuard.BURST);
+    // the same addresses may still log in as someone else
+    assertThat(loginFrom("127.0.1.1", "bob", "bob-long-secret").status()).isEqualTo(201);
+  }
+
+  /** A body of 'x's that comes a megabyte every 100 ms, as from a slow client. */
+  private static final class SlowBody extends java.io.InputStream {
+    private long left;
+    private int inChunk;
+
+    SlowBody(long size) {
+      this.left = size;
+    }
+
+    @Override
+    public int read() {
+      byte[] one = new byte[1];
+      return read(one, 0, 1) < 0 ? -1 : one[0];
+    }
+
+    @Override
+    public int read(byte[] b, int off, int len) {
+      if (left == 0) {
+        return -1;
+      }
+      if (inChunk == 0) {
+        java.util.concurrent.locks.LockSupport.parkNanos(100_000_000L); // the client's pace
+        inChunk = 1 << 20;
+      }
+      int n = (int) Math.min(Math.min(len, left), inChunk);
+      java.util.Arrays.fill(b, off, off + n, (byte) 'x');
+      left -= n;
+      inChunk -= n;
+      return n;
+    }
+  }
+
+  @Test
+  void manyLargeBodiesAtOnceAreRefusedNotHeldInTheHeap() throws Exception {
+    String token = login("alice", 3600);
+    int size = 15 << 20;
+    List<java.util.concurrent.CompletableFuture<Integer>> sent = new ArrayList<>();
+    for (int i = 0; i < 24; i++) {
+      // a client that sends its 15 MB body slowly, so that many are in flight at once
+      HttpRequest.BodyPublisher slow =
+          HttpRequest.BodyPublishers.fromPublisher(
+              HttpRequest.BodyPublishers.ofInputStream(() -> new SlowBody(size)), size);
+      sent.add(
+          HTTP.sendAsync(
+                  HttpRequest.newBuilder(URI.create(store1 + "/store/logs?key=big"))
+                      .header("Authorization", "Bearer " + token)
+                      .timeout(WAIT)
+                      .POST(slow)
+                      .build(),
+                  HttpResponse.BodyHandlers.discarding())
+              .handle((r, e) -> r == null ? -1 : r.statusCode()));
+    }
+    List<Integer> statuses = new ArrayList<>();
+    for (var f : sent) {
+      statuses.add(f.get(2, java.util.concurrent.TimeUnit.MINUTES));
+    }
+    // read and refused as not JSON (400), or not even read (503, or the connection cut)
+    assertThat(statuses).allSatisfy(s -> assertThat(s).isIn(400, 503, -1));
+    assertThat(statuses).contains(503);
+    byte[] tooBig = new byte[(16 << 20) + 1];
+    assertThat(
+            HTTP.send(
+                    HttpRequest.newBuilder(URI.create(store1 + "/store/logs?key=big"))
+                        .header("Authorization", "Bearer " + token)
+                        .POST(HttpRequest.BodyPublishers.ofByteArray(tooBig))
+                        .build(),
+                    HttpResponse.BodyHandlers.discarding())
+                .statusCode())
+        .isEqualTo(413);
+    // and the node is as it was
+    assertThat(call("GET", store1 + "/store/last", token, null).statusCode()).isEqualTo(200);
   }
 
   @Test
