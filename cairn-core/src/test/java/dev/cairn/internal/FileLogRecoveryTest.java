@@ -46,6 +46,12 @@ class FileLogRecoveryTest {
     }
   }
 
+  /** Appends "d" and then "e", one entry each. */
+  private static void twoAppends(FileBackend b) {
+    b.append("d", Backend.ANY_HEAD, p("dddddddd"));
+    b.append("e", Backend.ANY_HEAD, p("eeeeeeee"));
+  }
+
   private static List<byte[]> p(String... payloads) {
     return Arrays.stream(payloads).map(s -> s.getBytes(StandardCharsets.UTF_8)).toList();
   }
@@ -109,12 +115,7 @@ class FileLogRecoveryTest {
 
   @Test
   void aBadRecordFollowedByWholeAppendsIsDamageEvenPastTheDurablePoint() throws IOException {
-    byte[] two =
-        appended(
-            b -> {
-              b.append("d", Backend.ANY_HEAD, p("dddddddd"));
-              b.append("e", Backend.ANY_HEAD, p("eeeeeeee"));
-            });
+    byte[] two = appended(FileLogRecoveryTest::twoAppends);
     two[25] ^= 0x10; // inside d's record
     writeAt(cleanEnd, two);
     byte[] before = Files.readAllBytes(log);
@@ -128,12 +129,7 @@ class FileLogRecoveryTest {
 
   @Test
   void afterAnOperatingSystemCrashWhatFollowsTheDurablePointIsNotTrusted() throws IOException {
-    byte[] two =
-        appended(
-            b -> {
-              b.append("d", Backend.ANY_HEAD, p("dddddddd"));
-              b.append("e", Backend.ANY_HEAD, p("eeeeeeee"));
-            });
+    byte[] two = appended(FileLogRecoveryTest::twoAppends);
     Arrays.fill(two, 0, 20, (byte) 0); // a page of d that never reached the disk
     writeAt(cleanEnd, two);
     markFromAnotherBoot(cleanEnd);
@@ -145,16 +141,10 @@ class FileLogRecoveryTest {
 
   @Test
   void aStopBeforeThePublishedEndOfThisBootIsDamage() throws IOException {
-    byte[] two =
-        appended(
-            b -> {
-              b.append("d", Backend.ANY_HEAD, p("dddddddd"));
-              b.append("e", Backend.ANY_HEAD, p("eeeeeeee"));
-            });
+    byte[] two = appended(FileLogRecoveryTest::twoAppends);
     byte[] publishedNotSynced;
     try (FileBackend b = new FileBackend(dir, Durability.OS, true)) {
-      b.append("d", Backend.ANY_HEAD, p("dddddddd"));
-      b.append("e", Backend.ANY_HEAD, p("eeeeeeee"));
+      twoAppends(b);
       publishedNotSynced = Files.readAllBytes(dir.resolve(FileLog.SHM));
     }
     byte[] damaged = two.clone();

@@ -317,19 +317,8 @@ public final class Node implements AutoCloseable {
       table.revoke(token);
       return;
     }
-    try {
-      HttpResponse<String> r =
-          http.send(
-              HttpRequest.newBuilder(URI.create(tableUrl + "/sessions"))
-                  .header("Authorization", "Bearer " + token)
-                  .timeout(Duration.ofSeconds(10))
-                  .DELETE()
-                  .build(),
-              HttpResponse.BodyHandlers.ofString());
-      ctx.status(r.statusCode()).contentType("application/json").result(r.body());
-    } catch (java.io.IOException e) {
-      throw new dev.cairn.UnavailableException("the table at " + tableUrl + " did not answer", e);
-    }
+    HttpResponse<String> r = askTable("DELETE", "/sessions", token);
+    ctx.status(r.statusCode()).contentType("application/json").result(r.body());
   }
 
   /**
@@ -498,23 +487,32 @@ public final class Node implements AutoCloseable {
     if (tableUrl == null) {
       return table.authenticate(token);
     }
+    HttpResponse<String> r = askTable("GET", "/sessions/check", token);
+    if (r.statusCode() != 200) {
+      throw new AccessDeniedException("the table refused the token");
+    }
     try {
-      HttpResponse<String> r =
-          http.send(
-              HttpRequest.newBuilder(URI.create(tableUrl + "/sessions/check"))
-                  .header("Authorization", "Bearer " + token)
-                  .timeout(Duration.ofSeconds(10))
-                  .build(),
-              HttpResponse.BodyHandlers.ofString());
-      if (r.statusCode() != 200) {
-        throw new AccessDeniedException("the table refused the token");
-      }
       return Json.MAPPER.readTree(r.body()).get("user").asText();
     } catch (java.io.IOException e) {
-      throw new dev.cairn.StorageException("the table at " + tableUrl + " did not answer", e);
+      throw new dev.cairn.UnavailableException("the table at " + tableUrl + " answered no user", e);
+    }
+  }
+
+  /** A request to this store node's table, with the client's token. */
+  private HttpResponse<String> askTable(String method, String path, String token) {
+    try {
+      return http.send(
+          HttpRequest.newBuilder(URI.create(tableUrl + path))
+              .header("Authorization", "Bearer " + token)
+              .timeout(Duration.ofSeconds(10))
+              .method(method, HttpRequest.BodyPublishers.noBody())
+              .build(),
+          HttpResponse.BodyHandlers.ofString());
+    } catch (java.io.IOException e) {
+      throw new dev.cairn.UnavailableException("the table at " + tableUrl + " did not answer", e);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      throw new AccessDeniedException("interrupted while checking the token");
+      throw new dev.cairn.UnavailableException("interrupted while asking the table", e);
     }
   }
 
