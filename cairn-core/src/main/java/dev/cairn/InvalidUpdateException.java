@@ -11,4 +11,8 @@ public class InvalidUpdateException extends InvalidDocumentException {
   public InvalidUpdateException(String message) {
     super(message);
   }
+
+  public InvalidUpdateException(String message, Throwable cause) {
+    super(message, cause);
+  }
 }

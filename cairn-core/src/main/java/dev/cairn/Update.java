@@ -88,7 +88,8 @@ public final class Update {
       node = Json.MAPPER.valueToTree(value);
     } catch (IllegalArgumentException e) {
       throw new InvalidUpdateException(
-          operator + " '" + path + "': the value cannot be converted to JSON: " + e.getMessage());
+          operator + " '" + path + "': the value cannot be converted to JSON: " + Json.describe(e),
+          e);
     }
     doc.withObject("/" + operator).set(path, node == null ? Json.MAPPER.nullNode() : node);
     return this;

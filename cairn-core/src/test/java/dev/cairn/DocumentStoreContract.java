@@ -198,6 +198,13 @@ public abstract class DocumentStoreContract {
     assertThat(store.get("acct", Account.class).orElseThrow().value().balance()).isEqualTo(15);
     assertThatThrownBy(() -> store.update("acct", read.rev(), new Account("alice", 20)))
         .isInstanceOf(ConflictException.class);
+    // a document that does not fit the type: a clear error, in Cairn's words
+    store.upsert("odd", Map.of("owner", "bob", "balance", "lots"));
+    assertThatThrownBy(() -> store.get("odd", Account.class))
+        .isInstanceOf(InvalidDocumentException.class)
+        .hasMessageContaining("cannot be read as")
+        .hasMessageNotContaining("com.fasterxml")
+        .hasMessageNotContaining("Source:");
   }
 
   // ---- delete ----
