@@ -156,7 +156,7 @@ public final class DocumentStore implements AutoCloseable {
         id,
         tree -> {
           Snapshot s = tree.snapshot();
-          if (s.exists() && java.util.Arrays.equals(body, Json.canonical(s.winner().body()))) {
+          if (s.exists() && s.winner().hasBody(body)) {
             return Decision.none(s.winnerRev());
           }
           return append(RevisionEntry.create(s.winnerRev(), false, body));
@@ -340,7 +340,7 @@ public final class DocumentStore implements AutoCloseable {
           Snapshot s = existing(id, tree);
           ObjectNode patched = UpdateOperators.apply(s.winner().body(), update, clock);
           byte[] after = body(patched);
-          if (java.util.Arrays.equals(after, Json.canonical(s.winner().body()))) {
+          if (s.winner().hasBody(after)) {
             return Decision.none(document(id, s.winnerRev(), s.winner().body()));
           }
           RevisionEntry entry = RevisionEntry.create(s.winnerRev(), false, after);

@@ -95,6 +95,12 @@ public final class RevisionTree implements Engine.Reduction {
       }
       return b;
     }
+
+    /** Whether this body's stored bytes (canonical JSON) are {@code canonical}, without parsing. */
+    boolean is(byte[] canonical) {
+      return java.util.Arrays.equals(
+          payload, offset, payload.length, canonical, 0, canonical.length);
+    }
   }
 
   /** A leaf revision as a snapshot saw it. */
@@ -102,6 +108,11 @@ public final class RevisionTree implements Engine.Reduction {
     /** The body without _id and _rev, never to be mutated; null for a deletion. */
     public ObjectNode body() {
       return lazyBody == null ? null : lazyBody.get();
+    }
+
+    /** Whether this leaf is live and its body's canonical JSON is {@code canonical}. */
+    public boolean hasBody(byte[] canonical) {
+      return lazyBody != null && lazyBody.is(canonical);
     }
   }
 
