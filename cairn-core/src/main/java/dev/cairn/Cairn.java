@@ -181,10 +181,10 @@ public final class Cairn {
 
     /**
      * When a directory store compacts itself, in the background, to the {@linkplain #keepRevisions
-     * retained revisions}: once its log is at least {@code bytes} and twice the size it had when
-     * this process opened it or last compacted it. 64 MiB by default; 0 never. While it runs,
-     * writes of every process wait (see docs/storage.md). Other backends compact only when asked
-     * ({@code DocumentStore.compact}).
+     * retained revisions}: once its log is at least {@code bytes} and at least half of it is
+     * revisions beyond those kept (as this process has seen them). 64 MiB by default; 0 never.
+     * While it runs, writes of every process wait (see docs/storage.md). Other backends compact
+     * only when asked ({@code DocumentStore.compact}).
      */
     public Builder autoCompact(long bytes) {
       if (bytes < 0) {

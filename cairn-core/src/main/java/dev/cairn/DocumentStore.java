@@ -79,7 +79,8 @@ public final class DocumentStore implements AutoCloseable {
   private volatile boolean closed;
   private final int keepRevisions;
   private final long autoCompactBytes;
-  private volatile long compactedSize; // the log's size when opened or last compacted here
+  private final java.util.concurrent.atomic.LongAdder forgotten =
+      new java.util.concurrent.atomic.LongAdder(); // bytes of revisions trees forgot since then
   private final java.util.concurrent.atomic.AtomicReference<Thread> compactor =
       new java.util.concurrent.atomic.AtomicReference<>();
 
@@ -93,12 +94,12 @@ public final class DocumentStore implements AutoCloseable {
       long autoCompactBytes) {
     this.backend = backend;
     this.clock = clock;
-    this.engine = new Engine<>(backend, () -> new RevisionTree(keepRevisions), cacheSize);
+    this.engine =
+        new Engine<>(backend, () -> new RevisionTree(keepRevisions, forgotten::add), cacheSize);
     this.writeMode = writeMode;
     this.maxDocumentBytes = maxDocumentBytes;
     this.keepRevisions = keepRevisions;
     this.autoCompactBytes = autoCompactBytes;
-    this.compactedSize = backend.sizeOnDisk();
   }
 
   /** The location this store was opened at (passwords hidden). */
@@ -920,15 +921,17 @@ public final class DocumentStore implements AutoCloseable {
   }
 
   /**
-   * Starts a compaction in the background if the log has reached the {@linkplain
-   * Cairn.Builder#autoCompact size} for one; one at a time per store.
+   * Starts a compaction in the background once the log has reached the {@linkplain
+   * Cairn.Builder#autoCompact size} for one and at least half of it is revisions this process's
+   * trees have forgotten (beyond the retained ones): a compaction that would give little back is
+   * not worth the pause. One at a time per store.
    */
   private void compactIfDue() {
-    if (autoCompactBytes == 0) {
+    if (autoCompactBytes == 0 || compactor.get() != null) {
       return;
     }
     long size = backend.sizeOnDisk();
-    if (size < 0 || size < autoCompactBytes || size < 2 * compactedSize) {
+    if (size < 0 || size < autoCompactBytes || forgotten.sum() * 2 < size) {
       return;
     }
     Thread t =
@@ -936,13 +939,13 @@ public final class DocumentStore implements AutoCloseable {
             "cairn-compact",
             () -> {
               try {
-                compactedSize = compact(keepRevisions).bytesAfter();
+                forgotten.reset(); // what is forgotten from now on counts toward the next one
+                compact(keepRevisions);
               } catch (RuntimeException e) {
                 if (!closed) {
                   System.getLogger(DocumentStore.class.getName())
                       .log(System.Logger.Level.WARNING, "automatic compaction failed", e);
                 }
-                compactedSize = Math.max(compactedSize, backend.sizeOnDisk());
               } finally {
                 compactor.set(null);
               }

@@ -31,6 +31,9 @@ public final class RevisionTree implements Engine.Reduction {
   /** How many revisions of each branch a tree keeps unless told otherwise. */
   public static final int DEFAULT_KEEP = 1000;
 
+  /** About what a log record adds to its entry: framing, sequence number, key. */
+  private static final int RECORD_OVERHEAD = 32;
+
   /** Orders leaves best first. */
   static final Comparator<Node> PRIORITY =
       Comparator.comparing((Node n) -> !n.deleted)
@@ -39,6 +42,7 @@ public final class RevisionTree implements Engine.Reduction {
           .reversed();
 
   private final int keep;
+  private final java.util.function.LongConsumer forgotten;
   private final Map<String, Node> nodes = new HashMap<>();
   private final Set<String> leaves = new HashSet<>();
   private Set<String> parentsNotSeen = Set.of(); // children that arrived before their parent
@@ -47,15 +51,21 @@ public final class RevisionTree implements Engine.Reduction {
 
   /** A tree that keeps {@link #DEFAULT_KEEP} revisions of each branch. */
   public RevisionTree() {
-    this(DEFAULT_KEEP);
+    this(DEFAULT_KEEP, bytes -> {});
   }
 
-  /** A tree that keeps {@code keep} revisions of each branch. */
-  public RevisionTree(int keep) {
+  /**
+   * A tree that keeps {@code keep} revisions of each branch.
+   *
+   * @param forgotten told the bytes of the log entries of the revisions it forgets: what a
+   *     compaction would give back
+   */
+  public RevisionTree(int keep, java.util.function.LongConsumer forgotten) {
     if (keep < 1) {
       throw new IllegalArgumentException("a tree keeps at least 1 revision a branch, got " + keep);
     }
     this.keep = keep;
+    this.forgotten = forgotten;
   }
 
   /** One revision in the tree. */
@@ -64,14 +74,16 @@ public final class RevisionTree implements Engine.Reduction {
     final String parent;
     final boolean deleted;
     final long seq;
+    final int size; // the bytes of its log entry
     boolean hasChild;
     LazyBody body; // kept for leaves only; other bodies are read again from the log when asked for
 
-    Node(String rev, String parent, boolean deleted, long seq, LazyBody body) {
+    Node(String rev, String parent, boolean deleted, long seq, int size, LazyBody body) {
       this.rev = rev;
       this.parent = parent;
       this.deleted = deleted;
       this.seq = seq;
+      this.size = size;
       this.body = body;
     }
   }
@@ -156,6 +168,7 @@ public final class RevisionTree implements Engine.Reduction {
               parent != null ? parent.rev : h.parent(), // one string for the parent's id
               h.deleted(),
               e.seq(),
+              e.payload().length,
               h.deleted() ? null : new LazyBody(e.payload(), h.bodyOffset()));
       nodes.put(h.rev(), node);
       if (h.parent() != null) {
@@ -225,7 +238,14 @@ public final class RevisionTree implements Engine.Reduction {
       }
     }
     parentsNotSeen = stems; // the stems of what is kept: older ones are no one's parent now
+    long bytes = 0;
+    for (Node n : nodes.values()) {
+      if (!kept.contains(n.rev)) {
+        bytes += n.size + RECORD_OVERHEAD;
+      }
+    }
     nodes.keySet().retainAll(kept);
+    forgotten.accept(bytes);
   }
 
   /** How many revisions the tree holds now. */
