@@ -45,9 +45,10 @@ import java.util.zip.CRC32C;
  * </pre>
  *
  * <p>The durable mark is what lets a reader tell a torn write from damage without any other file:
- * it is written after every fsync (so it trails the truth by at most one fsync, which the next one
- * makes durable), and exactly when a store is opened and closed. A bad record before it is damage;
- * after it, the records of an append a crash cut short.
+ * it is written after fsyncs, at least every 200 ms or 1 MiB of log while writes go on (a mark
+ * claims only what an fsync already made durable, and the next fsync makes the mark durable in
+ * turn), and exactly when a store is opened and closed. A bad record before it is damage; after it,
+ * the records of an append a crash cut short, unless the rules of {@link FileLog} say more.
  *
  * <p>Version 1 had a 64-byte header without checksum or marks, and records without the "begins an
  * append" flag; Cairn reads it and rewrites it as version 2 when it opens the store.
