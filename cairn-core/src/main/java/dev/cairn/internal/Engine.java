@@ -20,7 +20,10 @@ public final class Engine<S extends Engine.Reduction> implements AutoCloseable {
 
   /** A value reduced from a log. Implementations are mutable and guarded by their monitor. */
   public interface Reduction {
-    /** The sequence number of the last entry applied, 0 for none. */
+    /**
+     * The sequence number of the last entry applied, 0 for none; read without the monitor, so it
+     * must not move before what readers see of those entries does.
+     */
     long head();
 
     /** Applies entries that follow the head, oldest first. */
@@ -68,6 +71,9 @@ public final class Engine<S extends Engine.Reduction> implements AutoCloseable {
       return state;
     }
     if (state.head() > head) {
+      if (backend.head(key) >= state.head()) {
+        return state; // another thread brought it further after our position was read
+      }
       // the log went back (a server that lost its data): what was reduced is not of this log
       cache.invalidate(key);
       state = cache.get(key, k -> empty.get());

@@ -150,7 +150,7 @@ public final class RevisionTree implements Engine.Reduction {
 
   @Override
   public long head() {
-    return head;
+    return snapshot.head(); // what readers see: apply moves it only when the snapshot is whole
   }
 
   @Override
