@@ -381,6 +381,24 @@ public abstract class DocumentStoreContract {
 
   // ---- concurrency within one process ----
 
+  /**
+   * The results of every task, in order. Whatever happens, the pool's threads are stopped before
+   * this returns or throws, so that a failing test leaves nothing writing after it.
+   */
+  private static <T> List<T> allOf(ExecutorService pool, List<Future<T>> tasks, int seconds)
+      throws Exception {
+    try {
+      List<T> out = new ArrayList<>();
+      for (Future<T> task : tasks) {
+        out.add(task.get(seconds, TimeUnit.SECONDS));
+      }
+      return out;
+    } finally {
+      pool.shutdownNow();
+      pool.awaitTermination(30, TimeUnit.SECONDS);
+    }
+  }
+
   @Test
   void concurrentStrictReadModifyWriteLosesNoUpdate() throws Exception {
     store.upsert("counter", Map.of("n", 0));
@@ -411,10 +429,7 @@ public abstract class DocumentStoreContract {
               }));
     }
     start.countDown();
-    for (Future<Integer> r : results) {
-      r.get(60, TimeUnit.SECONDS);
-    }
-    pool.shutdown();
+    allOf(pool, results, 60);
 
     assertThat(store.get("counter").orElseThrow().get("n").asInt()).isEqualTo(threads * perThread);
     assertThat(store.conflicts("counter")).isEmpty();
@@ -442,11 +457,7 @@ public abstract class DocumentStoreContract {
               }));
     }
     start.countDown();
-    int winners = 0;
-    for (Future<Boolean> r : results) {
-      winners += r.get(30, TimeUnit.SECONDS) ? 1 : 0;
-    }
-    pool.shutdown();
+    long winners = allOf(pool, results, 30).stream().filter(won -> won).count();
 
     assertThat(winners).isEqualTo(1);
     assertThat(store.history("only")).hasSize(1);
@@ -638,7 +649,7 @@ public abstract class DocumentStoreContract {
     int threads = 4;
     int each = 50;
     ExecutorService pool = Executors.newFixedThreadPool(threads);
-    List<Future<?>> done = new ArrayList<>();
+    List<Future<Object>> done = new ArrayList<>();
     for (int t = 0; t < threads; t++) {
       int me = t;
       done.add(
@@ -648,12 +659,10 @@ public abstract class DocumentStoreContract {
                   store.patch(
                       "tally", "{\"$inc\":{\"n\":1},\"$addToSet\":{\"seen\":\"t" + me + "\"}}");
                 }
+                return null;
               }));
     }
-    for (Future<?> f : done) {
-      f.get(60, TimeUnit.SECONDS);
-    }
-    pool.shutdown();
+    allOf(pool, done, 60);
 
     ObjectNode tally = store.get("tally").orElseThrow();
     assertThat(tally.get("n").asInt()).isEqualTo(threads * each);
@@ -716,7 +725,7 @@ public abstract class DocumentStoreContract {
     int threads = 4;
     int each = 200;
     ExecutorService pool = Executors.newFixedThreadPool(threads);
-    List<Future<?>> done = new ArrayList<>();
+    List<Future<Object>> done = new ArrayList<>();
     for (int t = 0; t < threads; t++) {
       done.add(
           pool.submit(
@@ -724,12 +733,10 @@ public abstract class DocumentStoreContract {
                 for (int i = 0; i < each; i++) {
                   store.scoped("counter", doc -> doc.put("n", doc.path("n").asLong() + 1));
                 }
+                return null;
               }));
     }
-    for (Future<?> f : done) {
-      f.get(60, TimeUnit.SECONDS);
-    }
-    pool.shutdown();
+    allOf(pool, done, 60);
 
     assertThat(store.get("counter").orElseThrow().get("n").asLong()).isEqualTo(threads * each);
   }
