@@ -783,12 +783,11 @@ public final class DocumentStore implements AutoCloseable {
     if (defaults == null) {
       throw new InvalidDocumentException("defaults must be a JSON object, got nothing");
     }
-    if (defaults instanceof ObjectNode own) {
-      Validation.value(own, "defaults");
+    ObjectNode initial = defaults instanceof ObjectNode own ? own : Json.toObjectNode(defaults);
+    Validation.value(initial, "defaults"); // before deepCopy, which recurses
+    if (initial == defaults) {
+      initial = initial.deepCopy(); // the object keeps it: the caller's node must not change it
     }
-    ObjectNode initial =
-        defaults instanceof ObjectNode own ? own.deepCopy() : Json.toObjectNode(defaults);
-    Validation.value(initial, "defaults");
     if (Json.canonical(initial).length > maxDocumentBytes) {
       throw new InvalidDocumentException(
           "defaults are more than the limit of %d bytes of JSON".formatted(maxDocumentBytes));
@@ -927,11 +926,11 @@ public final class DocumentStore implements AutoCloseable {
    * not worth the pause. One at a time per store.
    */
   private void compactIfDue() {
-    if (autoCompactBytes == 0 || compactor.get() != null) {
-      return;
+    if (autoCompactBytes == 0 || forgotten.sum() * 2 < autoCompactBytes) {
+      return; // nearly every write ends here, without asking the backend anything
     }
     long size = backend.sizeOnDisk();
-    if (size < 0 || size < autoCompactBytes || forgotten.sum() * 2 < size) {
+    if (size < autoCompactBytes || forgotten.sum() * 2 < size || compactor.get() != null) {
       return;
     }
     Thread t =
@@ -975,12 +974,12 @@ public final class DocumentStore implements AutoCloseable {
     if (body == null) {
       throw new InvalidDocumentException("document body must be a JSON object, got nothing");
     }
-    // a node the caller owns is checked (a deep one before copying it overflows the stack) and
-    // copied, not changed; other inputs were converted into a new one
-    if (body instanceof ObjectNode own) {
-      Validation.value(own, "document");
-    }
-    ObjectNode node = body instanceof ObjectNode own ? own.deepCopy() : Json.toObjectNode(body);
+    // a node the caller owns is not changed: _id goes on a copy of its top level (what is below is
+    // only read, and body() checks it whole); other inputs were converted into a new one
+    ObjectNode node =
+        body instanceof ObjectNode own
+            ? Json.MAPPER.createObjectNode().setAll(own)
+            : Json.toObjectNode(body);
     if (node.has("_id") && !id.equals(node.get("_id").asText())) {
       throw new InvalidDocumentException(
           "body has _id '" + node.get("_id").asText() + "' but the id given is '" + id + "'");

@@ -91,6 +91,28 @@ class RetentionTest {
   }
 
   @Test
+  void aBackupOfALongHistoryImportsOnceEvenWhereItsOldRevisionsAreForgotten() {
+    try (DocumentStore from = Cairn.open(dir.resolve("from"));
+        DocumentStore to = Cairn.builder(dir.resolve("to").toString()).keepRevisions(5).open()) {
+      for (int i = 0; i < 100; i++) {
+        from.upsert("doc", Map.of("n", i));
+      }
+      List<com.fasterxml.jackson.databind.node.ObjectNode> backup = from.exportAll().toList();
+      assertThat(to.importAll(backup).revisions()).isEqualTo(100);
+      long seq = to.lastSequence();
+
+      // the tree of "doc" keeps about 5 of them; the other 95 are still in the log
+      assertThat(to.importAll(backup)).isEqualTo(new ImportResult(0, 0, 0));
+      assertThat(to.lastSequence()).isEqualTo(seq);
+      try (DocumentStore copy = Cairn.open(dir.resolve("copy"))) {
+        copy.pullFrom(from);
+        assertThat(to.pullFrom(copy).revisions()).isZero(); // nor by replication
+      }
+      assertThat(to.changes(0)).hasSize(100); // the log of "doc" (the replication checkpoint aside)
+    }
+  }
+
+  @Test
   void aForgottenHistorySentAgainJoinsItsBranchAndMakesNoConflict() {
     try (DocumentStore full = Cairn.open(dir.resolve("full"));
         DocumentStore kept =

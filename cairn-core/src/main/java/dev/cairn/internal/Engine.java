@@ -67,16 +67,8 @@ public final class Engine<S extends Engine.Reduction> implements AutoCloseable {
     }
     long head = position.head();
     S state = cache.get(key, k -> empty.get());
-    if (state.head() == head) {
-      return state;
-    }
-    if (state.head() > head) {
-      if (backend.head(key) >= state.head()) {
-        return state; // another thread brought it further after our position was read
-      }
-      // the log went back (a server that lost its data): what was reduced is not of this log
-      cache.invalidate(key);
-      state = cache.get(key, k -> empty.get());
+    if (state.head() >= head) {
+      return state; // further than the position read, if another thread brought it on since
     }
     synchronized (state) {
       if (state.head() < head) {

@@ -120,7 +120,9 @@ final class FileLog {
   private volatile Segment segment;
   private volatile Thread watchThread;
   private int refs;
-  private long markedEnd; // guarded by the sync lock: the durable mark this process last wrote
+  // the durable mark this process last wrote or found, as a word: written under the sync lock,
+  // or by recovery and compaction, which exclude every other writer of marks in this process
+  private long marked;
   private long markedAt = System.nanoTime() - MARK_EVERY_NANOS;
 
   /** The log of one generation and this process's index of it. */
@@ -212,13 +214,6 @@ final class FileLog {
     }
   }
 
-  /** Whether this JVM has the store in {@code dir} open. */
-  static boolean isOpen(Path dir) {
-    synchronized (OPEN) {
-      return OPEN.containsKey(realPath(dir));
-    }
-  }
-
   /**
    * Releases one reference; the last one makes everything appended so far durable (so that a store
    * closed cleanly is durable to its end, whatever its writers' durability) and closes the files.
@@ -263,13 +258,13 @@ final class FileLog {
     try (FileLock lock = lock(1)) {
       long target = publishedWord();
       Segment s = segment;
-      if (generation(target) == s.generation && end(target) != markedEnd) {
+      if (generation(target) == s.generation && target != marked) {
         s.channel.force(false);
         LogFormat.Mark mark = LogFormat.nextMark(end(target), shm.getLong(SHM_MARK_COUNTER));
         LogFormat.writeMark(s.channel, mark);
         s.channel.force(false);
         shm.putLong(SHM_MARK_COUNTER, mark.counter());
-        markedEnd = end(target);
+        marked = target;
         if (!covered(generation(target), end(target))) {
           LONGS.setVolatile(shm, SHM_DURABLE, target);
         }
@@ -413,9 +408,7 @@ final class FileLog {
             Arrays.copyOfRange(shm, SHM_STORE_ID, SHM_STORE_ID + 16), uuidBytes(storeId))) {
       return Hints.NONE;
     }
-    byte[] boot = Arrays.copyOfRange(shm, SHM_BOOT_ID, SHM_BOOT_ID + 16);
-    boolean thisBoot =
-        Arrays.equals(boot, LogFormat.bootId()) && !Arrays.equals(boot, new byte[16]);
+    boolean thisBoot = LogFormat.isThisBoot(Arrays.copyOfRange(shm, SHM_BOOT_ID, SHM_BOOT_ID + 16));
     long d = b.getLong(SHM_DURABLE);
     long p = b.getLong(SHM_PUBLISHED);
     return new Hints(
@@ -482,7 +475,7 @@ final class FileLog {
           counter = mark.counter();
         }
       }
-      markedEnd = s.end;
+      marked = word(s.generation, s.end);
       shm.put(SHM_STORE_ID, uuidBytes(s.storeId()));
       shm.put(SHM_BOOT_ID, LogFormat.bootId());
       shm.putLong(SHM_MARK_COUNTER, counter);
@@ -1113,11 +1106,13 @@ final class FileLog {
       return; // someone recorded more meanwhile; never move the durable mark back
     }
     long now = System.nanoTime();
-    if (end(target) - markedEnd >= MARK_EVERY_BYTES || now - markedAt >= MARK_EVERY_NANOS) {
+    if (generation(target) != generation(marked)
+        || end(target) - end(marked) >= MARK_EVERY_BYTES
+        || now - markedAt >= MARK_EVERY_NANOS) {
       LogFormat.Mark mark = LogFormat.nextMark(end(target), shm.getLong(SHM_MARK_COUNTER));
       LogFormat.writeMark(s.channel, mark);
       shm.putLong(SHM_MARK_COUNTER, mark.counter());
-      markedEnd = end(target);
+      marked = target;
       markedAt = now;
     }
     LONGS.setVolatile(shm, SHM_DURABLE, target);
@@ -1144,6 +1139,7 @@ final class FileLog {
         removed -= next.bySeq.size;
         publish(next.generation, next.end);
         shm.putLong(SHM_MARK_COUNTER, next.header.mark().counter());
+        marked = word(next.generation, next.end); // the new file's mark covers all of it
         LONGS.setVolatile(shm, SHM_DURABLE, word(next.generation, next.end));
         retired.add(s.channel);
         segment = next;

@@ -89,7 +89,7 @@ final class LogFormat {
 
     /** Whether this mark was written since the operating system last started. */
     boolean thisBoot() {
-      return Arrays.equals(bootId, BOOT_ID) && !Arrays.equals(bootId, NO_BOOT);
+      return isThisBoot(bootId);
     }
   }
 
@@ -99,6 +99,11 @@ final class LogFormat {
    * @param mark the newer of the two durable marks that are intact, {@link Mark#NONE} if neither is
    */
   record Header(int version, int size, long generation, String storeId, Mark mark) {}
+
+  /** Whether {@code id} is this boot's (never, where the system does not tell its boot). */
+  static boolean isThisBoot(byte[] id) {
+    return Arrays.equals(id, BOOT_ID) && !Arrays.equals(id, NO_BOOT);
+  }
 
   /** This operating system boot's id, or zeros where the system does not tell. */
   static byte[] bootId() {

@@ -81,46 +81,51 @@ final class LogScanner {
   Stop readAppends(long from, long lastSeq, Sink sink) throws IOException {
     long pos = from;
     long seq = lastSeq;
-    List<Record> append = new ArrayList<>();
     while (true) {
-      if (pos >= limit) {
-        return new Stop(pos, seq, -1, null);
+      Append a = append(pos, seq);
+      if (a.records() == null) {
+        return new Stop(pos, seq, a.what() == null ? -1 : a.badAt(), a.what());
       }
-      String[] why = new String[1];
-      Record r = record(pos, why);
-      if (r == null && why[0] == null) {
-        return new Stop(pos, seq, -1, null); // a length of zero: the end of the data
-      }
+      sink.append(a.records());
+      Record last = a.records().get(a.records().size() - 1);
+      seq = last.seq();
+      pos = last.end();
+    }
+  }
+
+  /**
+   * One append read at a position: its records, or where and why it does not read.
+   *
+   * @param records the whole append, or null
+   * @param what why not; null too for the end of the data (the limit, or a length of zero)
+   */
+  private record Append(List<Record> records, long badAt, String what) {}
+
+  /** The append that begins at {@code pos}, after sequence number {@code lastSeq}. */
+  private Append append(long pos, long lastSeq) throws IOException {
+    String[] why = new String[1];
+    List<Record> records = new ArrayList<>();
+    Record previous = null;
+    long at = pos;
+    while (true) {
+      Record r = at >= limit ? null : record(at, why);
       if (r == null) {
-        return new Stop(pos, seq, pos, why[0]);
+        String what =
+            why[0] != null || previous == null
+                ? why[0]
+                : "an append ends before its last record (a torn write)";
+        return new Append(null, at, what);
       }
-      String wrong = misplaced(r, seq, null);
+      String wrong = misplaced(r, lastSeq, previous);
       if (wrong != null) {
-        return new Stop(pos, seq, pos, wrong);
+        return new Append(null, at, wrong);
       }
-      append.add(r);
-      long at = r.end();
-      while ((r.flags() & FLAG_CONTINUED) != 0) {
-        Record next = at >= limit ? null : record(at, why);
-        if (next == null) {
-          return new Stop(
-              pos,
-              seq,
-              at,
-              why[0] != null ? why[0] : "an append ends before its last record (a torn write)");
-        }
-        String misplaced = misplaced(next, seq, r);
-        if (misplaced != null) {
-          return new Stop(pos, seq, at, misplaced);
-        }
-        append.add(next);
-        r = next;
-        at = r.end();
+      records.add(r);
+      if ((r.flags() & FLAG_CONTINUED) == 0) {
+        return new Append(List.copyOf(records), -1, null);
       }
-      sink.append(List.copyOf(append));
-      append.clear();
-      seq = r.seq();
-      pos = at;
+      previous = r;
+      at = r.end();
     }
   }
 
@@ -129,34 +134,38 @@ final class LogScanner {
    * sequence numbers above {@code afterSeq}; -1 if there is none.
    */
   long resync(long from, long afterSeq) throws IOException {
-    String[] why = new String[1];
     for (long q = from; q + RECORD_PREFIX + RECORD_FIXED <= limit; q++) {
       ByteBuffer head = at(q, RECORD_PREFIX + RECORD_FIXED);
       int n = head.getInt(0);
       int flags = head.get(RECORD_PREFIX) & 0xff;
-      long seq = head.getLong(RECORD_PREFIX + 1);
-      if (n < RECORD_FIXED
-          || n > MAX_RECORD
-          || seq <= afterSeq
-          || (version >= 2 ? (flags & FLAG_FIRST) == 0 || (flags & ~3) != 0 : (flags & ~1) != 0)) {
-        continue;
-      }
-      Record r = record(q, why);
-      if (r == null) {
-        continue;
-      }
-      long at = r.end();
-      Record last = r;
-      while (last != null && (last.flags() & FLAG_CONTINUED) != 0) {
-        Record next = at >= limit ? null : record(at, why);
-        last = next == null || misplaced(next, afterSeq, last) != null ? null : next;
-        at = last == null ? at : last.end();
-      }
-      if (last != null) {
+      // cheap tests first: most offsets fail one, and only the rest are checksummed
+      if (n >= RECORD_FIXED
+          && n <= MAX_RECORD
+          && head.getLong(RECORD_PREFIX + 1) > afterSeq
+          && knownFlags(flags)
+          && (version < 2 || (flags & FLAG_FIRST) != 0)
+          && append(q, afterSeq).records() != null) {
         return q;
       }
     }
     return -1;
+  }
+
+  /** The end of the last byte that is not zero in [{@code from}, limit). */
+  long dataEnd(long from) throws IOException {
+    long end = from;
+    for (long pos = from; pos < limit; ) {
+      int n = (int) Math.min(1 << 20, limit - pos);
+      ByteBuffer b = at(pos, n);
+      for (int i = n - 1; i >= 0; i--) {
+        if (b.get(i) != 0) {
+          end = pos + i + 1;
+          break;
+        }
+      }
+      pos += n;
+    }
+    return end;
   }
 
   /** Whether every byte in [{@code from}, limit) is zero. */
@@ -180,7 +189,7 @@ final class LogScanner {
    */
   private String misplaced(Record r, long lastSeq, Record previous) {
     boolean first = (r.flags() & FLAG_FIRST) != 0;
-    if (version >= 2 && (r.flags() & ~3) != 0 || version < 2 && (r.flags() & ~1) != 0) {
+    if (!knownFlags(r.flags())) {
       return "unknown record flags " + r.flags();
     }
     if (previous == null) {
@@ -196,6 +205,10 @@ final class LogScanner {
       return "sequence number %d after %d in one append".formatted(r.seq(), previous.seq());
     }
     return null;
+  }
+
+  private boolean knownFlags(int flags) {
+    return (flags & ~(version >= 2 ? FLAG_CONTINUED | FLAG_FIRST : FLAG_CONTINUED)) == 0;
   }
 
   /**

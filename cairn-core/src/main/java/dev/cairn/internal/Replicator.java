@@ -60,16 +60,28 @@ public final class Replicator {
 
   /**
    * Adds to document {@code id} the revisions among {@code entries} (encoded revision entries, each
-   * parent before its children) that it lacks, in one atomic append.
+   * parent before its children) that it lacks, in one atomic append. A revision its tree has
+   * forgotten (beyond the retained ones) but its log still holds is not added again.
    *
    * @return how many were added
    */
   public static int union(Engine<RevisionTree> target, String id, List<byte[]> entries) {
+    RevisionTree current = target.state(id);
+    boolean forgot;
+    synchronized (current) {
+      forgot = current.hasForgotten();
+    }
+    Set<String> inLog = new HashSet<>();
+    if (forgot) { // rare: only a document written more than its retention is read whole here
+      for (LogEntry e : target.backend().read(id, 0)) {
+        inLog.add(RevisionEntry.header(e.payload()).rev());
+      }
+    }
     return target.write(
         id,
         tree -> {
           List<byte[]> missing = new ArrayList<>();
-          Set<String> seen = new HashSet<>();
+          Set<String> seen = new HashSet<>(inLog);
           for (byte[] p : entries) {
             String rev = RevisionEntry.header(p).rev();
             if (!tree.contains(rev) && seen.add(rev)) {

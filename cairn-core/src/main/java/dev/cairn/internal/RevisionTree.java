@@ -46,6 +46,7 @@ public final class RevisionTree implements Engine.Reduction {
   private final Map<String, Node> nodes = new HashMap<>();
   private final Set<String> leaves = new HashSet<>();
   private Set<String> parentsNotSeen = Set.of(); // children that arrived before their parent
+  private boolean forgot; // whether revisions were forgotten: the log may hold ones the tree lacks
   private long head;
   private volatile Snapshot snapshot = Snapshot.EMPTY;
 
@@ -245,7 +246,16 @@ public final class RevisionTree implements Engine.Reduction {
       }
     }
     nodes.keySet().retainAll(kept);
+    forgot = true;
     forgotten.accept(bytes);
+  }
+
+  /**
+   * Whether the tree has forgotten revisions, so that one it does not hold may still be in the log.
+   * Call under the tree's monitor.
+   */
+  public boolean hasForgotten() {
+    return forgot;
   }
 
   /** How many revisions the tree holds now. */

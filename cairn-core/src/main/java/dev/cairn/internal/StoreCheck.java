@@ -227,12 +227,12 @@ public final class StoreCheck {
         String what =
             stop.clean() ? "bytes that are not a record follow the end of the data" : stop.what();
         long next = scanner.resync(stop.end() + 1, stop.lastSeq());
-        long end = next >= 0 ? next : dataEnd(scanner, stop.end());
+        long end = next >= 0 ? next : scanner.dataEnd(stop.end());
         if (!FileLog.isDamage(header, stop.end(), durable, hints.published(), next >= 0)) {
           survey.notes.add(
               ("bytes %d to %d are a torn write (%s): appends that a crash cut short, never"
                       + " acknowledged; the next open clears them")
-                  .formatted(stop.end(), dataEnd(scanner, stop.end()), what));
+                  .formatted(stop.end(), scanner.dataEnd(stop.end()), what));
           break;
         }
         survey.damaged.add(range(survey, scanner, stop.end(), end, what));
@@ -251,23 +251,6 @@ public final class StoreCheck {
   private static DamagedRange range(
       Survey survey, LogScanner scanner, long from, long to, String what) throws IOException {
     return new DamagedRange(survey.file.toString(), from, to, what, keysIn(scanner, from, to));
-  }
-
-  /** The end of the last byte that is not zero in [from, limit). */
-  private static long dataEnd(LogScanner scanner, long from) throws IOException {
-    long end = from;
-    for (long pos = from; pos < scanner.limit(); ) {
-      int n = (int) Math.min(1 << 20, scanner.limit() - pos);
-      ByteBuffer b = scanner.at(pos, n);
-      for (int i = n - 1; i >= 0; i--) {
-        if (b.get(i) != 0) {
-          end = pos + i + 1;
-          break;
-        }
-      }
-      pos += n;
-    }
-    return end;
   }
 
   /**

@@ -236,11 +236,11 @@ public final class OplogClient implements AutoCloseable {
    */
   public JsonNode push(String channel, String type, String path, Object payload) {
     Log log = log(channel, type, path);
-    if (payload instanceof JsonNode node) {
-      checkPayload(node);
+    JsonNode data = payload instanceof JsonNode node ? node : toJson(payload);
+    checkPayload(data); // before deepCopy, which recurses
+    if (data == payload) {
+      data = data.deepCopy(); // the log keeps it: the caller's node must not change it
     }
-    JsonNode data = payload instanceof JsonNode node ? node.deepCopy() : toJson(payload);
-    checkPayload(data);
     JsonNode value;
     Operation op;
     synchronized (log) {

@@ -82,8 +82,9 @@ public interface Backend extends AutoCloseable {
   List<LogEntry> changes(long since, int limit);
 
   /**
-   * A counter that changes whenever logs were rewritten (compaction), so that a reader holding
-   * values reduced from older entries knows to drop them.
+   * A value that changes whenever logs were rewritten (compaction) or lost (a server that came back
+   * without its data), so that a reader holding values reduced from older entries knows to drop
+   * them. Only compared for equality.
    */
   long epoch();
 

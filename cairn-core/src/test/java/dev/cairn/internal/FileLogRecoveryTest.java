@@ -159,6 +159,26 @@ class FileLogRecoveryTest {
   }
 
   @Test
+  void theDurableMarkFollowsFsyncsWhileTheStoreIsOpen() throws IOException {
+    try (FileBackend b = new FileBackend(dir, Durability.SYNC, true)) {
+      byte[] big = new byte[64 << 10];
+      Arrays.fill(big, (byte) 'x');
+      for (int i = 0; i < 40; i++) { // 2.5 MiB, each fsynced before it returns
+        b.append("big", Backend.ANY_HEAD, List.of(big));
+      }
+      try (FileChannel ch = FileChannel.open(log, StandardOpenOption.READ)) {
+        // without a close: the log itself records most of what is durable
+        assertThat(LogFormat.readHeader(ch, log, 1).mark().end()).isGreaterThan(1 << 20);
+      }
+    }
+    try (FileChannel ch = FileChannel.open(log, StandardOpenOption.READ)) {
+      // and after a clean close, all of it
+      assertThat(LogFormat.readHeader(ch, log, 1).mark().end())
+          .isEqualTo(dataEnd(Files.readAllBytes(log)));
+    }
+  }
+
+  @Test
   void aLogCutShortOfItsDurableMarkIsDamage() throws IOException {
     try (FileChannel ch = FileChannel.open(log, StandardOpenOption.WRITE)) {
       ch.truncate(cleanEnd - 1);

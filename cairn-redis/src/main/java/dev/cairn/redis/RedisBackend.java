@@ -106,7 +106,8 @@ public final class RedisBackend implements Backend {
   private static final byte[] POSITION =
       bytes(
           """
-          return {redis.call('HGET', KEYS[1], ARGV[1]) or '0', redis.call('HGET', KEYS[2], 'epoch') or '0'}
+          local meta = redis.call('HMGET', KEYS[2], 'epoch', 'store-id')
+          return {redis.call('HGET', KEYS[1], ARGV[1]) or '0', meta[1] or '0', meta[2] or ''}
           """);
 
   private static final byte[] REMOVE =
@@ -395,7 +396,7 @@ public final class RedisBackend implements Backend {
                 () -> script(POSITION, List.of(headsKey, metaKey), List.of(bytes(key))));
     return new Position(
         Long.parseLong(new String(both.get(0), StandardCharsets.US_ASCII)),
-        Long.parseLong(new String(both.get(1), StandardCharsets.US_ASCII)));
+        epochOf(both.get(1), both.get(2)));
   }
 
   @Override
@@ -455,8 +456,23 @@ public final class RedisBackend implements Backend {
 
   @Override
   public long epoch() {
-    byte[] epoch = call("read the epoch", () -> redis.hget(metaKey, bytes("epoch")));
-    return epoch == null ? 0 : Long.parseLong(new String(epoch, StandardCharsets.US_ASCII));
+    List<byte[]> meta =
+        call("read the epoch", () -> redis.hmget(metaKey, bytes("epoch"), bytes("store-id")));
+    return epochOf(meta.get(0), meta.get(1));
+  }
+
+  /**
+   * The compaction counter together with the store id: a server that lost its data has another
+   * store id (or none yet), so readers drop what they reduced from the old data, as after a
+   * compaction.
+   */
+  private static long epochOf(byte[] counter, byte[] storeId) {
+    long n =
+        counter == null || counter.length == 0
+            ? 0
+            : Long.parseLong(new String(counter, StandardCharsets.US_ASCII));
+    int id = storeId == null || storeId.length == 0 ? 0 : Arrays.hashCode(storeId);
+    return (long) id << 32 | (n & 0xffffffffL);
   }
 
   @Override

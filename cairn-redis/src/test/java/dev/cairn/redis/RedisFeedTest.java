@@ -112,6 +112,32 @@ class RedisFeedTest {
     }
   }
 
+  @Test
+  void aProcessThatHeldDocumentsOfAStoreThatLostItsDataWorksOnTheNewOne() throws Exception {
+    String location = server.location("lost");
+    try (DocumentStore old = Cairn.open(location)) {
+      for (int i = 0; i < 5; i++) {
+        old.upsert("doc", Map.of("n", i)); // its reduction is at the fifth revision
+      }
+      try (JedisPooled redis = new JedisPooled("127.0.0.1", port(location))) {
+        redis.flushAll(); // what a restart without persistence does
+      }
+      try (DocumentStore other = Cairn.open(location)) {
+        other.upsert("doc", Map.of("n", 100));
+      }
+      // the old reduction is dropped: the new document is read, and written on, not fought over
+      var update =
+          java.util.concurrent.CompletableFuture.supplyAsync(
+              () -> {
+                var doc = old.get("doc").orElseThrow();
+                doc.put("n", doc.get("n").asInt() + 1);
+                return old.update(doc);
+              });
+      assertThat(update.get(30, java.util.concurrent.TimeUnit.SECONDS)).startsWith("2-");
+      assertThat(old.get("doc").orElseThrow().get("n").asInt()).isEqualTo(101);
+    }
+  }
+
   private static int port(String location) {
     return java.net.URI.create(location).getPort();
   }
