@@ -76,6 +76,10 @@ import java.util.function.BiFunction;
  *   32  8  counter of the last durable mark written to the log
  *   40  16 store id of the log these hints are about
  *   56  16 boot id of the operating system when the published end was last recovered
+ *   72  8  how many processes watch for appends (they count themselves in and out)
+ *   80  1  written after each publication while some process watches, to wake it through the
+ *          kernel's file notifications
+ *   4096   the slots of the {@link AppendQueue}
  * </pre>
  */
 final class FileLog {
@@ -87,6 +91,8 @@ final class FileLog {
   private static final int SHM_MARK_COUNTER = 32;
   private static final int SHM_STORE_ID = 40;
   private static final int SHM_BOOT_ID = 56;
+  private static final int SHM_WATCHING = 72;
+  private static final int SHM_NOTIFY = 80;
   private static final byte[] SHM_MAGIC = "CAIRNSHM".getBytes(StandardCharsets.US_ASCII);
   private static final long END_BITS = 40;
   private static final long END_MASK = (1L << END_BITS) - 1;
@@ -98,6 +104,8 @@ final class FileLog {
   static final int PREALLOCATE = 4 << 20;
 
   private static final long LOCK_TIMEOUT_NANOS = 60_000_000_000L;
+  private static final long COMPACT_LOCK = 2; // byte of cairn.shm held by the compacting process
+  private static final String CRASH_AT = System.getProperty("cairn.test.crashAt", "");
   private static final long MARK_EVERY_NANOS = 200_000_000L;
   private static final long MARK_EVERY_BYTES = 1 << 20;
 
@@ -109,16 +117,15 @@ final class FileLog {
   private final FileChannel shmChannel;
   private final MappedByteBuffer shm;
   private final ReentrantLock writeLock = new ReentrantLock();
-  private final ReentrantLock queueLock = new ReentrantLock();
-  private final List<Request> queue = new ArrayList<>(); // guarded by queueLock
-  private final java.util.concurrent.locks.Condition syncDone = queueLock.newCondition();
-  private boolean leading; // guarded by queueLock
-  private boolean syncing; // guarded by queueLock
+  private final ReentrantLock syncLock = new ReentrantLock(); // one fsync at a time per process
+  private final ReentrantLock compactLock = new ReentrantLock();
+  private final AppendQueue queue;
   private final ReentrantLock indexLock = new ReentrantLock();
   private final List<FileChannel> retired = new ArrayList<>();
   private final dev.cairn.spi.Watchers watchers = new dev.cairn.spi.Watchers();
   private volatile Segment segment;
   private volatile Thread watchThread;
+  private volatile java.nio.file.WatchService watchEvents;
   private int refs;
   // the durable mark this process last wrote or found, as a word: written under the sync lock,
   // or by recovery and compaction, which exclude every other writer of marks in this process
@@ -129,7 +136,7 @@ final class FileLog {
   private static final class Segment {
     final long generation;
     final FileChannel channel;
-    final LogFormat.Header header;
+    LogFormat.Header header; // its durable mark changes when a compaction installs the file
     final Map<String, Refs> keys = new ConcurrentHashMap<>();
     final Refs bySeq = new Refs();
     volatile long end;
@@ -227,9 +234,9 @@ final class FileLog {
       }
       OPEN.remove(dir);
       watchers.clear();
-      Thread t = watchThread;
-      if (t != null) {
-        LockSupport.unpark(t);
+      java.nio.file.WatchService events = watchEvents;
+      if (events != null) {
+        closeQuietly(events); // wakes the watch thread, which ends
       }
       try {
         seal();
@@ -246,15 +253,7 @@ final class FileLog {
    * clean close the log alone tells a torn write from damage, to the last byte.
    */
   private void seal() {
-    queueLock.lock();
-    try {
-      while (syncing) {
-        syncDone.awaitUninterruptibly();
-      }
-      syncing = true;
-    } finally {
-      queueLock.unlock();
-    }
+    syncLock.lock();
     try (FileLock lock = lock(1)) {
       long target = publishedWord();
       Segment s = segment;
@@ -272,10 +271,7 @@ final class FileLog {
     } catch (IOException e) {
       throw new StorageException("fsync of " + dir + " when closing it failed: " + e, e);
     } finally {
-      queueLock.lock();
-      syncing = false;
-      syncDone.signalAll();
-      queueLock.unlock();
+      syncLock.unlock();
     }
   }
 
@@ -298,7 +294,9 @@ final class FileLog {
     }
     try (FileLock lock = lock(0)) {
       shm = mapShm();
+      queue = new AppendQueue(shmChannel);
       segment = recover();
+      queue.settle(publishedWord());
     } catch (IOException e) {
       closeQuietly(shmChannel);
       throw new StorageException("cannot open store " + dir + ": " + e, e);
@@ -460,7 +458,7 @@ final class FileLog {
       readAll(s, durable, hints.published());
       long counter = Math.max(s.header.mark().counter(), hints.markCounter());
       if (s.header.version() < LogFormat.VERSION) {
-        Segment upgraded = rewrite(s, (key, entries) -> entries);
+        Segment upgraded = rewrite(s);
         closeQuietly(s.channel);
         s = upgraded;
         counter = upgraded.header.mark().counter();
@@ -485,8 +483,12 @@ final class FileLog {
       closeQuietly(s.channel);
       throw e;
     }
-    for (Path f : stale) {
-      Files.deleteIfExists(f);
+    try (FileLock compacting = tryLock(COMPACT_LOCK)) {
+      for (Path f : stale) {
+        if (compacting != null || !f.toString().endsWith(".tmp")) {
+          Files.deleteIfExists(f); // not the file of a compaction that runs now
+        }
+      }
     }
     return s;
   }
@@ -843,226 +845,263 @@ final class FileLog {
 
   // ---- writing ----
 
-  /** One append waiting for the leader of its group. Guarded by {@link #queueLock}. */
-  private final class Request {
-    final String key;
-    final byte[] keyBytes;
-    final long expectedHead;
-    final List<byte[]> payloads;
-    final boolean sync;
-    final java.util.concurrent.locks.Condition wake = queueLock.newCondition();
-    long result;
-    long generation;
-    long end;
-    RuntimeException error;
-    boolean taken;
-    boolean done;
-
-    Request(String key, byte[] keyBytes, long expectedHead, List<byte[]> payloads, boolean sync) {
-      this.key = key;
-      this.keyBytes = keyBytes;
-      this.expectedHead = expectedHead;
-      this.payloads = payloads;
-      this.sync = sync;
-    }
-
-    boolean awaitsFsync() {
-      return sync && error == null && result != 0;
-    }
-  }
-
   /**
    * Appends atomically if {@code key}'s head is {@code expectedHead} (or any head for {@link
    * dev.cairn.spi.Backend#ANY_HEAD}). Returns the last sequence number appended, or 0.
    *
-   * <p>Group commit: appends queue up, and one thread at a time, the leader, takes the whole queue
-   * and appends it under one acquisition of the write lock. It then hands the lead to the next
-   * queued thread, so that the next group appends while this one waits for its fsync, and wakes
-   * each thread of its group once, when its append is durable.
+   * <p>A conditional append whose condition already fails against the published log fails at once,
+   * before any lock. Otherwise the append joins a group through the {@link AppendQueue}: whichever
+   * writer of any process finds the write lock free appends every posted append in one write, and
+   * one fsync then covers the whole group. An append too large for a slot, or made while every slot
+   * is busy, is appended by its writer under the lock, with the posted ones.
    */
   long append(String key, long expectedHead, List<byte[]> payloads, boolean sync) {
     byte[] keyBytes = key.getBytes(StandardCharsets.UTF_8);
     if (keyBytes.length > 0xffff) {
       throw new IllegalArgumentException("key longer than 65535 bytes");
     }
-    Request request = new Request(key, keyBytes, expectedHead, payloads, sync);
-    List<Request> group = null;
-    queueLock.lock();
-    try {
-      queue.add(request);
-      while (!request.done) {
-        if (!request.taken && !leading) {
-          leading = true;
-          group = new ArrayList<>(queue);
-          queue.clear();
-          group.forEach(r -> r.taken = true);
-          break;
-        }
-        request.wake.awaitUninterruptibly();
-      }
-    } finally {
-      queueLock.unlock();
-    }
-    if (group != null) {
-      lead(group);
-    }
-    if (request.error != null) {
-      throw request.error;
-    }
-    if (request.result != 0) {
-      watchers.fire();
-    }
-    return request.result;
-  }
-
-  private void lead(List<Request> group) {
-    commit(group);
-    Request last = null;
-    queueLock.lock();
-    try {
-      leading = false;
-      if (!queue.isEmpty()) {
-        queue.get(0).wake.signal(); // the next group's leader
-      }
-      for (Request r : group) {
-        if (r.awaitsFsync()) {
-          last = r;
-        } else {
-          r.done = true;
-          r.wake.signal();
-        }
-      }
-    } finally {
-      queueLock.unlock();
-    }
-    if (last == null) {
-      return;
-    }
-    RuntimeException failure = null;
-    try {
-      awaitDurable(last.generation, last.end);
-    } catch (RuntimeException e) {
-      failure = e; // appended but perhaps not durable: no caller may take it as done
-    }
-    queueLock.lock();
-    try {
-      for (Request r : group) {
-        if (r.awaitsFsync()) {
-          r.error = failure;
-          r.done = true;
-          r.wake.signal();
-        }
-      }
-    } finally {
-      queueLock.unlock();
-    }
-  }
-
-  /**
-   * The leader's work: append a group under one acquisition of the write lock. The fsync comes
-   * after, outside the group, so that the next group appends while this one waits for the disk.
-   */
-  private void commit(List<Request> group) {
-    boolean interrupted = Thread.interrupted(); // an interrupt would close the shared channels
-    writeLock.lock();
-    try (FileLock lock = lock(0)) {
-      indexLock.lock();
-      try {
-        catchUp();
-        for (Request r : group) {
-          try {
-            r.result = appendLocked(r);
-            r.generation = segment.generation;
-            r.end = segment.end;
-          } catch (IOException e) {
-            r.error =
-                new StorageException(
-                    "append to " + dir + " failed; nothing was published: " + e, e);
-          } catch (RuntimeException e) {
-            r.error = e;
-          }
-        }
-      } finally {
-        indexLock.unlock();
-      }
-    } catch (IOException e) {
-      StorageException failure = new StorageException("cannot lock " + dir + ": " + e, e);
-      group.forEach(r -> r.error = failure);
-    } catch (RuntimeException e) {
-      group.forEach(r -> r.error = e); // the log could not be read up to its end: damaged
-    } finally {
-      writeLock.unlock();
-      if (interrupted) {
-        Thread.currentThread().interrupt();
-      }
-    }
-  }
-
-  /** Under the write and index locks: checks the condition, writes, indexes and publishes. */
-  private long appendLocked(Request r) throws IOException {
-    Segment s = segment;
-    Refs log = s.keys.get(r.key);
-    long head = log == null ? 0 : log.lastSeq();
-    if (r.expectedHead != dev.cairn.spi.Backend.ANY_HEAD && head != r.expectedHead) {
+    if (expectedHead != dev.cairn.spi.Backend.ANY_HEAD && head(key) != expectedHead) {
       return 0;
     }
-    ByteBuffer batch = LogFormat.encode(r.keyBytes, r.payloads, s.lastSeq + 1);
-    reserve(s, batch.remaining());
-    writeFully(s.channel, batch, s.end);
-    long at = s.end;
-    long seq = s.lastSeq;
-    int fixed = LogFormat.RECORD_PREFIX + LogFormat.RECORD_FIXED + r.keyBytes.length;
-    for (byte[] p : r.payloads) {
-      index(s, new Ref(r.key, ++seq, at + fixed, p.length));
-      at += fixed + p.length;
-    }
-    s.end = at;
-    publish(s.generation, at);
-    return s.lastSeq;
-  }
-
-  /**
-   * Returns once the log is durable up to {@code end}. One thread per process fsyncs at a time,
-   * covering everything published so far; the others wait for it and usually find their append
-   * covered, so one fsync serves many writers, of this process and of others.
-   */
-  private void awaitDurable(long generation, long end) {
-    queueLock.lock();
+    AppendQueue.Request request =
+        new AppendQueue.Request(key, keyBytes, expectedHead, payloads, sync);
+    boolean interrupted = Thread.interrupted(); // an interrupt would close the shared channels
     try {
-      while (!covered(generation, end)) {
-        if (syncing) {
-          syncDone.awaitUninterruptibly();
-          continue;
-        }
-        syncing = true;
-        queueLock.unlock();
-        try {
-          syncOnce(generation);
-        } finally {
-          queueLock.lock();
-          syncing = false;
-          syncDone.signalAll();
+      AppendQueue.Outcome outcome = null;
+      if (AppendQueue.fits(request)) {
+        int slot = queue.post(request);
+        if (slot >= 0) {
+          outcome = awaitSlot(slot);
         }
       }
-    } finally {
-      queueLock.unlock();
-    }
-  }
-
-  /** Takes the sync lock, waiting for another process's fsync, and fsyncs. */
-  private void syncOnce(long generation) {
-    boolean interrupted = Thread.interrupted();
-    try (FileLock lock = lock(1)) {
-      if (!covered(generation, segment.end)) {
-        forceUpTo(generation);
+      if (outcome == null) {
+        outcome = appendUnderLock(request);
       }
+      if (outcome.error() != null) {
+        throw new StorageException(outcome.error(), null);
+      }
+      if (outcome.seq() != 0) {
+        if (sync) {
+          awaitDurable(generation(outcome.word()), end(outcome.word()));
+        }
+        watchers.fire();
+      }
+      return outcome.seq();
     } catch (IOException e) {
-      throw new StorageException("fsync of " + dir + " failed: " + e, e);
+      throw new StorageException("append to " + dir + " failed; nothing was published: " + e, e);
     } finally {
       if (interrupted) {
         Thread.currentThread().interrupt();
       }
     }
+  }
+
+  /** Waits for the slot's append, appending the posted group itself whenever the lock is free. */
+  private AppendQueue.Outcome awaitSlot(int slot) throws IOException {
+    for (int round = 0; ; round++) {
+      int phase = queue.phase(slot);
+      if (phase == AppendQueue.DONE || phase == AppendQueue.FAILED) {
+        return queue.take(slot);
+      }
+      if (writeLock.tryLock()) {
+        try (FileLock lock = tryLock(0)) {
+          if (lock != null) {
+            appendGroup(null);
+            continue;
+          }
+        } finally {
+          writeLock.unlock();
+        }
+      }
+      pause(round);
+    }
+  }
+
+  /** Takes the write lock, waiting for it, and appends {@code own} with the posted group. */
+  private AppendQueue.Outcome appendUnderLock(AppendQueue.Request own) throws IOException {
+    writeLock.lock();
+    try (FileLock lock = lock(0)) {
+      return appendGroup(own);
+    } finally {
+      writeLock.unlock();
+    }
+  }
+
+  /**
+   * Under the write lock: appends every posted request, and {@code own} if not null, in one write,
+   * and publishes the new end once. Each slot's result is recorded before the write and the slot
+   * marked done after the publication, so that a crash in between is settled by the next holder of
+   * the lock ({@link AppendQueue#settle}).
+   *
+   * @return the outcome of {@code own}, or null
+   */
+  private AppendQueue.Outcome appendGroup(AppendQueue.Request own) {
+    indexLock.lock();
+    List<Integer> slots = List.of();
+    try {
+      catchUp();
+      queue.settle(publishedWord());
+      slots = queue.posted();
+      List<AppendQueue.Request> requests = new ArrayList<>(slots.size() + 1);
+      for (int slot : slots) {
+        requests.add(queue.request(slot));
+      }
+      if (own != null) {
+        requests.add(own);
+      }
+      Segment s = segment;
+      long[] results = new long[requests.size()];
+      List<ByteBuffer> records = new ArrayList<>(requests.size());
+      Map<String, Long> heads = new HashMap<>();
+      long seq = s.lastSeq;
+      int bytes = 0;
+      for (int i = 0; i < requests.size(); i++) {
+        AppendQueue.Request r = requests.get(i);
+        long head = heads.computeIfAbsent(r.key(), k -> headOf(s, k));
+        if (r.expectedHead() != dev.cairn.spi.Backend.ANY_HEAD && head != r.expectedHead()) {
+          continue; // results[i] stays 0
+        }
+        ByteBuffer batch = LogFormat.encode(r.keyBytes(), r.payloads(), seq + 1);
+        records.add(batch);
+        bytes += batch.remaining();
+        seq += r.payloads().size();
+        heads.put(r.key(), seq);
+        results[i] = seq;
+      }
+      long groupEnd = word(s.generation, s.end + bytes);
+      for (int i = 0; i < slots.size(); i++) {
+        queue.taken(slots.get(i), results[i], groupEnd);
+      }
+      crashPoint("taken");
+      if (bytes > 0) {
+        ByteBuffer all = ByteBuffer.allocate(bytes);
+        records.forEach(all::put);
+        all.flip();
+        reserve(s, bytes);
+        writeFully(s.channel, all, s.end);
+        long at = s.end;
+        for (int i = 0; i < requests.size(); i++) {
+          if (results[i] == 0) {
+            continue;
+          }
+          AppendQueue.Request r = requests.get(i);
+          long first = results[i] - r.payloads().size() + 1;
+          int fixed = LogFormat.RECORD_PREFIX + LogFormat.RECORD_FIXED + r.keyBytes().length;
+          for (int k = 0; k < r.payloads().size(); k++) {
+            int length = r.payloads().get(k).length;
+            index(s, new Ref(r.key(), first + k, at + fixed, length));
+            at += fixed + length;
+          }
+        }
+        s.end = at;
+        crashPoint("written");
+        publish(s.generation, at);
+        notifyWatchers();
+      }
+      crashPoint("published");
+      slots.forEach(queue::done);
+      return own == null
+          ? null
+          : new AppendQueue.Outcome(results[results.length - 1], groupEnd, null);
+    } catch (IOException | RuntimeException e) {
+      // nothing was published; a log that could not be read up to its end is damaged
+      String message =
+          e instanceof IOException
+              ? "append to " + dir + " failed; nothing was published: " + e
+              : String.valueOf(e.getMessage());
+      slots.forEach(slot -> queue.failed(slot, message));
+      if (own == null) {
+        return null;
+      }
+      if (e instanceof RuntimeException re && !(e instanceof StorageException)) {
+        throw re;
+      }
+      return new AppendQueue.Outcome(0, 0, message);
+    } finally {
+      indexLock.unlock();
+    }
+  }
+
+  /**
+   * For crash tests only: the process halts at the named point of a group append when the system
+   * property {@code cairn.test.crashAt} names it ({@code AppendQueueCrashTest}).
+   */
+  private static void crashPoint(String point) {
+    if (point.equals(CRASH_AT)) {
+      Runtime.getRuntime().halt(99);
+    }
+  }
+
+  /**
+   * For crash tests only: takes the write lock, says so, waits until another writer has posted an
+   * append, and appends the posted group.
+   */
+  void appendPostedGroup(Runnable locked) throws IOException, InterruptedException {
+    writeLock.lock();
+    try (FileLock lock = lock(0)) {
+      locked.run();
+      long deadline = System.nanoTime() + LOCK_TIMEOUT_NANOS;
+      while (queue.posted().isEmpty()) {
+        if (System.nanoTime() > deadline) {
+          throw new IllegalStateException("no append was posted");
+        }
+        Thread.sleep(1);
+      }
+      appendGroup(null);
+    } finally {
+      writeLock.unlock();
+    }
+  }
+
+  private static long headOf(Segment s, String key) {
+    Refs log = s.keys.get(key);
+    return log == null ? 0 : log.lastSeq();
+  }
+
+  /**
+   * Waits without queueing in the kernel: a few spins, then parks that grow to a fraction of an
+   * fsync (spinning longer would take the CPU from the writer being waited for, on a busy machine).
+   * Writers of this process are also woken when their slot is done.
+   */
+  private static void pause(int round) {
+    if (round < 4) {
+      Thread.onSpinWait();
+    } else {
+      LockSupport.parkNanos(Math.min(10_000L << Math.min(round - 4, 4), 100_000L));
+    }
+  }
+
+  /**
+   * Returns once the log is durable up to {@code end}. Whoever finds the sync lock free fsyncs
+   * everything published so far, by any process; the others watch the durable point in shared
+   * memory, so one fsync serves every writer waiting at the time.
+   */
+  private void awaitDurable(long generation, long end) {
+    for (int round = 0; !covered(generation, end); round++) {
+      boolean synced = false;
+      if (syncLock.tryLock()) {
+        try (FileLock lock = tryLock(1)) {
+          if (lock != null) {
+            synced = true;
+            if (!covered(generation, end)) {
+              forceUpTo(generation);
+            }
+          }
+        } catch (IOException e) {
+          throw new StorageException("fsync of " + dir + " failed: " + e, e);
+        } finally {
+          syncLock.unlock();
+        }
+      }
+      if (!synced) {
+        pause(round);
+      }
+    }
+  }
+
+  /** The one-byte lock at {@code position} of the shared file if it is free, else null. */
+  private FileLock tryLock(long position) throws IOException {
+    return shmChannel.tryLock(position, 1, false);
   }
 
   /**
@@ -1124,118 +1163,247 @@ final class FileLog {
   }
 
   /**
-   * Rewrites the log with the entries {@code keep} selects into the next generation. Holds the
-   * write lock throughout: appends wait, reads go on.
+   * Rewrites the log with the entries {@code keep} selects into the next generation, in the
+   * background: the log as it is when compaction starts is filtered and written out while appends
+   * go on; then, under the write lock, the appends made meanwhile are copied as they are and the
+   * new file takes the old one's place. Writers wait only for that last step. One compaction at a
+   * time per store, across processes.
    */
   long compact(BiFunction<String, List<LogEntry>, List<LogEntry>> keep) {
-    writeLock.lock();
-    try (FileLock lock = lock(0)) {
-      indexLock.lock();
+    compactLock.lock();
+    boolean interrupted = Thread.interrupted(); // an interrupt would close the shared channels
+    try (FileLock compacting = lock(COMPACT_LOCK)) {
+      refresh();
+      Segment s = segment;
+      long from = s.end;
+      Segment out = startRewrite(s);
       try {
-        catchUp();
-        Segment s = segment;
-        long removed = s.bySeq.size;
-        Segment next = rewrite(s, keep);
-        removed -= next.bySeq.size;
-        publish(next.generation, next.end);
-        shm.putLong(SHM_MARK_COUNTER, next.header.mark().counter());
-        marked = word(next.generation, next.end); // the new file's mark covers all of it
-        LONGS.setVolatile(shm, SHM_DURABLE, word(next.generation, next.end));
-        retired.add(s.channel);
-        segment = next;
-        return removed;
-      } finally {
-        indexLock.unlock();
+        writeKept(s, from, keep, out);
+        out.channel.force(false); // most of the fsync, before writers wait
+        writeLock.lock();
+        try (FileLock lock = lock(0)) {
+          indexLock.lock();
+          try {
+            catchUp();
+            queue.settle(publishedWord());
+            if (segment != s) {
+              throw new IOException("another process compacted the store meanwhile");
+            }
+            copyFrom(s, from, out);
+            install(s, out);
+            publish(out.generation, out.end);
+            shm.putLong(SHM_MARK_COUNTER, out.header.mark().counter());
+            marked = word(out.generation, out.end); // the new file's mark covers all of it
+            LONGS.setVolatile(shm, SHM_DURABLE, word(out.generation, out.end));
+            notifyWatchers();
+            retired.add(s.channel);
+            segment = out;
+            return s.bySeq.size - out.bySeq.size;
+          } finally {
+            indexLock.unlock();
+          }
+        } finally {
+          writeLock.unlock();
+        }
+      } catch (IOException | RuntimeException e) {
+        abandon(out);
+        throw e;
       }
     } catch (IOException e) {
       throw new StorageException(
           "compaction of " + dir + " failed; the store is unchanged: " + e, e);
     } finally {
-      writeLock.unlock();
+      compactLock.unlock();
+      if (interrupted) {
+        Thread.currentThread().interrupt();
+      }
     }
   }
 
   /**
-   * Under the write lock: writes the entries {@code keep} selects from {@code s} as the next
-   * generation, in the current format, durably, renames it into place and deletes {@code s}'s file.
-   * Returns the new generation, indexed. Its durable mark covers all of it.
+   * Under the write lock, with nothing else appending: rewrites {@code s} whole in the current
+   * format as the next generation (a version-1 log, when opened).
    */
-  private Segment rewrite(Segment s, BiFunction<String, List<LogEntry>, List<LogEntry>> keep)
+  private Segment rewrite(Segment s) throws IOException {
+    Segment out = startRewrite(s);
+    try {
+      writeKept(s, s.end, (key, entries) -> entries, out);
+      install(s, out);
+      return out;
+    } catch (IOException | RuntimeException e) {
+      abandon(out);
+      throw e;
+    }
+  }
+
+  /** Creates the next generation's file as {@code .tmp}. */
+  private Segment startRewrite(Segment s) throws IOException {
+    Path tmp = dir.resolve(logName(s.generation + 1) + ".tmp");
+    Files.deleteIfExists(tmp); // left by a compaction that died: this process holds the lock
+    return createLog(tmp, s.generation + 1, s.storeId(), HEADER_END);
+  }
+
+  /**
+   * Writes to {@code out} the entries {@code keep} selects among those of {@code s} before {@code
+   * to}.
+   */
+  private void writeKept(
+      Segment s, long to, BiFunction<String, List<LogEntry>, List<LogEntry>> keep, Segment out)
       throws IOException {
-    long next = s.generation + 1;
-    Path tmp = dir.resolve(logName(next) + ".tmp");
-    Files.deleteIfExists(tmp);
     List<Ref> kept = new ArrayList<>();
-    long size = HEADER_END;
     for (Map.Entry<String, Refs> e : s.keys.entrySet()) {
       Refs log = e.getValue();
-      List<LogEntry> entries = new ArrayList<>(log.size);
+      int n = log.size;
+      Ref[] items = log.items;
+      List<LogEntry> entries = new ArrayList<>(n);
       Map<Long, Ref> bySeq = new HashMap<>();
-      for (int i = 0; i < log.size; i++) {
-        entries.add(load(s, log.items[i]));
-        bySeq.put(log.items[i].seq, log.items[i]);
+      for (int i = 0; i < n && items[i].offset < to; i++) {
+        entries.add(load(s, items[i]));
+        bySeq.put(items[i].seq, items[i]);
+      }
+      if (entries.isEmpty()) {
+        continue;
       }
       for (LogEntry c : keep.apply(e.getKey(), List.copyOf(entries))) {
-        Ref r = bySeq.get(c.seq());
-        kept.add(r);
-        size +=
-            LogFormat.RECORD_PREFIX
-                + LogFormat.RECORD_FIXED
-                + r.key.getBytes(StandardCharsets.UTF_8).length
-                + r.length;
+        kept.add(bySeq.get(c.seq()));
       }
     }
     kept.sort((a, b) -> Long.compare(a.seq, b.seq));
-    Segment out = createLog(tmp, next, s.storeId(), size);
-    try {
-      long pos = HEADER_END;
-      for (Ref r : kept) {
-        byte[] key = r.key.getBytes(StandardCharsets.UTF_8);
-        ByteBuffer rec = LogFormat.encode(key, List.of(load(s, r).payload()), r.seq);
-        writeFully(out.channel, rec, pos);
-        index(out, new Ref(r.key, r.seq, pos + rec.capacity() - r.length, r.length));
-        pos += rec.capacity();
-      }
-      out.end = pos;
-      out.channel.force(true);
-      Files.move(tmp, dir.resolve(logName(next)), StandardCopyOption.ATOMIC_MOVE);
-      syncDirectory();
-    } catch (IOException | RuntimeException e) {
-      closeQuietly(out.channel);
-      Files.deleteIfExists(tmp);
-      throw e;
+    for (Ref r : kept) {
+      copy(s, r, out);
     }
+  }
+
+  /** Under the write lock: copies to {@code out} every entry of {@code s} from {@code from} on. */
+  private void copyFrom(Segment s, long from, Segment out) throws IOException {
+    int n = s.bySeq.size;
+    Ref[] items = s.bySeq.items;
+    int i = n;
+    while (i > 0 && items[i - 1].offset >= from) {
+      i--;
+    }
+    for (; i < n; i++) {
+      copy(s, items[i], out);
+    }
+  }
+
+  private void copy(Segment s, Ref r, Segment out) throws IOException {
+    byte[] key = r.key.getBytes(StandardCharsets.UTF_8);
+    ByteBuffer rec = LogFormat.encode(key, List.of(load(s, r).payload()), r.seq);
+    int length = rec.remaining();
+    writeFully(out.channel, rec, out.end);
+    index(out, new Ref(r.key, r.seq, out.end + length - r.length, r.length));
+    out.end += length;
+  }
+
+  /**
+   * Marks {@code out} durable to its end, fsyncs it, renames it into place and deletes {@code s}'s
+   * file. A crash before the rename leaves {@code s} whole; after it, {@code out}.
+   */
+  private void install(Segment s, Segment out) throws IOException {
+    LogFormat.Mark mark = LogFormat.nextMark(out.end, out.header.mark().counter());
+    LogFormat.writeMark(out.channel, mark);
+    out.channel.force(true);
+    out.header = out.header.withMark(mark);
+    Files.move(
+        dir.resolve(logName(out.generation) + ".tmp"),
+        dir.resolve(logName(out.generation)),
+        StandardCopyOption.ATOMIC_MOVE);
+    syncDirectory();
     Files.deleteIfExists(dir.resolve(logName(s.generation)));
-    return out;
+  }
+
+  private void abandon(Segment out) {
+    closeQuietly(out.channel);
+    try {
+      Files.deleteIfExists(dir.resolve(logName(out.generation) + ".tmp"));
+    } catch (IOException ignored) {
+      // the next compaction or open removes it
+    }
   }
 
   // ---- change notification ----
 
   AutoCloseable watch(Runnable onAppend) {
-    AutoCloseable registration = watchers.add(onAppend);
     synchronized (this) {
+      AutoCloseable registration = watchers.add(onAppend);
       if (watchThread == null) {
         watchThread = new Thread(this::followTail, "cairn-watch " + dir.getFileName());
         watchThread.setDaemon(true);
         watchThread.start();
       }
+      return registration;
     }
-    return registration;
   }
 
-  /** Watches the published end for appends by other processes; about a millisecond of latency. */
+  /** Whether the watch thread goes on; if not, it is gone as far as {@link #watch} knows. */
+  private synchronized boolean stillWatched() {
+    if (watchers.isEmpty()) {
+      watchThread = null;
+      return false;
+    }
+    return true;
+  }
+
+  /**
+   * Tells the processes that watch the store that the published end moved: a one-byte write to
+   * {@code cairn.shm}, which the kernel reports to their {@link java.nio.file.WatchService}. Costs
+   * nothing while no process watches.
+   */
+  private void notifyWatchers() throws IOException {
+    if ((long) LONGS.getVolatile(shm, SHM_WATCHING) > 0) {
+      writeFully(shmChannel, ByteBuffer.wrap(new byte[] {1}), SHM_NOTIFY);
+    }
+  }
+
+  /**
+   * Watches the published end for appends by other processes: woken by the kernel when a file of
+   * the directory is written (a notice after each publication), and checking at least every 100 ms
+   * in case a notice was lost.
+   */
   private void followTail() {
+    LONGS.getAndAdd(shm, SHM_WATCHING, 1L);
+    try (java.nio.file.WatchService events = dir.getFileSystem().newWatchService()) {
+      watchEvents = events;
+      dir.register(events, java.nio.file.StandardWatchEventKinds.ENTRY_MODIFY);
+      long seen = publishedWord();
+      while (stillWatched()) {
+        java.nio.file.WatchKey key = events.poll(100, java.util.concurrent.TimeUnit.MILLISECONDS);
+        if (key != null) {
+          key.pollEvents();
+          key.reset();
+        }
+        long now = publishedWord();
+        if (now != seen) {
+          seen = now;
+          watchers.fire();
+        }
+      }
+    } catch (IOException e) {
+      pollTail(); // no kernel notices here: poll
+    } catch (InterruptedException | java.nio.file.ClosedWatchServiceException e) {
+      // the store was closed
+    } finally {
+      watchEvents = null;
+      LONGS.getAndAdd(shm, SHM_WATCHING, -1L);
+      synchronized (this) {
+        if (watchThread == Thread.currentThread()) {
+          watchThread = null;
+        }
+      }
+    }
+  }
+
+  /** Watches the published end every millisecond. */
+  private void pollTail() {
     long seen = publishedWord();
-    while (!watchers.isEmpty()) {
+    while (stillWatched()) {
       long now = publishedWord();
       if (now != seen) {
         seen = now;
         watchers.fire();
       }
       LockSupport.parkNanos(1_000_000);
-    }
-    synchronized (this) {
-      watchThread = null;
     }
   }
 
@@ -1264,7 +1432,7 @@ final class FileLog {
     }
   }
 
-  private static void closeQuietly(FileChannel ch) {
+  private static void closeQuietly(java.io.Closeable ch) {
     try {
       ch.close();
     } catch (IOException e) {

@@ -98,7 +98,11 @@ final class LogFormat {
    *
    * @param mark the newer of the two durable marks that are intact, {@link Mark#NONE} if neither is
    */
-  record Header(int version, int size, long generation, String storeId, Mark mark) {}
+  record Header(int version, int size, long generation, String storeId, Mark mark) {
+    Header withMark(Mark newMark) {
+      return new Header(version, size, generation, storeId, newMark);
+    }
+  }
 
   /** Whether {@code id} is this boot's (never, where the system does not tell its boot). */
   static boolean isThisBoot(byte[] id) {
