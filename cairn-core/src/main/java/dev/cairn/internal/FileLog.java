@@ -1,15 +1,18 @@
 package dev.cairn.internal;
 
+import static dev.cairn.internal.SharedMemory.COMPACT_LOCK;
+import static dev.cairn.internal.SharedMemory.SYNC_LOCK;
+import static dev.cairn.internal.SharedMemory.WRITE_LOCK;
+import static dev.cairn.internal.SharedMemory.end;
+import static dev.cairn.internal.SharedMemory.generation;
+import static dev.cairn.internal.SharedMemory.word;
+
 import dev.cairn.InvalidLocationException;
 import dev.cairn.StorageException;
 import dev.cairn.StoreFormatException;
 import dev.cairn.spi.LogEntry;
 import java.io.IOException;
-import java.lang.invoke.MethodHandles;
-import java.lang.invoke.VarHandle;
 import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
-import java.nio.MappedByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.charset.StandardCharsets;
@@ -20,12 +23,10 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.BiFunction;
@@ -44,9 +45,8 @@ import java.util.function.BiFunction;
  *       generation; compaction writes generation {@code N+1} to a {@code .tmp} file, fsyncs it,
  *       renames it into place and deletes the older one, so the highest-numbered {@code .log} file
  *       is always complete.
- *   <li>{@code cairn.shm} — 4096 bytes mapped into every process; it holds hints, never data: it
- *       can be deleted while no process has the store open. Byte 0 is locked by the process that
- *       appends (the write lock), byte 1 by the process that fsyncs (the sync lock).
+ *   <li>{@code cairn.shm} — hints and locks shared by the processes ({@link SharedMemory}), and the
+ *       appends waiting for their group ({@link AppendQueue}).
  * </ul>
  *
  * <p>An append writes all its records with one write while holding the write lock, then publishes
@@ -65,37 +65,9 @@ import java.util.function.BiFunction;
  * from the start of one). Then what follows the stop is zeroed. Otherwise the log is damaged:
  * opening fails with a {@link StoreFormatException} naming the file and the offset, and nothing is
  * changed.
- *
- * <h2>Shared memory, {@code cairn.shm} (little-endian)</h2>
- *
- * <pre>
- *   0   8  magic "CAIRNSHM"
- *   8   4  version, 2
- *   16  8  published: generation &lt;&lt; 40 | end offset of the log
- *   24  8  durable:   generation &lt;&lt; 40 | offset up to which the log is fsynced
- *   32  8  counter of the last durable mark written to the log
- *   40  16 store id of the log these hints are about
- *   56  16 boot id of the operating system when the published end was last recovered
- *   72  8  how many processes watch for appends (they count themselves in and out)
- *   80  1  written after each publication while some process watches, to wake it through the
- *          kernel's file notifications
- *   4096   the slots of the {@link AppendQueue}
- * </pre>
  */
 final class FileLog {
-  static final String SHM = "cairn.shm";
-  private static final int SHM_VERSION = 2;
-  private static final int SHM_SIZE = 4096;
-  private static final int SHM_PUBLISHED = 16;
-  private static final int SHM_DURABLE = 24;
-  private static final int SHM_MARK_COUNTER = 32;
-  private static final int SHM_STORE_ID = 40;
-  private static final int SHM_BOOT_ID = 56;
-  private static final int SHM_WATCHING = 72;
-  private static final int SHM_NOTIFY = 80;
-  private static final byte[] SHM_MAGIC = "CAIRNSHM".getBytes(StandardCharsets.US_ASCII);
-  private static final long END_BITS = 40;
-  private static final long END_MASK = (1L << END_BITS) - 1;
+  static final String SHM = SharedMemory.FILE;
 
   /**
    * The log grows in zero-filled steps of this size, so that an fsync after an append flushes data
@@ -103,19 +75,14 @@ final class FileLog {
    */
   static final int PREALLOCATE = 4 << 20;
 
-  private static final long LOCK_TIMEOUT_NANOS = 60_000_000_000L;
-  private static final long COMPACT_LOCK = 2; // byte of cairn.shm held by the compacting process
+  private static final long POSTED_TIMEOUT_NANOS = 60_000_000_000L;
   private static final String CRASH_AT = System.getProperty("cairn.test.crashAt", "");
   private static final long MARK_EVERY_NANOS = 200_000_000L;
   private static final long MARK_EVERY_BYTES = 1 << 20;
-
-  private static final VarHandle LONGS =
-      MethodHandles.byteBufferViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
   private static final Map<Path, FileLog> OPEN = new HashMap<>();
 
   private final Path dir;
-  private final FileChannel shmChannel;
-  private final MappedByteBuffer shm;
+  private final SharedMemory shm;
   private final ReentrantLock writeLock = new ReentrantLock();
   private final ReentrantLock syncLock = new ReentrantLock(); // one fsync at a time per process
   private final ReentrantLock compactLock = new ReentrantLock();
@@ -123,7 +90,7 @@ final class FileLog {
   private final ReentrantLock indexLock = new ReentrantLock();
   private final List<FileChannel> retired = new ArrayList<>();
   private final dev.cairn.spi.Watchers watchers = new dev.cairn.spi.Watchers();
-  private volatile Segment segment;
+  private volatile LogSegment segment;
   private volatile Thread watchThread;
   private volatile java.nio.file.WatchService watchEvents;
   private int refs;
@@ -131,56 +98,6 @@ final class FileLog {
   // or by recovery and compaction, which exclude every other writer of marks in this process
   private long marked;
   private long markedAt = System.nanoTime() - MARK_EVERY_NANOS;
-
-  /** The log of one generation and this process's index of it. */
-  private static final class Segment {
-    final long generation;
-    final FileChannel channel;
-    LogFormat.Header header; // its durable mark changes when a compaction installs the file
-    final Map<String, Refs> keys = new ConcurrentHashMap<>();
-    final Refs bySeq = new Refs();
-    volatile long end;
-    long lastSeq;
-    long allocated; // file size as last seen under the write lock
-
-    Segment(FileChannel channel, LogFormat.Header header) {
-      this.generation = header.generation();
-      this.channel = channel;
-      this.header = header;
-      this.end = header.size();
-    }
-
-    String storeId() {
-      return header.storeId();
-    }
-  }
-
-  /** Where one entry's payload lies. */
-  private record Ref(String key, long seq, long offset, int length) {}
-
-  /**
-   * A growable array of refs: appended to under the index lock, read without locks (the array is
-   * replaced before the size grows, so a reader that reads the size first sees every element).
-   */
-  private static final class Refs {
-    private volatile Ref[] items = new Ref[2];
-    private volatile int size;
-
-    void add(Ref ref) {
-      Ref[] a = items;
-      if (size == a.length) {
-        a = Arrays.copyOf(a, a.length * 2);
-        items = a;
-      }
-      a[size] = ref;
-      size = size + 1;
-    }
-
-    long lastSeq() {
-      int n = size;
-      return n == 0 ? 0 : items[n - 1].seq;
-    }
-  }
 
   /**
    * The one instance for {@code dir} in this JVM, opened if needed.
@@ -241,7 +158,7 @@ final class FileLog {
       try {
         seal();
       } finally {
-        closeQuietly(shmChannel);
+        closeQuietly(shm);
         closeQuietly(segment.channel);
         retired.forEach(FileLog::closeQuietly);
       }
@@ -254,18 +171,18 @@ final class FileLog {
    */
   private void seal() {
     syncLock.lock();
-    try (FileLock lock = lock(1)) {
-      long target = publishedWord();
-      Segment s = segment;
+    try (FileLock lock = shm.lock(SYNC_LOCK)) {
+      long target = shm.published();
+      LogSegment s = segment;
       if (generation(target) == s.generation && target != marked) {
         s.channel.force(false);
-        LogFormat.Mark mark = LogFormat.nextMark(end(target), shm.getLong(SHM_MARK_COUNTER));
+        LogFormat.Mark mark = LogFormat.nextMark(end(target), shm.markCounter());
         LogFormat.writeMark(s.channel, mark);
         s.channel.force(false);
-        shm.putLong(SHM_MARK_COUNTER, mark.counter());
+        shm.markCounter(mark.counter());
         marked = target;
-        if (!covered(generation(target), end(target))) {
-          LONGS.setVolatile(shm, SHM_DURABLE, target);
+        if (!shm.covered(generation(target), end(target))) {
+          shm.durable(target);
         }
       }
     } catch (IOException e) {
@@ -283,25 +200,20 @@ final class FileLog {
     }
     try {
       Files.createDirectories(dir);
-      shmChannel =
-          FileChannel.open(
-              dir.resolve(SHM),
-              StandardOpenOption.CREATE,
-              StandardOpenOption.READ,
-              StandardOpenOption.WRITE);
+      shm = new SharedMemory(dir);
     } catch (IOException e) {
       throw new InvalidLocationException("cannot open store directory " + dir + ": " + e, e);
     }
-    try (FileLock lock = lock(0)) {
-      shm = mapShm();
-      queue = new AppendQueue(shmChannel);
+    try (FileLock lock = shm.lock(WRITE_LOCK)) {
+      shm.map();
+      queue = new AppendQueue(shm.channel());
       segment = recover();
-      queue.settle(publishedWord());
+      queue.settle(shm.published());
     } catch (IOException e) {
-      closeQuietly(shmChannel);
+      closeQuietly(shm);
       throw new StorageException("cannot open store " + dir + ": " + e, e);
     } catch (RuntimeException e) {
-      closeQuietly(shmChannel);
+      closeQuietly(shm);
       throw e;
     }
   }
@@ -345,91 +257,12 @@ final class FileLog {
     return log;
   }
 
-  private MappedByteBuffer mapShm() throws IOException {
-    boolean fresh = shmChannel.size() < SHM_SIZE;
-    MappedByteBuffer map = shmChannel.map(FileChannel.MapMode.READ_WRITE, 0, SHM_SIZE);
-    map.order(ByteOrder.LITTLE_ENDIAN);
-    byte[] magic = new byte[8];
-    map.get(0, magic);
-    int version = map.getInt(8);
-    if (!fresh && !Arrays.equals(magic, new byte[8]) && !Arrays.equals(magic, SHM_MAGIC)) {
-      throw new StoreFormatException(dir.resolve(SHM) + " is not a Cairn file (bad magic)");
-    }
-    if (Arrays.equals(magic, SHM_MAGIC) && version > SHM_VERSION) {
-      throw new StoreFormatException(
-          "%s has version %d; this Cairn reads version %d (a newer Cairn has the store open?)"
-              .formatted(dir.resolve(SHM), version, SHM_VERSION));
-    }
-    if (fresh || !Arrays.equals(magic, SHM_MAGIC) || version < SHM_VERSION) {
-      // new, or left by an older Cairn: hints only, so start afresh
-      map.put(0, new byte[SHM_SIZE]);
-      map.put(0, SHM_MAGIC).putInt(8, SHM_VERSION);
-    }
-    return map;
-  }
-
-  /**
-   * What {@code cairn.shm} says about a log, where it is about that log.
-   *
-   * @param durable where the log is fsynced up to, 0 if unknown
-   * @param published where every process was told the log ends, if that was on this boot; else -1
-   * @param markCounter the counter of the last durable mark written
-   */
-  record Hints(long durable, long published, long markCounter) {
-    static final Hints NONE = new Hints(0, -1, 0);
-  }
-
-  private Hints hints(String storeId, long generation) {
-    byte[] bytes = new byte[SHM_BOOT_ID + 16];
-    shm.get(0, bytes);
-    return hints(bytes, storeId, generation);
-  }
-
-  /** Reads the hints in {@code dir}'s shared file without locking, mapping or creating it. */
-  static Hints readHints(Path dir, String storeId, long generation) {
-    try (FileChannel ch = FileChannel.open(dir.resolve(SHM), StandardOpenOption.READ)) {
-      ByteBuffer b = ByteBuffer.allocate(SHM_BOOT_ID + 16);
-      while (b.hasRemaining() && ch.read(b) >= 0) {
-        // read what there is
-      }
-      return hints(b.array(), storeId, generation);
-    } catch (IOException e) {
-      return Hints.NONE; // no shared file: nothing but the log is known
-    }
-  }
-
-  private static Hints hints(byte[] shm, String storeId, long generation) {
-    ByteBuffer b = ByteBuffer.wrap(shm).order(ByteOrder.LITTLE_ENDIAN);
-    if (!Arrays.equals(Arrays.copyOf(shm, 8), SHM_MAGIC)
-        || b.getInt(8) != SHM_VERSION
-        || !Arrays.equals(
-            Arrays.copyOfRange(shm, SHM_STORE_ID, SHM_STORE_ID + 16), uuidBytes(storeId))) {
-      return Hints.NONE;
-    }
-    boolean thisBoot = LogFormat.isThisBoot(Arrays.copyOfRange(shm, SHM_BOOT_ID, SHM_BOOT_ID + 16));
-    long d = b.getLong(SHM_DURABLE);
-    long p = b.getLong(SHM_PUBLISHED);
-    return new Hints(
-        generation(d) == generation ? end(d) : 0,
-        thisBoot && generation(p) == generation ? end(p) : -1,
-        b.getLong(SHM_MARK_COUNTER));
-  }
-
-  private static byte[] uuidBytes(String storeId) {
-    UUID id = UUID.fromString(storeId);
-    return ByteBuffer.allocate(16)
-        .order(ByteOrder.LITTLE_ENDIAN)
-        .putLong(id.getMostSignificantBits())
-        .putLong(id.getLeastSignificantBits())
-        .array();
-  }
-
   /**
    * Under the write lock: finds the current generation, builds the index by reading the log, tells
    * a torn write (cleared) from damage (refused), and publishes the end. A log of format version 1
    * is rewritten as the current version. Leftovers of an interrupted compaction are removed.
    */
-  private Segment recover() throws IOException {
+  private LogSegment recover() throws IOException {
     List<Long> generations = new ArrayList<>();
     List<Path> stale = new ArrayList<>();
     try (DirectoryStream<Path> files = Files.newDirectoryStream(dir)) {
@@ -448,25 +281,25 @@ final class FileLog {
         stale.add(dir.resolve(logName(g))); // a compaction that finished but for the delete
       }
     }
-    Segment s =
+    LogSegment s =
         generation == 0
             ? createLog(dir.resolve(logName(1)), 1, UUID.randomUUID().toString(), HEADER_END)
             : openLog(generation);
     try {
-      Hints hints = hints(s.storeId(), s.generation);
+      SharedMemory.Hints hints = shm.hints(s.storeId(), s.generation);
       long durable = Math.max(s.header.mark().end(), hints.durable());
       readAll(s, durable, hints.published());
       long counter = Math.max(s.header.mark().counter(), hints.markCounter());
       if (s.header.version() < LogFormat.VERSION) {
-        Segment upgraded = rewrite(s);
+        LogSegment upgraded = rewrite(s);
         closeQuietly(s.channel);
         s = upgraded;
         counter = upgraded.header.mark().counter();
       } else if (s.header.mark().end() != s.end || !s.header.mark().thisBoot()) {
         // the recovered end becomes the durable point, recorded for this boot
-        try (FileLock sync = lock(1)) {
+        try (FileLock sync = shm.lock(SYNC_LOCK)) {
           s.channel.force(false);
-          counter = Math.max(counter, shm.getLong(SHM_MARK_COUNTER));
+          counter = Math.max(counter, shm.markCounter());
           LogFormat.Mark mark = LogFormat.nextMark(s.end, counter);
           LogFormat.writeMark(s.channel, mark);
           s.channel.force(false);
@@ -474,16 +307,15 @@ final class FileLog {
         }
       }
       marked = word(s.generation, s.end);
-      shm.put(SHM_STORE_ID, uuidBytes(s.storeId()));
-      shm.put(SHM_BOOT_ID, LogFormat.bootId());
-      shm.putLong(SHM_MARK_COUNTER, counter);
-      publish(s.generation, s.end);
-      LONGS.setVolatile(shm, SHM_DURABLE, word(s.generation, s.end));
+      shm.describe(s.storeId());
+      shm.markCounter(counter);
+      shm.publish(s.generation, s.end);
+      shm.durable(word(s.generation, s.end));
     } catch (IOException | RuntimeException e) {
       closeQuietly(s.channel);
       throw e;
     }
-    try (FileLock compacting = tryLock(COMPACT_LOCK)) {
+    try (FileLock compacting = shm.tryLock(COMPACT_LOCK)) {
       for (Path f : stale) {
         if (compacting != null || !f.toString().endsWith(".tmp")) {
           Files.deleteIfExists(f); // not the file of a compaction that runs now
@@ -503,7 +335,7 @@ final class FileLog {
    * @param durable where the log is known to have been fsynced up to
    * @param published where every process was told the log ends, if that was on this boot; else -1
    */
-  private void readAll(Segment s, long durable, long published) throws IOException {
+  private void readAll(LogSegment s, long durable, long published) throws IOException {
     long size = s.channel.size();
     if (size < Math.max(durable, published)) {
       throw damaged(
@@ -513,7 +345,7 @@ final class FileLog {
               .formatted(size, Math.max(durable, published)));
     }
     LogScanner scanner = new LogScanner(s.channel, s.header.version(), size);
-    LogScanner.Stop stop = scanner.readAppends(s.header.size(), 0, records -> index(s, records));
+    LogScanner.Stop stop = scanner.readAppends(s.header.size(), 0, records -> s.index(records));
     s.end = stop.end();
     if (stop.clean() && scanner.zeroFrom(stop.end())) {
       return; // nothing but zeros follows the data
@@ -553,7 +385,7 @@ final class FileLog {
         || appendsFollow && (header.version() < LogFormat.VERSION || header.mark().thisBoot());
   }
 
-  private StoreFormatException damaged(Segment s, long at, String what) {
+  private StoreFormatException damaged(LogSegment s, long at, String what) {
     return new StoreFormatException(
         "%s is damaged at byte %d: %s.%s"
             .formatted(dir.resolve(logName(s.generation)), at, what, LogFormat.DAMAGE_ADVICE));
@@ -568,7 +400,7 @@ final class FileLog {
   }
 
   /** Under the write lock: makes sure the file has room for {@code bytes} more after the end. */
-  private static void reserve(Segment s, int bytes) throws IOException {
+  private static void reserve(LogSegment s, int bytes) throws IOException {
     long needed = s.end + bytes;
     if (needed <= s.allocated) {
       return;
@@ -586,7 +418,7 @@ final class FileLog {
    * Creates a log file of the current format whose first {@code end} bytes will be durable once
    * forced (its durable mark says so).
    */
-  private Segment createLog(Path file, long generation, String storeId, long end)
+  private LogSegment createLog(Path file, long generation, String storeId, long end)
       throws IOException {
     FileChannel ch =
         FileChannel.open(
@@ -599,7 +431,8 @@ final class FileLog {
         ch.force(true);
         syncDirectory();
       }
-      return new Segment(
+      return new LogSegment(
+          dir.resolve(logName(generation)), // its name once in place
           ch,
           new LogFormat.Header(
               LogFormat.VERSION, LogFormat.HEADER_SIZE, generation, storeId, mark));
@@ -609,11 +442,11 @@ final class FileLog {
     }
   }
 
-  private Segment openLog(long generation) throws IOException {
+  private LogSegment openLog(long generation) throws IOException {
     Path file = dir.resolve(logName(generation));
     FileChannel ch = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE);
     try {
-      return new Segment(ch, LogFormat.readHeader(ch, file, generation));
+      return new LogSegment(file, ch, LogFormat.readHeader(ch, file, generation));
     } catch (IOException | RuntimeException e) {
       closeQuietly(ch);
       throw e;
@@ -653,32 +486,6 @@ final class FileLog {
     }
   }
 
-  // ---- shared memory ----
-
-  private static long word(long generation, long end) {
-    return generation << END_BITS | end;
-  }
-
-  private static long generation(long word) {
-    return word >>> END_BITS;
-  }
-
-  private static long end(long word) {
-    return word & END_MASK;
-  }
-
-  private long publishedWord() {
-    return (long) LONGS.getVolatile(shm, SHM_PUBLISHED);
-  }
-
-  private long durableWord() {
-    return (long) LONGS.getVolatile(shm, SHM_DURABLE);
-  }
-
-  private void publish(long generation, long end) {
-    LONGS.setVolatile(shm, SHM_PUBLISHED, word(generation, end));
-  }
-
   // ---- reading ----
 
   String storeId() {
@@ -692,8 +499,8 @@ final class FileLog {
 
   /** Brings this process's index up to the published end of the log. */
   void refresh() {
-    long w = publishedWord();
-    Segment s = segment;
+    long w = shm.published();
+    LogSegment s = segment;
     if (generation(w) == s.generation && end(w) == s.end) {
       return;
     }
@@ -707,11 +514,11 @@ final class FileLog {
 
   /** Under the index lock. */
   private void catchUp() {
-    long w = publishedWord();
-    Segment s = segment;
+    long w = shm.published();
+    LogSegment s = segment;
     try {
       if (generation(w) != s.generation) {
-        Segment next = openLog(generation(w));
+        LogSegment next = openLog(generation(w));
         scan(next, end(w));
         retired.add(s.channel);
         segment = next;
@@ -727,13 +534,13 @@ final class FileLog {
   }
 
   /** Indexes the records from the segment's end up to {@code to}; a bad record there is damage. */
-  private void scan(Segment s, long to) throws IOException {
+  private void scan(LogSegment s, long to) throws IOException {
     long size = s.channel.size();
     if (size < to) {
       throw damaged(s, size, "the file ends before byte " + to + ", where the log was published");
     }
     LogScanner scanner = new LogScanner(s.channel, s.header.version(), to);
-    LogScanner.Stop stop = scanner.readAppends(s.end, s.lastSeq, records -> index(s, records));
+    LogScanner.Stop stop = scanner.readAppends(s.end, s.lastSeq, records -> s.index(records));
     s.end = stop.end();
     if (stop.end() != to) {
       throw damaged(
@@ -747,63 +554,28 @@ final class FileLog {
     }
   }
 
-  private void index(Segment s, List<LogScanner.Record> records) {
-    for (LogScanner.Record r : records) {
-      index(s, new Ref(r.key(), r.seq(), r.payloadAt(), r.payloadLength()));
-    }
-  }
-
-  private void index(Segment s, Ref ref) {
-    Refs log = s.keys.get(ref.key);
-    Ref r = ref;
-    if (log == null) {
-      log = new Refs();
-      s.keys.put(r.key, log);
-    } else {
-      r = new Ref(log.items[0].key, r.seq, r.offset, r.length); // share one key string
-    }
-    log.add(r);
-    s.bySeq.add(r);
-    s.lastSeq = r.seq;
-  }
-
   long head(String key) {
     refresh();
-    Refs log = segment.keys.get(key);
+    LogSegment.Refs log = segment.keys.get(key);
     return log == null ? 0 : log.lastSeq();
   }
 
   List<LogEntry> read(String key, long afterSeq, int limit) {
     refresh();
-    Segment s = segment;
-    Refs log = s.keys.get(key);
+    LogSegment s = segment;
+    LogSegment.Refs log = s.keys.get(key);
     if (log == null) {
       return List.of();
     }
     int n = log.size;
-    Ref[] items = log.items;
-    int from = firstAfter(items, n, afterSeq);
+    LogSegment.Ref[] items = log.items;
+    int from = LogSegment.firstAfter(items, n, afterSeq);
     int to = (int) Math.min(n, (long) from + limit);
     List<LogEntry> out = new ArrayList<>(to - from);
     for (int i = from; i < to; i++) {
-      out.add(load(s, items[i]));
+      out.add(s.load(items[i]));
     }
     return out;
-  }
-
-  /** The index of the first of {@code n} refs, in sequence order, numbered above {@code seq}. */
-  private static int firstAfter(Ref[] items, int n, long seq) {
-    int lo = 0;
-    int hi = n;
-    while (lo < hi) {
-      int mid = (lo + hi) >>> 1;
-      if (items[mid].seq <= seq) {
-        lo = mid + 1;
-      } else {
-        hi = mid;
-      }
-    }
-    return lo;
   }
 
   List<String> keys() {
@@ -818,24 +590,14 @@ final class FileLog {
 
   List<LogEntry> changes(long since, int limit) {
     refresh();
-    Segment s = segment;
+    LogSegment s = segment;
     int n = s.bySeq.size;
-    Ref[] items = s.bySeq.items;
+    LogSegment.Ref[] items = s.bySeq.items;
     List<LogEntry> out = new ArrayList<>();
-    for (int i = firstAfter(items, n, since); i < n && out.size() < limit; i++) {
-      out.add(load(s, items[i]));
+    for (int i = LogSegment.firstAfter(items, n, since); i < n && out.size() < limit; i++) {
+      out.add(s.load(items[i]));
     }
     return out;
-  }
-
-  private LogEntry load(Segment s, Ref r) {
-    ByteBuffer buf = ByteBuffer.allocate(r.length);
-    try {
-      readFully(s.channel, buf, r.offset);
-    } catch (IOException e) {
-      throw new StorageException("cannot read the log of " + dir + ": " + e, e);
-    }
-    return new LogEntry(r.key, r.seq, buf.array());
   }
 
   long sizeOnDisk() {
@@ -904,7 +666,7 @@ final class FileLog {
         return queue.take(slot);
       }
       if (writeLock.tryLock()) {
-        try (FileLock lock = tryLock(0)) {
+        try (FileLock lock = shm.tryLock(WRITE_LOCK)) {
           if (lock != null) {
             appendGroup(null);
             continue;
@@ -920,7 +682,7 @@ final class FileLog {
   /** Takes the write lock, waiting for it, and appends {@code own} with the posted group. */
   private AppendQueue.Outcome appendUnderLock(AppendQueue.Request own) throws IOException {
     writeLock.lock();
-    try (FileLock lock = lock(0)) {
+    try (FileLock lock = shm.lock(WRITE_LOCK)) {
       return appendGroup(own);
     } finally {
       writeLock.unlock();
@@ -940,7 +702,7 @@ final class FileLog {
     List<Integer> slots = List.of();
     try {
       catchUp();
-      queue.settle(publishedWord());
+      queue.settle(shm.published());
       slots = queue.posted();
       List<AppendQueue.Request> requests = new ArrayList<>(slots.size() + 1);
       for (int slot : slots) {
@@ -949,7 +711,7 @@ final class FileLog {
       if (own != null) {
         requests.add(own);
       }
-      Segment s = segment;
+      LogSegment s = segment;
       long[] results = new long[requests.size()];
       List<ByteBuffer> records = new ArrayList<>(requests.size());
       Map<String, Long> heads = new HashMap<>();
@@ -957,7 +719,7 @@ final class FileLog {
       int bytes = 0;
       for (int i = 0; i < requests.size(); i++) {
         AppendQueue.Request r = requests.get(i);
-        long head = heads.computeIfAbsent(r.key(), k -> headOf(s, k));
+        long head = heads.computeIfAbsent(r.key(), k -> s.head(k));
         if (r.expectedHead() != dev.cairn.spi.Backend.ANY_HEAD && head != r.expectedHead()) {
           continue; // results[i] stays 0
         }
@@ -989,14 +751,14 @@ final class FileLog {
           int fixed = LogFormat.RECORD_PREFIX + LogFormat.RECORD_FIXED + r.keyBytes().length;
           for (int k = 0; k < r.payloads().size(); k++) {
             int length = r.payloads().get(k).length;
-            index(s, new Ref(r.key(), first + k, at + fixed, length));
+            s.index(new LogSegment.Ref(r.key(), first + k, at + fixed, length));
             at += fixed + length;
           }
         }
         s.end = at;
         crashPoint("written");
-        publish(s.generation, at);
-        notifyWatchers();
+        shm.publish(s.generation, at);
+        shm.notifyWatchers();
       }
       crashPoint("published");
       slots.forEach(queue::done);
@@ -1038,9 +800,9 @@ final class FileLog {
    */
   void appendPostedGroup(Runnable locked) throws IOException, InterruptedException {
     writeLock.lock();
-    try (FileLock lock = lock(0)) {
+    try (FileLock lock = shm.lock(WRITE_LOCK)) {
       locked.run();
-      long deadline = System.nanoTime() + LOCK_TIMEOUT_NANOS;
+      long deadline = System.nanoTime() + POSTED_TIMEOUT_NANOS;
       while (queue.posted().isEmpty()) {
         if (System.nanoTime() > deadline) {
           throw new IllegalStateException("no append was posted");
@@ -1051,11 +813,6 @@ final class FileLog {
     } finally {
       writeLock.unlock();
     }
-  }
-
-  private static long headOf(Segment s, String key) {
-    Refs log = s.keys.get(key);
-    return log == null ? 0 : log.lastSeq();
   }
 
   /**
@@ -1077,13 +834,13 @@ final class FileLog {
    * memory, so one fsync serves every writer waiting at the time.
    */
   private void awaitDurable(long generation, long end) {
-    for (int round = 0; !covered(generation, end); round++) {
+    for (int round = 0; !shm.covered(generation, end); round++) {
       boolean synced = false;
       if (syncLock.tryLock()) {
-        try (FileLock lock = tryLock(1)) {
+        try (FileLock lock = shm.tryLock(SYNC_LOCK)) {
           if (lock != null) {
             synced = true;
-            if (!covered(generation, end)) {
+            if (!shm.covered(generation, end)) {
               forceUpTo(generation);
             }
           }
@@ -1099,67 +856,35 @@ final class FileLog {
     }
   }
 
-  /** The one-byte lock at {@code position} of the shared file if it is free, else null. */
-  private FileLock tryLock(long position) throws IOException {
-    return shmChannel.tryLock(position, 1, false);
-  }
-
-  /**
-   * Takes the one-byte lock at {@code position} of the shared file. POSIX locks belong to
-   * processes, so the kernel can see a deadlock where there is none (this process appends on one
-   * thread and waits for the sync lock on another, while another process does the opposite) and
-   * refuse with EDEADLK; then the lock is polled instead, which never deadlocks.
-   */
-  private FileLock lock(long position) throws IOException {
-    try {
-      return shmChannel.lock(position, 1, false);
-    } catch (IOException refused) {
-      long deadline = System.nanoTime() + LOCK_TIMEOUT_NANOS;
-      while (System.nanoTime() < deadline) {
-        FileLock lock = shmChannel.tryLock(position, 1, false);
-        if (lock != null) {
-          return lock;
-        }
-        LockSupport.parkNanos(50_000);
-      }
-      throw refused;
-    }
-  }
-
   /**
    * Under the sync lock: fsyncs the log, records how far it is durable in shared memory, and writes
    * that as the log's durable mark, which the next fsync makes durable in turn.
    */
   private void forceUpTo(long generation) throws IOException {
-    long target = publishedWord();
+    long target = shm.published();
     if (generation(target) != generation) {
       return; // compaction rewrote and fsynced the log after this append
     }
-    Segment s = segment;
+    LogSegment s = segment;
     if (s.generation != generation) {
       refresh();
       s = segment;
     }
     s.channel.force(false);
-    if (covered(generation(target), end(target))) {
+    if (shm.covered(generation(target), end(target))) {
       return; // someone recorded more meanwhile; never move the durable mark back
     }
     long now = System.nanoTime();
     if (generation(target) != generation(marked)
         || end(target) - end(marked) >= MARK_EVERY_BYTES
         || now - markedAt >= MARK_EVERY_NANOS) {
-      LogFormat.Mark mark = LogFormat.nextMark(end(target), shm.getLong(SHM_MARK_COUNTER));
+      LogFormat.Mark mark = LogFormat.nextMark(end(target), shm.markCounter());
       LogFormat.writeMark(s.channel, mark);
-      shm.putLong(SHM_MARK_COUNTER, mark.counter());
+      shm.markCounter(mark.counter());
       marked = target;
       markedAt = now;
     }
-    LONGS.setVolatile(shm, SHM_DURABLE, target);
-  }
-
-  private boolean covered(long generation, long end) {
-    long d = durableWord();
-    return generation(d) > generation || (generation(d) == generation && end(d) >= end);
+    shm.durable(target);
   }
 
   /**
@@ -1172,30 +897,30 @@ final class FileLog {
   long compact(BiFunction<String, List<LogEntry>, List<LogEntry>> keep) {
     compactLock.lock();
     boolean interrupted = Thread.interrupted(); // an interrupt would close the shared channels
-    try (FileLock compacting = lock(COMPACT_LOCK)) {
+    try (FileLock compacting = shm.lock(COMPACT_LOCK)) {
       refresh();
-      Segment s = segment;
+      LogSegment s = segment;
       long from = s.end;
-      Segment out = startRewrite(s);
+      LogSegment out = startRewrite(s);
       try {
         writeKept(s, from, keep, out);
         out.channel.force(false); // most of the fsync, before writers wait
         writeLock.lock();
-        try (FileLock lock = lock(0)) {
+        try (FileLock lock = shm.lock(WRITE_LOCK)) {
           indexLock.lock();
           try {
             catchUp();
-            queue.settle(publishedWord());
+            queue.settle(shm.published());
             if (segment != s) {
               throw new IOException("another process compacted the store meanwhile");
             }
             copyFrom(s, from, out);
             install(s, out);
-            publish(out.generation, out.end);
-            shm.putLong(SHM_MARK_COUNTER, out.header.mark().counter());
+            shm.publish(out.generation, out.end);
+            shm.markCounter(out.header.mark().counter());
             marked = word(out.generation, out.end); // the new file's mark covers all of it
-            LONGS.setVolatile(shm, SHM_DURABLE, word(out.generation, out.end));
-            notifyWatchers();
+            shm.durable(word(out.generation, out.end));
+            shm.notifyWatchers();
             retired.add(s.channel);
             segment = out;
             return s.bySeq.size - out.bySeq.size;
@@ -1224,8 +949,8 @@ final class FileLog {
    * Under the write lock, with nothing else appending: rewrites {@code s} whole in the current
    * format as the next generation (a version-1 log, when opened).
    */
-  private Segment rewrite(Segment s) throws IOException {
-    Segment out = startRewrite(s);
+  private LogSegment rewrite(LogSegment s) throws IOException {
+    LogSegment out = startRewrite(s);
     try {
       writeKept(s, s.end, (key, entries) -> entries, out);
       install(s, out);
@@ -1237,7 +962,7 @@ final class FileLog {
   }
 
   /** Creates the next generation's file as {@code .tmp}. */
-  private Segment startRewrite(Segment s) throws IOException {
+  private LogSegment startRewrite(LogSegment s) throws IOException {
     Path tmp = dir.resolve(logName(s.generation + 1) + ".tmp");
     Files.deleteIfExists(tmp); // left by a compaction that died: this process holds the lock
     return createLog(tmp, s.generation + 1, s.storeId(), HEADER_END);
@@ -1248,18 +973,21 @@ final class FileLog {
    * to}.
    */
   private void writeKept(
-      Segment s, long to, BiFunction<String, List<LogEntry>, List<LogEntry>> keep, Segment out)
+      LogSegment s,
+      long to,
+      BiFunction<String, List<LogEntry>, List<LogEntry>> keep,
+      LogSegment out)
       throws IOException {
-    List<Ref> kept = new ArrayList<>();
-    for (Map.Entry<String, Refs> e : s.keys.entrySet()) {
-      Refs log = e.getValue();
+    List<LogSegment.Ref> kept = new ArrayList<>();
+    for (Map.Entry<String, LogSegment.Refs> e : s.keys.entrySet()) {
+      LogSegment.Refs log = e.getValue();
       int n = log.size;
-      Ref[] items = log.items;
+      LogSegment.Ref[] items = log.items;
       List<LogEntry> entries = new ArrayList<>(n);
-      Map<Long, Ref> bySeq = new HashMap<>();
-      for (int i = 0; i < n && items[i].offset < to; i++) {
-        entries.add(load(s, items[i]));
-        bySeq.put(items[i].seq, items[i]);
+      Map<Long, LogSegment.Ref> bySeq = new HashMap<>();
+      for (int i = 0; i < n && items[i].offset() < to; i++) {
+        entries.add(s.load(items[i]));
+        bySeq.put(items[i].seq(), items[i]);
       }
       if (entries.isEmpty()) {
         continue;
@@ -1268,18 +996,18 @@ final class FileLog {
         kept.add(bySeq.get(c.seq()));
       }
     }
-    kept.sort((a, b) -> Long.compare(a.seq, b.seq));
-    for (Ref r : kept) {
+    kept.sort((a, b) -> Long.compare(a.seq(), b.seq()));
+    for (LogSegment.Ref r : kept) {
       copy(s, r, out);
     }
   }
 
   /** Under the write lock: copies to {@code out} every entry of {@code s} from {@code from} on. */
-  private void copyFrom(Segment s, long from, Segment out) throws IOException {
+  private void copyFrom(LogSegment s, long from, LogSegment out) throws IOException {
     int n = s.bySeq.size;
-    Ref[] items = s.bySeq.items;
+    LogSegment.Ref[] items = s.bySeq.items;
     int i = n;
-    while (i > 0 && items[i - 1].offset >= from) {
+    while (i > 0 && items[i - 1].offset() >= from) {
       i--;
     }
     for (; i < n; i++) {
@@ -1287,12 +1015,12 @@ final class FileLog {
     }
   }
 
-  private void copy(Segment s, Ref r, Segment out) throws IOException {
-    byte[] key = r.key.getBytes(StandardCharsets.UTF_8);
-    ByteBuffer rec = LogFormat.encode(key, List.of(load(s, r).payload()), r.seq);
+  private void copy(LogSegment s, LogSegment.Ref r, LogSegment out) throws IOException {
+    byte[] key = r.key().getBytes(StandardCharsets.UTF_8);
+    ByteBuffer rec = LogFormat.encode(key, List.of(s.load(r).payload()), r.seq());
     int length = rec.remaining();
     writeFully(out.channel, rec, out.end);
-    index(out, new Ref(r.key, r.seq, out.end + length - r.length, r.length));
+    out.index(new LogSegment.Ref(r.key(), r.seq(), out.end + length - r.length(), r.length()));
     out.end += length;
   }
 
@@ -1300,7 +1028,7 @@ final class FileLog {
    * Marks {@code out} durable to its end, fsyncs it, renames it into place and deletes {@code s}'s
    * file. A crash before the rename leaves {@code s} whole; after it, {@code out}.
    */
-  private void install(Segment s, Segment out) throws IOException {
+  private void install(LogSegment s, LogSegment out) throws IOException {
     LogFormat.Mark mark = LogFormat.nextMark(out.end, out.header.mark().counter());
     LogFormat.writeMark(out.channel, mark);
     out.channel.force(true);
@@ -1313,7 +1041,7 @@ final class FileLog {
     Files.deleteIfExists(dir.resolve(logName(s.generation)));
   }
 
-  private void abandon(Segment out) {
+  private void abandon(LogSegment out) {
     closeQuietly(out.channel);
     try {
       Files.deleteIfExists(dir.resolve(logName(out.generation) + ".tmp"));
@@ -1346,34 +1074,23 @@ final class FileLog {
   }
 
   /**
-   * Tells the processes that watch the store that the published end moved: a one-byte write to
-   * {@code cairn.shm}, which the kernel reports to their {@link java.nio.file.WatchService}. Costs
-   * nothing while no process watches.
-   */
-  private void notifyWatchers() throws IOException {
-    if ((long) LONGS.getVolatile(shm, SHM_WATCHING) > 0) {
-      writeFully(shmChannel, ByteBuffer.wrap(new byte[] {1}), SHM_NOTIFY);
-    }
-  }
-
-  /**
    * Watches the published end for appends by other processes: woken by the kernel when a file of
    * the directory is written (a notice after each publication), and checking at least every 100 ms
    * in case a notice was lost.
    */
   private void followTail() {
-    LONGS.getAndAdd(shm, SHM_WATCHING, 1L);
+    shm.watching(1);
     try (java.nio.file.WatchService events = dir.getFileSystem().newWatchService()) {
       watchEvents = events;
       dir.register(events, java.nio.file.StandardWatchEventKinds.ENTRY_MODIFY);
-      long seen = publishedWord();
+      long seen = shm.published();
       while (stillWatched()) {
         java.nio.file.WatchKey key = events.poll(100, java.util.concurrent.TimeUnit.MILLISECONDS);
         if (key != null) {
           key.pollEvents();
           key.reset();
         }
-        long now = publishedWord();
+        long now = shm.published();
         if (now != seen) {
           seen = now;
           watchers.fire();
@@ -1385,7 +1102,7 @@ final class FileLog {
       // the store was closed
     } finally {
       watchEvents = null;
-      LONGS.getAndAdd(shm, SHM_WATCHING, -1L);
+      shm.watching(-1);
       synchronized (this) {
         if (watchThread == Thread.currentThread()) {
           watchThread = null;
@@ -1396,9 +1113,9 @@ final class FileLog {
 
   /** Watches the published end every millisecond. */
   private void pollTail() {
-    long seen = publishedWord();
+    long seen = shm.published();
     while (stillWatched()) {
-      long now = publishedWord();
+      long now = shm.published();
       if (now != seen) {
         seen = now;
         watchers.fire();
@@ -1413,16 +1130,6 @@ final class FileLog {
     try (FileChannel d = FileChannel.open(dir, StandardOpenOption.READ)) {
       d.force(true);
     }
-  }
-
-  private static void readFully(FileChannel ch, ByteBuffer buf, long pos) throws IOException {
-    while (buf.hasRemaining()) {
-      int n = ch.read(buf, pos + buf.position());
-      if (n < 0) {
-        throw new IOException("unexpected end of file at " + (pos + buf.position()));
-      }
-    }
-    buf.flip();
   }
 
   private static void writeFully(FileChannel ch, ByteBuffer buf, long pos) throws IOException {

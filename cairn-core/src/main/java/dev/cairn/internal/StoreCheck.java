@@ -190,13 +190,13 @@ public final class StoreCheck {
     Survey survey = new Survey(file);
     try (FileChannel ch = survey.open()) {
       LogFormat.Header header;
-      FileLog.Hints hints;
+      SharedMemory.Hints hints;
       try {
         header = LogFormat.readHeader(ch, file, generation);
-        hints = FileLog.readHints(dir, header.storeId(), generation);
+        hints = SharedMemory.read(dir, header.storeId(), generation);
       } catch (StoreFormatException e) {
         header = LogFormat.guessHeader(ch, generation);
-        hints = FileLog.Hints.NONE;
+        hints = SharedMemory.Hints.NONE;
         survey.damaged.add(
             new DamagedRange(file.toString(), 0, header.size(), e.getMessage(), List.of()));
       }
