@@ -111,11 +111,14 @@ public final class Cairn {
     /** The size of log at which a directory store starts compacting itself, by default. */
     public static final long DEFAULT_AUTO_COMPACT_BYTES = 64L << 20;
 
+    /** The default bound of the memory that decoded documents take, 128 MiB. */
+    public static final long DEFAULT_CACHE_BYTES = 128L << 20;
+
     private final String location;
     private Durability durability = Durability.SYNC;
     private WriteMode writeMode = WriteMode.STRICT;
     private int maxDocumentBytes = DEFAULT_MAX_DOCUMENT_BYTES;
-    private long cacheSize = 100_000;
+    private long cacheBytes = DEFAULT_CACHE_BYTES;
     private int keepRevisions = DEFAULT_KEEP_REVISIONS;
     private long autoCompactBytes = DEFAULT_AUTO_COMPACT_BYTES;
     private java.time.Clock clock = java.time.Clock.systemUTC();
@@ -156,12 +159,17 @@ public final class Cairn {
       return this;
     }
 
-    /** How many documents' revision trees to keep decoded in memory; 100,000 by default. */
-    public Builder cacheSize(long documents) {
-      if (documents < 0) {
-        throw new IllegalArgumentException("cacheSize must not be negative, got " + documents);
+    /**
+     * How much memory the documents kept decoded may take, in bytes; 128 MiB by default, 0 to keep
+     * none. A document's weight is an estimate: its revisions held in memory and its current body
+     * decoded (about 12 times its JSON). The least used documents leave first, and are read from
+     * the store again when needed.
+     */
+    public Builder cacheBytes(long bytes) {
+      if (bytes < 0) {
+        throw new IllegalArgumentException("cacheBytes must not be negative, got " + bytes);
       }
-      this.cacheSize = documents;
+      this.cacheBytes = bytes;
       return this;
     }
 
@@ -216,7 +224,7 @@ public final class Cairn {
     public DocumentStore open() {
       Backend backend = backend(location, new BackendOptions(durability, create));
       return new DocumentStore(
-          backend, writeMode, maxDocumentBytes, cacheSize, clock, keepRevisions, autoCompactBytes);
+          backend, writeMode, maxDocumentBytes, cacheBytes, clock, keepRevisions, autoCompactBytes);
     }
   }
 

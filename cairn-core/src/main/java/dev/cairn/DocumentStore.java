@@ -88,14 +88,14 @@ public final class DocumentStore implements AutoCloseable {
       Backend backend,
       WriteMode writeMode,
       int maxDocumentBytes,
-      long cacheSize,
+      long cacheBytes,
       Clock clock,
       int keepRevisions,
       long autoCompactBytes) {
     this.backend = backend;
     this.clock = clock;
     this.engine =
-        new Engine<>(backend, () -> new RevisionTree(keepRevisions, forgotten::add), cacheSize);
+        new Engine<>(backend, () -> new RevisionTree(keepRevisions, forgotten::add), cacheBytes);
     this.writeMode = writeMode;
     this.maxDocumentBytes = maxDocumentBytes;
     this.keepRevisions = keepRevisions;

@@ -10,9 +10,9 @@ import java.util.function.Supplier;
 
 /**
  * The engine every facade stands on: keyed logs in a {@link Backend}, reduced to values by a
- * reducer, with a cache of reduced values that is brought up to date incrementally (only entries
- * after the cached head are read), and the one write primitive, a conditional append retried on a
- * fresh value when another writer got there first.
+ * reducer, with a cache of reduced values, bounded by their estimated memory, that is brought up to
+ * date incrementally (only entries after the cached head are read), and the one write primitive, a
+ * conditional append retried on a fresh value when another writer got there first.
  *
  * <p>Thread-safe. A reduction is mutated only under its own monitor.
  */
@@ -28,6 +28,9 @@ public final class Engine<S extends Engine.Reduction> implements AutoCloseable {
 
     /** Applies entries that follow the head, oldest first. */
     void apply(List<LogEntry> entries);
+
+    /** An estimate of the memory it holds, in bytes, by which the cache is bounded. */
+    long weight();
   }
 
   /**
@@ -47,10 +50,17 @@ public final class Engine<S extends Engine.Reduction> implements AutoCloseable {
   private final Cache<String, S> cache;
   private volatile long epoch;
 
-  public Engine(Backend backend, Supplier<S> empty, long cacheSize) {
+  /**
+   * @param cacheBytes the bound of the cached values' {@linkplain Reduction#weight weights}
+   */
+  public Engine(Backend backend, Supplier<S> empty, long cacheBytes) {
     this.backend = backend;
     this.empty = empty;
-    this.cache = Caffeine.newBuilder().maximumSize(cacheSize).build();
+    this.cache =
+        Caffeine.newBuilder()
+            .maximumWeight(cacheBytes)
+            .weigher((String key, S s) -> (int) Math.min(Integer.MAX_VALUE, s.weight()))
+            .build();
     this.epoch = backend.epoch();
   }
 
@@ -73,6 +83,7 @@ public final class Engine<S extends Engine.Reduction> implements AutoCloseable {
     synchronized (state) {
       if (state.head() < head) {
         state.apply(backend.read(key, state.head()));
+        reweigh(key, state);
       }
     }
     return state;
@@ -136,7 +147,19 @@ public final class Engine<S extends Engine.Reduction> implements AutoCloseable {
         entries.add(new LogEntry(key, seq++, p));
       }
       state.apply(entries);
+      reweigh(key, state);
     }
+  }
+
+  /** Under the value's monitor, after it changed: the cache learns its new weight. */
+  private void reweigh(String key, S state) {
+    cache.asMap().replace(key, state, state);
+  }
+
+  /** The estimated memory the cached values take, in bytes. */
+  public long cachedWeight() {
+    cache.cleanUp();
+    return cache.policy().eviction().orElseThrow().weightedSize().orElseThrow();
   }
 
   /** Drops every cached value (after the logs were rewritten by this process). */

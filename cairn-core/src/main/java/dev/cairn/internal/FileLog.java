@@ -45,8 +45,7 @@ import java.util.function.BiFunction;
  *       generation; compaction writes generation {@code N+1} to a {@code .tmp} file, fsyncs it,
  *       renames it into place and deletes the older one, so the highest-numbered {@code .log} file
  *       is always complete.
- *   <li>{@code cairn.shm} — hints and locks shared by the processes ({@link SharedMemory}), and the
- *       appends waiting for their group ({@link AppendQueue}).
+ *   <li>{@code cairn.shm} — hints and locks shared by the processes ({@link SharedMemory}).
  * </ul>
  *
  * <p>An append writes all its records with one write while holding the write lock, then publishes
@@ -75,8 +74,6 @@ final class FileLog {
    */
   static final int PREALLOCATE = 4 << 20;
 
-  private static final long POSTED_TIMEOUT_NANOS = 60_000_000_000L;
-  private static final String CRASH_AT = System.getProperty("cairn.test.crashAt", "");
   private static final long MARK_EVERY_NANOS = 200_000_000L;
   private static final long MARK_EVERY_BYTES = 1 << 20;
   private static final Map<Path, FileLog> OPEN = new HashMap<>();
@@ -84,9 +81,12 @@ final class FileLog {
   private final Path dir;
   private final SharedMemory shm;
   private final ReentrantLock writeLock = new ReentrantLock();
-  private final ReentrantLock syncLock = new ReentrantLock(); // one fsync at a time per process
+  private final ReentrantLock queueLock = new ReentrantLock();
+  private final List<Request> queue = new ArrayList<>(); // guarded by queueLock
+  private final java.util.concurrent.locks.Condition syncDone = queueLock.newCondition();
+  private boolean leading; // guarded by queueLock
+  private boolean syncing; // guarded by queueLock
   private final ReentrantLock compactLock = new ReentrantLock();
-  private final AppendQueue queue;
   private final ReentrantLock indexLock = new ReentrantLock();
   private final List<FileChannel> retired = new ArrayList<>();
   private final dev.cairn.spi.Watchers watchers = new dev.cairn.spi.Watchers();
@@ -170,7 +170,15 @@ final class FileLog {
    * clean close the log alone tells a torn write from damage, to the last byte.
    */
   private void seal() {
-    syncLock.lock();
+    queueLock.lock();
+    try {
+      while (syncing) {
+        syncDone.awaitUninterruptibly();
+      }
+      syncing = true;
+    } finally {
+      queueLock.unlock();
+    }
     try (FileLock lock = shm.lock(SYNC_LOCK)) {
       long target = shm.published();
       LogSegment s = segment;
@@ -188,7 +196,10 @@ final class FileLog {
     } catch (IOException e) {
       throw new StorageException("fsync of " + dir + " when closing it failed: " + e, e);
     } finally {
-      syncLock.unlock();
+      queueLock.lock();
+      syncing = false;
+      syncDone.signalAll();
+      queueLock.unlock();
     }
   }
 
@@ -206,9 +217,7 @@ final class FileLog {
     }
     try (FileLock lock = shm.lock(WRITE_LOCK)) {
       shm.map();
-      queue = new AppendQueue(shm.channel());
       segment = recover();
-      queue.settle(shm.published());
     } catch (IOException e) {
       closeQuietly(shm);
       throw new StorageException("cannot open store " + dir + ": " + e, e);
@@ -607,251 +616,225 @@ final class FileLog {
 
   // ---- writing ----
 
+  /** One append waiting for the leader of its group. Guarded by {@link #queueLock}. */
+  private final class Request {
+    final String key;
+    final byte[] keyBytes;
+    final long expectedHead;
+    final List<byte[]> payloads;
+    final boolean sync;
+    final java.util.concurrent.locks.Condition wake = queueLock.newCondition();
+    long result;
+    long generation;
+    long end;
+    RuntimeException error;
+    boolean taken;
+    boolean done;
+
+    Request(String key, byte[] keyBytes, long expectedHead, List<byte[]> payloads, boolean sync) {
+      this.key = key;
+      this.keyBytes = keyBytes;
+      this.expectedHead = expectedHead;
+      this.payloads = payloads;
+      this.sync = sync;
+    }
+
+    boolean awaitsFsync() {
+      return sync && error == null && result != 0;
+    }
+  }
+
   /**
    * Appends atomically if {@code key}'s head is {@code expectedHead} (or any head for {@link
    * dev.cairn.spi.Backend#ANY_HEAD}). Returns the last sequence number appended, or 0.
    *
-   * <p>A conditional append whose condition already fails against the published log fails at once,
-   * before any lock. Otherwise the append joins a group through the {@link AppendQueue}: whichever
-   * writer of any process finds the write lock free appends every posted append in one write, and
-   * one fsync then covers the whole group. An append too large for a slot, or made while every slot
-   * is busy, is appended by its writer under the lock, with the posted ones.
+   * <p>Group commit: appends queue up, and one thread at a time, the leader, takes the whole queue
+   * and appends it under one acquisition of the write lock. It then hands the lead to the next
+   * queued thread, so that the next group appends while this one waits for its fsync, and wakes
+   * each thread of its group once, when its append is durable.
    */
   long append(String key, long expectedHead, List<byte[]> payloads, boolean sync) {
     byte[] keyBytes = key.getBytes(StandardCharsets.UTF_8);
     if (keyBytes.length > 0xffff) {
       throw new IllegalArgumentException("key longer than 65535 bytes");
     }
-    if (expectedHead != dev.cairn.spi.Backend.ANY_HEAD && head(key) != expectedHead) {
-      return 0;
-    }
-    AppendQueue.Request request =
-        new AppendQueue.Request(key, keyBytes, expectedHead, payloads, sync);
-    boolean interrupted = Thread.interrupted(); // an interrupt would close the shared channels
+    Request request = new Request(key, keyBytes, expectedHead, payloads, sync);
+    List<Request> group = null;
+    queueLock.lock();
     try {
-      AppendQueue.Outcome outcome = null;
-      if (AppendQueue.fits(request)) {
-        int slot = queue.post(request);
-        if (slot >= 0) {
-          outcome = awaitSlot(slot);
+      queue.add(request);
+      while (!request.done) {
+        if (!request.taken && !leading) {
+          leading = true;
+          group = new ArrayList<>(queue);
+          queue.clear();
+          group.forEach(r -> r.taken = true);
+          break;
         }
+        request.wake.awaitUninterruptibly();
       }
-      if (outcome == null) {
-        outcome = appendUnderLock(request);
-      }
-      if (outcome.error() != null) {
-        throw new StorageException(outcome.error(), null);
-      }
-      if (outcome.seq() != 0) {
-        if (sync) {
-          awaitDurable(generation(outcome.word()), end(outcome.word()));
-        }
-        watchers.fire();
-      }
-      return outcome.seq();
-    } catch (IOException e) {
-      throw new StorageException("append to " + dir + " failed; nothing was published: " + e, e);
     } finally {
+      queueLock.unlock();
+    }
+    if (group != null) {
+      lead(group);
+    }
+    if (request.error != null) {
+      throw request.error;
+    }
+    if (request.result != 0) {
+      watchers.fire();
+    }
+    return request.result;
+  }
+
+  private void lead(List<Request> group) {
+    commit(group);
+    Request last = null;
+    queueLock.lock();
+    try {
+      leading = false;
+      if (!queue.isEmpty()) {
+        queue.get(0).wake.signal(); // the next group's leader
+      }
+      for (Request r : group) {
+        if (r.awaitsFsync()) {
+          last = r;
+        } else {
+          r.done = true;
+          r.wake.signal();
+        }
+      }
+    } finally {
+      queueLock.unlock();
+    }
+    if (last == null) {
+      return;
+    }
+    RuntimeException failure = null;
+    try {
+      awaitDurable(last.generation, last.end);
+    } catch (RuntimeException e) {
+      failure = e; // appended but perhaps not durable: no caller may take it as done
+    }
+    queueLock.lock();
+    try {
+      for (Request r : group) {
+        if (r.awaitsFsync()) {
+          r.error = failure;
+          r.done = true;
+          r.wake.signal();
+        }
+      }
+    } finally {
+      queueLock.unlock();
+    }
+  }
+
+  /**
+   * The leader's work: append a group under one acquisition of the write lock. The fsync comes
+   * after, outside the group, so that the next group appends while this one waits for the disk.
+   */
+  private void commit(List<Request> group) {
+    boolean interrupted = Thread.interrupted(); // an interrupt would close the shared channels
+    writeLock.lock();
+    try (FileLock lock = shm.lock(WRITE_LOCK)) {
+      indexLock.lock();
+      try {
+        catchUp();
+        for (Request r : group) {
+          try {
+            r.result = appendLocked(r);
+            r.generation = segment.generation;
+            r.end = segment.end;
+          } catch (IOException e) {
+            r.error =
+                new StorageException(
+                    "append to " + dir + " failed; nothing was published: " + e, e);
+          } catch (RuntimeException e) {
+            r.error = e;
+          }
+        }
+      } finally {
+        indexLock.unlock();
+      }
+    } catch (IOException e) {
+      StorageException failure = new StorageException("cannot lock " + dir + ": " + e, e);
+      group.forEach(r -> r.error = failure);
+    } catch (RuntimeException e) {
+      group.forEach(r -> r.error = e); // the log could not be read up to its end: damaged
+    } finally {
+      writeLock.unlock();
       if (interrupted) {
         Thread.currentThread().interrupt();
       }
     }
   }
 
-  /** Waits for the slot's append, appending the posted group itself whenever the lock is free. */
-  private AppendQueue.Outcome awaitSlot(int slot) throws IOException {
-    for (int round = 0; ; round++) {
-      int phase = queue.phase(slot);
-      if (phase == AppendQueue.DONE || phase == AppendQueue.FAILED) {
-        return queue.take(slot);
-      }
-      if (writeLock.tryLock()) {
-        try (FileLock lock = shm.tryLock(WRITE_LOCK)) {
-          if (lock != null) {
-            appendGroup(null);
-            continue;
-          }
-        } finally {
-          writeLock.unlock();
-        }
-      }
-      pause(round);
+  /** Under the write and index locks: checks the condition, writes, indexes and publishes. */
+  private long appendLocked(Request r) throws IOException {
+    LogSegment s = segment;
+    LogSegment.Refs log = s.keys.get(r.key);
+    long head = log == null ? 0 : log.lastSeq();
+    if (r.expectedHead != dev.cairn.spi.Backend.ANY_HEAD && head != r.expectedHead) {
+      return 0;
     }
-  }
-
-  /** Takes the write lock, waiting for it, and appends {@code own} with the posted group. */
-  private AppendQueue.Outcome appendUnderLock(AppendQueue.Request own) throws IOException {
-    writeLock.lock();
-    try (FileLock lock = shm.lock(WRITE_LOCK)) {
-      return appendGroup(own);
-    } finally {
-      writeLock.unlock();
+    ByteBuffer batch = LogFormat.encode(r.keyBytes, r.payloads, s.lastSeq + 1);
+    reserve(s, batch.remaining());
+    writeFully(s.channel, batch, s.end);
+    long at = s.end;
+    long seq = s.lastSeq;
+    int fixed = LogFormat.RECORD_PREFIX + LogFormat.RECORD_FIXED + r.keyBytes.length;
+    for (byte[] p : r.payloads) {
+      s.index(new LogSegment.Ref(r.key, ++seq, at + fixed, p.length));
+      at += fixed + p.length;
     }
+    s.end = at;
+    shm.publish(s.generation, at);
+    shm.notifyWatchers();
+    return s.lastSeq;
   }
 
   /**
-   * Under the write lock: appends every posted request, and {@code own} if not null, in one write,
-   * and publishes the new end once. Each slot's result is recorded before the write and the slot
-   * marked done after the publication, so that a crash in between is settled by the next holder of
-   * the lock ({@link AppendQueue#settle}).
-   *
-   * @return the outcome of {@code own}, or null
-   */
-  private AppendQueue.Outcome appendGroup(AppendQueue.Request own) {
-    indexLock.lock();
-    List<Integer> slots = List.of();
-    try {
-      catchUp();
-      queue.settle(shm.published());
-      slots = queue.posted();
-      List<AppendQueue.Request> requests = new ArrayList<>(slots.size() + 1);
-      for (int slot : slots) {
-        requests.add(queue.request(slot));
-      }
-      if (own != null) {
-        requests.add(own);
-      }
-      LogSegment s = segment;
-      long[] results = new long[requests.size()];
-      List<ByteBuffer> records = new ArrayList<>(requests.size());
-      Map<String, Long> heads = new HashMap<>();
-      long seq = s.lastSeq;
-      int bytes = 0;
-      for (int i = 0; i < requests.size(); i++) {
-        AppendQueue.Request r = requests.get(i);
-        long head = heads.computeIfAbsent(r.key(), k -> s.head(k));
-        if (r.expectedHead() != dev.cairn.spi.Backend.ANY_HEAD && head != r.expectedHead()) {
-          continue; // results[i] stays 0
-        }
-        ByteBuffer batch = LogFormat.encode(r.keyBytes(), r.payloads(), seq + 1);
-        records.add(batch);
-        bytes += batch.remaining();
-        seq += r.payloads().size();
-        heads.put(r.key(), seq);
-        results[i] = seq;
-      }
-      long groupEnd = word(s.generation, s.end + bytes);
-      for (int i = 0; i < slots.size(); i++) {
-        queue.taken(slots.get(i), results[i], groupEnd);
-      }
-      crashPoint("taken");
-      if (bytes > 0) {
-        ByteBuffer all = ByteBuffer.allocate(bytes);
-        records.forEach(all::put);
-        all.flip();
-        reserve(s, bytes);
-        writeFully(s.channel, all, s.end);
-        long at = s.end;
-        for (int i = 0; i < requests.size(); i++) {
-          if (results[i] == 0) {
-            continue;
-          }
-          AppendQueue.Request r = requests.get(i);
-          long first = results[i] - r.payloads().size() + 1;
-          int fixed = LogFormat.RECORD_PREFIX + LogFormat.RECORD_FIXED + r.keyBytes().length;
-          for (int k = 0; k < r.payloads().size(); k++) {
-            int length = r.payloads().get(k).length;
-            s.index(new LogSegment.Ref(r.key(), first + k, at + fixed, length));
-            at += fixed + length;
-          }
-        }
-        s.end = at;
-        crashPoint("written");
-        shm.publish(s.generation, at);
-        shm.notifyWatchers();
-      }
-      crashPoint("published");
-      slots.forEach(queue::done);
-      return own == null
-          ? null
-          : new AppendQueue.Outcome(results[results.length - 1], groupEnd, null);
-    } catch (IOException | RuntimeException e) {
-      // nothing was published; a log that could not be read up to its end is damaged
-      String message =
-          e instanceof IOException
-              ? "append to " + dir + " failed; nothing was published: " + e
-              : String.valueOf(e.getMessage());
-      slots.forEach(slot -> queue.failed(slot, message));
-      if (own == null) {
-        return null;
-      }
-      if (e instanceof RuntimeException re && !(e instanceof StorageException)) {
-        throw re;
-      }
-      return new AppendQueue.Outcome(0, 0, message);
-    } finally {
-      indexLock.unlock();
-    }
-  }
-
-  /**
-   * For crash tests only: the process halts at the named point of a group append when the system
-   * property {@code cairn.test.crashAt} names it ({@code AppendQueueCrashTest}).
-   */
-  private static void crashPoint(String point) {
-    if (point.equals(CRASH_AT)) {
-      Runtime.getRuntime().halt(99);
-    }
-  }
-
-  /**
-   * For crash tests only: takes the write lock, says so, waits until another writer has posted an
-   * append, and appends the posted group.
-   */
-  void appendPostedGroup(Runnable locked) throws IOException, InterruptedException {
-    writeLock.lock();
-    try (FileLock lock = shm.lock(WRITE_LOCK)) {
-      locked.run();
-      long deadline = System.nanoTime() + POSTED_TIMEOUT_NANOS;
-      while (queue.posted().isEmpty()) {
-        if (System.nanoTime() > deadline) {
-          throw new IllegalStateException("no append was posted");
-        }
-        Thread.sleep(1);
-      }
-      appendGroup(null);
-    } finally {
-      writeLock.unlock();
-    }
-  }
-
-  /**
-   * Waits without queueing in the kernel: a few spins, then parks that grow to a fraction of an
-   * fsync (spinning longer would take the CPU from the writer being waited for, on a busy machine).
-   * Writers of this process are also woken when their slot is done.
-   */
-  private static void pause(int round) {
-    if (round < 4) {
-      Thread.onSpinWait();
-    } else {
-      LockSupport.parkNanos(Math.min(10_000L << Math.min(round - 4, 4), 100_000L));
-    }
-  }
-
-  /**
-   * Returns once the log is durable up to {@code end}. Whoever finds the sync lock free fsyncs
-   * everything published so far, by any process; the others watch the durable point in shared
-   * memory, so one fsync serves every writer waiting at the time.
+   * Returns once the log is durable up to {@code end}. One thread per process fsyncs at a time,
+   * covering everything published so far; the others wait for it and usually find their append
+   * covered, so one fsync serves many writers, of this process and of others.
    */
   private void awaitDurable(long generation, long end) {
-    for (int round = 0; !shm.covered(generation, end); round++) {
-      boolean synced = false;
-      if (syncLock.tryLock()) {
-        try (FileLock lock = shm.tryLock(SYNC_LOCK)) {
-          if (lock != null) {
-            synced = true;
-            if (!shm.covered(generation, end)) {
-              forceUpTo(generation);
-            }
-          }
-        } catch (IOException e) {
-          throw new StorageException("fsync of " + dir + " failed: " + e, e);
+    queueLock.lock();
+    try {
+      while (!shm.covered(generation, end)) {
+        if (syncing) {
+          syncDone.awaitUninterruptibly();
+          continue;
+        }
+        syncing = true;
+        queueLock.unlock();
+        try {
+          syncOnce(generation);
         } finally {
-          syncLock.unlock();
+          queueLock.lock();
+          syncing = false;
+          syncDone.signalAll();
         }
       }
-      if (!synced) {
-        pause(round);
+    } finally {
+      queueLock.unlock();
+    }
+  }
+
+  /** Takes the sync lock, waiting for another process's fsync, and fsyncs. */
+  private void syncOnce(long generation) {
+    boolean interrupted = Thread.interrupted();
+    try (FileLock lock = shm.lock(SYNC_LOCK)) {
+      if (!shm.covered(generation, segment.end)) {
+        forceUpTo(generation);
+      }
+    } catch (IOException e) {
+      throw new StorageException("fsync of " + dir + " failed: " + e, e);
+    } finally {
+      if (interrupted) {
+        Thread.currentThread().interrupt();
       }
     }
   }
@@ -910,7 +893,6 @@ final class FileLog {
           indexLock.lock();
           try {
             catchUp();
-            queue.settle(shm.published());
             if (segment != s) {
               throw new IOException("another process compacted the store meanwhile");
             }

@@ -34,6 +34,9 @@ public final class RevisionTree implements Engine.Reduction {
   /** About what a log record adds to its entry: framing, sequence number, key. */
   private static final int RECORD_OVERHEAD = 32;
 
+  private static final int NODE_BYTES = 160; // a node, its revision ids and its map entry
+  private static final int BODY_FACTOR = 12; // the stored bytes, and the decoded tree
+
   /** Orders leaves best first. */
   static final Comparator<Node> PRIORITY =
       Comparator.comparing((Node n) -> !n.deleted)
@@ -256,6 +259,23 @@ public final class RevisionTree implements Engine.Reduction {
    */
   public boolean hasForgotten() {
     return forgot;
+  }
+
+  /**
+   * An estimate of the memory the tree holds: each revision's node, and each live leaf's body as
+   * stored and as decoded (a Jackson tree takes about ten times its JSON). Call under the tree's
+   * monitor.
+   */
+  @Override
+  public long weight() {
+    long weight = (long) (1 + nodes.size()) * NODE_BYTES; // never 0: Caffeine keeps those
+    for (String rev : leaves) {
+      Node n = nodes.get(rev);
+      if (n != null && n.body != null) {
+        weight += (long) n.size * BODY_FACTOR;
+      }
+    }
+    return weight;
   }
 
   /** How many revisions the tree holds now. */

@@ -35,7 +35,6 @@ import java.util.concurrent.locks.LockSupport;
  *   72  8  how many processes watch for appends (they count themselves in and out)
  *   80  1  written after each publication while some process watches, to wake it through the
  *          kernel's file notifications
- *   4096   the slots of the {@link AppendQueue}
  * </pre>
  *
  * <p>The published and durable words only grow within a generation; a word of a later generation is
