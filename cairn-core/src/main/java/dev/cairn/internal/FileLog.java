@@ -646,7 +646,8 @@ final class FileLog {
 
   /**
    * Appends atomically if {@code key}'s head is {@code expectedHead} (or any head for {@link
-   * dev.cairn.spi.Backend#ANY_HEAD}). Returns the last sequence number appended, or 0.
+   * dev.cairn.spi.Backend#ANY_HEAD}). Returns the last sequence number appended, or 0. A condition
+   * that already fails against the published log fails at once, before any lock.
    *
    * <p>Group commit: appends queue up, and one thread at a time, the leader, takes the whole queue
    * and appends it under one acquisition of the write lock. It then hands the lead to the next
@@ -657,6 +658,9 @@ final class FileLog {
     byte[] keyBytes = key.getBytes(StandardCharsets.UTF_8);
     if (keyBytes.length > 0xffff) {
       throw new IllegalArgumentException("key longer than 65535 bytes");
+    }
+    if (expectedHead != dev.cairn.spi.Backend.ANY_HEAD && head(key) != expectedHead) {
+      return 0; // another writer got there first: no need to queue for the lock to learn it
     }
     Request request = new Request(key, keyBytes, expectedHead, payloads, sync);
     List<Request> group = null;
@@ -793,6 +797,16 @@ final class FileLog {
     shm.publish(s.generation, at);
     shm.notifyWatchers();
     return s.lastSeq;
+  }
+
+  /** For tests: runs {@code whileHeld} holding the write lock, as an appending process does. */
+  void holdWriteLock(Runnable whileHeld) throws IOException {
+    writeLock.lock();
+    try (FileLock lock = shm.lock(WRITE_LOCK)) {
+      whileHeld.run();
+    } finally {
+      writeLock.unlock();
+    }
   }
 
   /**
