@@ -164,12 +164,17 @@ final class SharedMemory implements java.io.Closeable {
     LONGS.getAndAdd(page, WATCHING, change);
   }
 
-  /** A one-byte write that wakes the watching processes; nothing while none watches. */
-  void notifyWatchers() throws IOException {
+  /**
+   * A one-byte write that wakes the watching processes; nothing while none watches. A notice that
+   * cannot be written is dropped: the watchers also check every 100 ms, and the write it follows
+   * was made all the same.
+   */
+  void notifyWatchers() {
     if ((long) LONGS.getVolatile(page, WATCHING) > 0) {
-      ByteBuffer one = ByteBuffer.wrap(new byte[] {1});
-      while (one.hasRemaining()) {
-        channel.write(one, NOTIFY);
+      try {
+        channel.write(ByteBuffer.wrap(new byte[] {1}), NOTIFY);
+      } catch (IOException e) {
+        // see above
       }
     }
   }
