@@ -80,26 +80,20 @@ public final class MultiProcessDriver {
       List<Process> children = new ArrayList<>();
       for (int p = 0; p < processes; p++) {
         children.add(
-            new ProcessBuilder(
-                    Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                    "-cp",
-                    System.getProperty("java.class.path"),
-                    MultiProcessDriver.class.getName(),
-                    "child",
-                    peer,
-                    workload,
-                    durability.name(),
-                    dir.toString(),
-                    "" + threads,
-                    "" + seconds,
-                    "p" + p)
-                .redirectError(ProcessBuilder.Redirect.INHERIT)
-                .start());
+            Children.start(
+                MultiProcessDriver.class,
+                "child",
+                peer,
+                workload,
+                durability.name(),
+                dir.toString(),
+                "" + threads,
+                "" + seconds,
+                "p" + p));
       }
       List<BufferedReader> outputs = new ArrayList<>();
       for (Process c : children) {
-        BufferedReader out =
-            new BufferedReader(new InputStreamReader(c.getInputStream(), StandardCharsets.UTF_8));
+        BufferedReader out = Children.output(c);
         expect(out, "ready");
         outputs.add(out);
       }

@@ -5,8 +5,6 @@ import dev.cairn.DocumentStore;
 import dev.cairn.Durability;
 import dev.cairn.Subscription;
 import java.io.BufferedReader;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -57,9 +55,7 @@ public final class NotifyDriver {
       Path dir = Files.createTempDirectory("cairn-notify-");
       try {
         Process listener = child("listener", dir, writes);
-        BufferedReader out =
-            new BufferedReader(
-                new InputStreamReader(listener.getInputStream(), StandardCharsets.UTF_8));
+        BufferedReader out = Children.output(listener);
         if (!"ready".equals(out.readLine())) {
           throw new IllegalStateException("the listener did not start");
         }
@@ -75,16 +71,7 @@ public final class NotifyDriver {
   }
 
   private static Process child(String role, Path dir, int writes) throws Exception {
-    return new ProcessBuilder(
-            Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-            "-cp",
-            System.getProperty("java.class.path"),
-            NotifyDriver.class.getName(),
-            role,
-            dir.toString(),
-            "" + writes)
-        .redirectError(ProcessBuilder.Redirect.INHERIT)
-        .start();
+    return Children.start(NotifyDriver.class, role, dir.toString(), "" + writes);
   }
 
   private static DocumentStore open(Path dir) {

@@ -2,9 +2,7 @@ package dev.cairn.bench;
 
 import dev.cairn.Durability;
 import java.io.BufferedReader;
-import java.io.InputStreamReader;
 import java.lang.management.ManagementFactory;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -63,9 +61,7 @@ public final class OpenDriver {
           long disk = diskBytes(dir);
           Process open = child("open", who, dir, n);
           String line;
-          try (BufferedReader out =
-              new BufferedReader(
-                  new InputStreamReader(open.getInputStream(), StandardCharsets.UTF_8))) {
+          try (BufferedReader out = Children.output(open)) {
             line = out.readLine();
           }
           open.waitFor(10, TimeUnit.MINUTES);
@@ -88,17 +84,7 @@ public final class OpenDriver {
   }
 
   private static Process child(String role, String who, Path dir, int n) throws Exception {
-    return new ProcessBuilder(
-            Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-            "-cp",
-            System.getProperty("java.class.path"),
-            OpenDriver.class.getName(),
-            role,
-            who,
-            dir.toString(),
-            "" + n)
-        .redirectError(ProcessBuilder.Redirect.INHERIT)
-        .start();
+    return Children.start(OpenDriver.class, role, who, dir.toString(), "" + n);
   }
 
   private static String doc(int i) {

@@ -130,31 +130,17 @@ public final class ProcessScaleDriver {
       List<Process> children = new ArrayList<>();
       for (int p = 0; p < processes; p++) {
         children.add(
-            new ProcessBuilder(
-                    Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                    "-cp",
-                    System.getProperty("java.class.path"),
-                    ProcessScaleDriver.class.getName(),
-                    "child",
-                    who,
-                    "" + names,
-                    "" + warmup,
-                    "" + seconds,
-                    dir.toString(),
-                    durability.name())
-                .redirectError(ProcessBuilder.Redirect.INHERIT)
-                .start());
+            Children.start(
+                ProcessScaleDriver.class,
+                "child",
+                who,
+                "" + names,
+                "" + warmup,
+                "" + seconds,
+                dir.toString(),
+                durability.name()));
       }
-      List<BufferedReader> outs = new ArrayList<>();
-      for (Process c : children) {
-        BufferedReader out =
-            new BufferedReader(new InputStreamReader(c.getInputStream(), StandardCharsets.UTF_8));
-        String ready = out.readLine();
-        if (!"ready".equals(ready)) {
-          throw new IllegalStateException("child said " + ready);
-        }
-        outs.add(out);
-      }
+      List<BufferedReader> outs = Children.awaitReady(children);
       send(children, "go");
       for (BufferedReader out : outs) { // each child warms up until its JIT compiler is done
         expect(out, "settled");

@@ -90,31 +90,17 @@ public final class ScopedDriver {
       List<Process> children = new ArrayList<>();
       for (int p = 0; p < processes; p++) {
         children.add(
-            new ProcessBuilder(
-                    Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                    "-cp",
-                    System.getProperty("java.class.path"),
-                    ScopedDriver.class.getName(),
-                    "child",
-                    backend,
-                    who,
-                    "" + names,
-                    "" + seconds,
-                    dir.toString(),
-                    ns)
-                .redirectError(ProcessBuilder.Redirect.INHERIT)
-                .start());
+            Children.start(
+                ScopedDriver.class,
+                "child",
+                backend,
+                who,
+                "" + names,
+                "" + seconds,
+                dir.toString(),
+                ns));
       }
-      List<BufferedReader> outs = new ArrayList<>();
-      for (Process c : children) {
-        BufferedReader out =
-            new BufferedReader(new InputStreamReader(c.getInputStream(), StandardCharsets.UTF_8));
-        String ready = out.readLine();
-        if (!"ready".equals(ready)) {
-          throw new IllegalStateException("child said " + ready);
-        }
-        outs.add(out);
-      }
+      List<BufferedReader> outs = Children.awaitReady(children);
       for (Process c : children) {
         OutputStream in = c.getOutputStream();
         in.write("go\n".getBytes(StandardCharsets.UTF_8));

@@ -134,12 +134,7 @@ public final class SharedDriver {
   private static final Map<Process, BufferedReader> OUT = new java.util.HashMap<>();
 
   private static String expect(Process p, String prefix) throws IOException {
-    BufferedReader r =
-        OUT.computeIfAbsent(
-            p,
-            k ->
-                new BufferedReader(
-                    new InputStreamReader(k.getInputStream(), StandardCharsets.UTF_8)));
+    BufferedReader r = OUT.computeIfAbsent(p, k -> Children.output(k));
     for (String line; (line = r.readLine()) != null; ) {
       if (line.startsWith(prefix)) {
         return line;

@@ -799,13 +799,17 @@ final class FileLog {
     return s.lastSeq;
   }
 
-  /** For tests: runs {@code whileHeld} holding the write lock, as an appending process does. */
-  void holdWriteLock(Runnable whileHeld) throws IOException {
-    writeLock.lock();
-    try (FileLock lock = shm.lock(WRITE_LOCK)) {
+  /**
+   * For tests: runs {@code whileHeld} holding the write lock, as an appending process does, or the
+   * compaction lock, as a compacting process does while it writes the next generation.
+   */
+  void holdLock(boolean compaction, Runnable whileHeld) throws IOException {
+    ReentrantLock local = compaction ? compactLock : writeLock;
+    local.lock();
+    try (FileLock lock = shm.lock(compaction ? COMPACT_LOCK : WRITE_LOCK)) {
       whileHeld.run();
     } finally {
-      writeLock.unlock();
+      local.unlock();
     }
   }
 

@@ -75,10 +75,6 @@ final class SharedMemory implements java.io.Closeable {
             file, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
   }
 
-  FileChannel channel() {
-    return channel;
-  }
-
   /**
    * Under the write lock: maps the first page, starting it afresh if it is new or was left by an
    * older Cairn.

@@ -60,6 +60,31 @@ class FileLogCompactionTest {
     }
   }
 
+  @Test
+  void openingLeavesTheFileOfACompactionThatIsRunningAndRemovesOneThatDied() throws Exception {
+    FileLog log = FileLog.acquire(dir, true);
+    log.append("k", 0, List.of(bytes("v")), true);
+    log.release();
+    Path tmp = dir.resolve(FileLog.logName(2) + ".tmp");
+    try (dev.cairn.Jvm compacting =
+        dev.cairn.Jvm.start(LockHolder.class, dir.toString(), "compact")) {
+      compacting.await("holding"::equals, java.time.Duration.ofSeconds(60));
+      Files.write(tmp, bytes("the next generation, being written"));
+      FileLog opened = FileLog.acquire(dir, false);
+      opened.release();
+      assertThat(tmp).exists(); // another process is still writing it
+      compacting.send("done");
+      assertThat(compacting.waitFor(java.time.Duration.ofSeconds(60))).isZero();
+    }
+    FileLog reopened = FileLog.acquire(dir, false); // its writer is gone: a left-over
+    try {
+      assertThat(tmp).doesNotExist();
+      assertThat(reopened.read("k", 0, 10)).extracting(e -> text(e.payload())).containsExactly("v");
+    } finally {
+      reopened.release();
+    }
+  }
+
   /** Every key's newest entry before compaction, and both appends made during it. */
   private static void assertKept(FileLog log) {
     for (int k = 0; k < 10; k++) {

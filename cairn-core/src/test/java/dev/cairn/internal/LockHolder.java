@@ -5,7 +5,10 @@ import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 
-/** A process that holds a store's write lock until it reads a line: {@code LockHolder DIR}. */
+/**
+ * A process that holds a store's write lock, or its compaction lock, until it reads a line: {@code
+ * LockHolder DIR write|compact}.
+ */
 public final class LockHolder {
   private LockHolder() {}
 
@@ -13,7 +16,8 @@ public final class LockHolder {
     FileLog log = FileLog.acquire(Path.of(args[0]), false);
     BufferedReader in =
         new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
-    log.holdWriteLock(
+    log.holdLock(
+        args.length > 1 && args[1].equals("compact"),
         () -> {
           System.out.println("holding");
           System.out.flush();
