@@ -111,14 +111,17 @@ public final class Cairn {
     /** The size of log at which a directory store starts compacting itself, by default. */
     public static final long DEFAULT_AUTO_COMPACT_BYTES = 64L << 20;
 
-    /** The default bound of the memory that decoded documents take, 128 MiB. */
+    /**
+     * The default bound of the memory that decoded documents take: 128 MiB, or a quarter of the
+     * largest heap the JVM may use if that is less.
+     */
     public static final long DEFAULT_CACHE_BYTES = 128L << 20;
 
     private final String location;
     private Durability durability = Durability.SYNC;
     private WriteMode writeMode = WriteMode.STRICT;
     private int maxDocumentBytes = DEFAULT_MAX_DOCUMENT_BYTES;
-    private long cacheBytes = DEFAULT_CACHE_BYTES;
+    private long cacheBytes = Math.min(DEFAULT_CACHE_BYTES, Runtime.getRuntime().maxMemory() / 4);
     private int keepRevisions = DEFAULT_KEEP_REVISIONS;
     private long autoCompactBytes = DEFAULT_AUTO_COMPACT_BYTES;
     private java.time.Clock clock = java.time.Clock.systemUTC();
@@ -160,10 +163,10 @@ public final class Cairn {
     }
 
     /**
-     * How much memory the documents kept decoded may take, in bytes; 128 MiB by default, 0 to keep
-     * none. A document's weight is an estimate: its revisions held in memory and its current body
-     * decoded (about 12 times its JSON). The least used documents leave first, and are read from
-     * the store again when needed.
+     * How much memory the documents kept decoded may take, in bytes; by default 128 MiB, or a
+     * quarter of the JVM's largest heap if that is less; 0 to keep none. A document's weight is an
+     * estimate: its revisions held in memory and its current body decoded (about 12 times its
+     * JSON). The least used documents leave first, and are read from the store again when needed.
      */
     public Builder cacheBytes(long bytes) {
       if (bytes < 0) {

@@ -83,6 +83,33 @@ class MultiProcessTest {
   }
 
   @Test
+  void writersKilledInAStoreOpenedThroughItsIndexFileLoseNoAcknowledgedWrite() throws Exception {
+    try (DocumentStore store = Cairn.open(dir)) {
+      for (int i = 0; i < 3000; i++) {
+        store.create("before-" + i, Map.of("i", i, "pad", "x".repeat(500)));
+      }
+    }
+    assertThat(dir.resolve("data-00000001.idx")).exists(); // the next processes open through it
+    Jvm first = Jvm.start(Worker.class, "stream", dir.toString(), "first", "SYNC");
+    Jvm second = Jvm.start(Worker.class, "stream", dir.toString(), "second", "OS");
+    try {
+      first.await(line -> line.equals("ack 300"), DEADLINE);
+      second.await(line -> line.equals("ack 300"), DEADLINE);
+      first.kill9();
+      second.kill9();
+      verifyAcknowledged(first.allLines(DEADLINE), second.allLines(DEADLINE));
+    } finally {
+      first.close();
+      second.close();
+    }
+    try (DocumentStore store = Cairn.open(dir)) {
+      for (int i = 0; i < 3000; i++) {
+        assertThat(store.get("before-" + i).orElseThrow().get("i").asInt()).isEqualTo(i);
+      }
+    }
+  }
+
+  @Test
   void writersKilledInOsModeLoseNoAcknowledgedWrite() throws Exception {
     Jvm writer = Jvm.start(Worker.class, "stream", dir.toString(), "first", "OS");
     try {

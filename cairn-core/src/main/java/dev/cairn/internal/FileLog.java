@@ -76,6 +76,10 @@ final class FileLog {
 
   private static final long MARK_EVERY_NANOS = 200_000_000L;
   private static final long MARK_EVERY_BYTES = 1 << 20;
+
+  /** A clean close writes an index file when at least this much of the log is not in one. */
+  static final long INDEX_AFTER_BYTES = 1 << 20;
+
   private static final Map<Path, FileLog> OPEN = new HashMap<>();
 
   private final Path dir;
@@ -157,6 +161,7 @@ final class FileLog {
       }
       try {
         seal();
+        writeIndexFileAtClose();
       } finally {
         closeQuietly(shm);
         closeQuietly(segment.channel);
@@ -248,7 +253,9 @@ final class FileLog {
         if (generationOf(name) > 0) {
           cairn = true;
           log |= !name.endsWith(".tmp");
-        } else if (name.equals(SHM) || name.equals(HostChannel.DIRECTORY)) {
+        } else if (name.equals(SHM)
+            || name.equals(HostChannel.DIRECTORY)
+            || LogIndexFile.isIndexName(name)) {
           cairn = true;
         } else {
           others.add(name);
@@ -273,14 +280,17 @@ final class FileLog {
    */
   private LogSegment recover() throws IOException {
     List<Long> generations = new ArrayList<>();
+    List<Long> indexGenerations = new ArrayList<>();
     List<Path> stale = new ArrayList<>();
     try (DirectoryStream<Path> files = Files.newDirectoryStream(dir)) {
       for (Path f : files) {
         String name = f.getFileName().toString();
         if (name.endsWith(".tmp")) {
-          stale.add(f); // a compaction that did not finish
+          stale.add(f); // a compaction, or an index, that did not finish
         } else if (generationOf(name) > 0) {
           generations.add(generationOf(name));
+        } else if (LogIndexFile.generationOf(name) > 0) {
+          indexGenerations.add(LogIndexFile.generationOf(name));
         }
       }
     }
@@ -290,6 +300,11 @@ final class FileLog {
         stale.add(dir.resolve(logName(g))); // a compaction that finished but for the delete
       }
     }
+    for (long g : indexGenerations) {
+      if (g < generation) {
+        stale.add(LogIndexFile.file(dir, g));
+      }
+    }
     LogSegment s =
         generation == 0
             ? createLog(dir.resolve(logName(1)), 1, UUID.randomUUID().toString(), HEADER_END)
@@ -297,6 +312,7 @@ final class FileLog {
     try {
       SharedMemory.Hints hints = shm.hints(s.storeId(), s.generation);
       long durable = Math.max(s.header.mark().end(), hints.durable());
+      s = withIndexFile(s, durable);
       readAll(s, durable, hints.published());
       long counter = Math.max(s.header.mark().counter(), hints.markCounter());
       if (s.header.version() < LogFormat.VERSION) {
@@ -338,8 +354,27 @@ final class FileLog {
   private static final long HEADER_END = LogFormat.HEADER_SIZE;
 
   /**
-   * Indexes every whole append of the log, then decides what the rest is: zeros; a torn write,
-   * zeroed here; or damage, refused with nothing changed.
+   * {@code s} indexed by its {@link LogIndexFile} up to where that covers it, if it has a usable
+   * one; else {@code s}. An index file that cannot be used is ignored: the log is read whole.
+   */
+  private LogSegment withIndexFile(LogSegment s, long durable) {
+    try {
+      LogIndexFile index = LogIndexFile.open(dir, s, durable);
+      return index == null ? s : s.withIndex(index);
+    } catch (LogIndexFile.Unusable e) {
+      System.getLogger(FileLog.class.getName())
+          .log(
+              System.Logger.Level.INFO,
+              "{0} is not used ({1}): the log is read instead",
+              LogIndexFile.file(dir, s.generation),
+              e.getMessage());
+      return s;
+    }
+  }
+
+  /**
+   * Indexes every whole append of the log after what its index file covers, then decides what the
+   * rest is: zeros; a torn write, zeroed here; or damage, refused with nothing changed.
    *
    * @param durable where the log is known to have been fsynced up to
    * @param published where every process was told the log ends, if that was on this boot; else -1
@@ -354,7 +389,7 @@ final class FileLog {
               .formatted(size, Math.max(durable, published)));
     }
     LogScanner scanner = new LogScanner(s.channel, s.header.version(), size);
-    LogScanner.Stop stop = scanner.readAppends(s.header.size(), 0, records -> s.index(records));
+    LogScanner.Stop stop = scanner.readAppends(s.end, s.lastSeq, records -> s.index(records));
     s.end = stop.end();
     if (stop.clean() && scanner.zeroFrom(stop.end())) {
       return; // nothing but zeros follows the data
@@ -528,6 +563,7 @@ final class FileLog {
     try {
       if (generation(w) != s.generation) {
         LogSegment next = openLog(generation(w));
+        next = withIndexFile(next, next.header.mark().end());
         scan(next, end(w));
         retired.add(s.channel);
         segment = next;
@@ -565,48 +601,33 @@ final class FileLog {
 
   long head(String key) {
     refresh();
-    LogSegment.Refs log = segment.keys.get(key);
-    return log == null ? 0 : log.lastSeq();
+    return segment.head(key);
   }
 
   List<LogEntry> read(String key, long afterSeq, int limit) {
     refresh();
-    LogSegment s = segment;
-    LogSegment.Refs log = s.keys.get(key);
-    if (log == null) {
-      return List.of();
-    }
-    int n = log.size;
-    LogSegment.Ref[] items = log.items;
-    int from = LogSegment.firstAfter(items, n, afterSeq);
-    int to = (int) Math.min(n, (long) from + limit);
-    List<LogEntry> out = new ArrayList<>(to - from);
-    for (int i = from; i < to; i++) {
-      out.add(s.load(items[i]));
-    }
-    return out;
+    return segment.read(key, afterSeq, limit);
   }
 
   List<String> keys() {
     refresh();
-    return new ArrayList<>(segment.keys.keySet());
+    return segment.keys();
   }
 
   long lastSequence() {
     refresh();
-    return segment.bySeq.lastSeq();
+    return segment.lastSeq;
   }
 
   List<LogEntry> changes(long since, int limit) {
     refresh();
-    LogSegment s = segment;
-    int n = s.bySeq.size;
-    LogSegment.Ref[] items = s.bySeq.items;
-    List<LogEntry> out = new ArrayList<>();
-    for (int i = LogSegment.firstAfter(items, n, since); i < n && out.size() < limit; i++) {
-      out.add(s.load(items[i]));
-    }
-    return out;
+    return segment.changes(since, limit);
+  }
+
+  /** Whether this process reads the log through an index file (for tests). */
+  boolean indexedByFile() {
+    refresh();
+    return segment.hasIndexFile();
   }
 
   long sizeOnDisk() {
@@ -778,8 +799,7 @@ final class FileLog {
   /** Under the write and index locks: checks the condition, writes, indexes and publishes. */
   private long appendLocked(Request r) throws IOException {
     LogSegment s = segment;
-    LogSegment.Refs log = s.keys.get(r.key);
-    long head = log == null ? 0 : log.lastSeq();
+    long head = s.head(r.key);
     if (r.expectedHead != dev.cairn.spi.Backend.ANY_HEAD && head != r.expectedHead) {
       return 0;
     }
@@ -790,7 +810,7 @@ final class FileLog {
     long seq = s.lastSeq;
     int fixed = LogFormat.RECORD_PREFIX + LogFormat.RECORD_FIXED + r.keyBytes.length;
     for (byte[] p : r.payloads) {
-      s.index(new LogSegment.Ref(r.key, ++seq, at + fixed, p.length));
+      s.index(new LogSegment.Ref(r.key, ++seq, at, at + fixed, p.length));
       at += fixed + p.length;
     }
     s.end = at;
@@ -901,10 +921,12 @@ final class FileLog {
     try (FileLock compacting = shm.lock(COMPACT_LOCK)) {
       refresh();
       LogSegment s = segment;
-      long from = s.end;
+      long fromSeq = s.lastSeq;
       LogSegment out = startRewrite(s);
+      long removed;
+      LogSegment.View installed;
       try {
-        writeKept(s, from, keep, out);
+        writeKept(s, fromSeq, keep, out);
         out.channel.force(false); // most of the fsync, before writers wait
         writeLock.lock();
         try (FileLock lock = shm.lock(WRITE_LOCK)) {
@@ -914,7 +936,7 @@ final class FileLog {
             if (segment != s) {
               throw new IOException("another process compacted the store meanwhile");
             }
-            copyFrom(s, from, out);
+            copyFrom(s, fromSeq, out);
             install(s, out);
             shm.publish(out.generation, out.end);
             shm.markCounter(out.header.mark().counter());
@@ -923,7 +945,8 @@ final class FileLog {
             shm.notifyWatchers();
             retired.add(s.channel);
             segment = out;
-            return s.bySeq.size - out.bySeq.size;
+            removed = s.entryCount() - out.entryCount();
+            installed = out.view();
           } finally {
             indexLock.unlock();
           }
@@ -934,6 +957,8 @@ final class FileLog {
         abandon(out);
         throw e;
       }
+      writeIndexFile(out, installed, true);
+      return removed;
     } catch (IOException e) {
       throw new StorageException(
           "compaction of " + dir + " failed; the store is unchanged: " + e, e);
@@ -946,13 +971,75 @@ final class FileLog {
   }
 
   /**
+   * Holding the compaction lock: writes {@code s}'s index file as {@code view} has it, which must
+   * be durable, for the processes that open the store next; then, if {@code adopt}, reads the log
+   * through it, so that this process too lets go of its index on the heap. An index file is an aid:
+   * one that cannot be written is left out.
+   */
+  private void writeIndexFile(LogSegment s, LogSegment.View view, boolean adopt) {
+    try {
+      if (!LogIndexFile.write(dir, s, view) || !adopt) {
+        return;
+      }
+      LogIndexFile index = LogIndexFile.open(dir, s, view.covered());
+      indexLock.lock();
+      try {
+        if (segment == s && index != null) {
+          LogSegment indexed = s.withIndex(index);
+          scan(indexed, s.end);
+          segment = indexed;
+        }
+      } finally {
+        indexLock.unlock();
+      }
+    } catch (IOException | LogIndexFile.Unusable | RuntimeException e) {
+      System.getLogger(FileLog.class.getName())
+          .log(
+              System.Logger.Level.WARNING,
+              "cannot write the index file of " + s.file + "; the log stays whole: " + e,
+              e);
+    }
+  }
+
+  /**
+   * At a clean close, when the log has grown enough since its index file: writes a new one, unless
+   * a compaction runs (it writes one).
+   */
+  private void writeIndexFileAtClose() {
+    LogSegment s = segment;
+    long unindexed = s.end - s.indexFileCovers();
+    if (unindexed < Math.max(INDEX_AFTER_BYTES, s.indexFileCovers() / 16)
+        || s.header.version() < LogFormat.VERSION
+        || !compactLock.tryLock()) {
+      return;
+    }
+    try (FileLock compacting = shm.tryLock(COMPACT_LOCK)) {
+      if (compacting != null && generation(shm.published()) == s.generation) {
+        LogSegment.View view;
+        indexLock.lock();
+        try {
+          view = s.view();
+        } finally {
+          indexLock.unlock();
+        }
+        writeIndexFile(s, view, false); // sealed: durable up to its end
+      }
+    } catch (IOException e) {
+      System.getLogger(FileLog.class.getName())
+          .log(System.Logger.Level.WARNING, "cannot lock " + dir + ": " + e, e);
+    } finally {
+      compactLock.unlock();
+    }
+  }
+
+  /**
    * Under the write lock, with nothing else appending: rewrites {@code s} whole in the current
    * format as the next generation (a version-1 log, when opened).
    */
   private LogSegment rewrite(LogSegment s) throws IOException {
     LogSegment out = startRewrite(s);
     try {
-      writeKept(s, s.end, (key, entries) -> entries, out);
+      writeKept(s, s.lastSeq, (key, entries) -> entries, out);
       install(s, out);
       return out;
     } catch (IOException | RuntimeException e) {
@@ -969,64 +1056,82 @@ final class FileLog {
   }
 
   /**
-   * Writes to {@code out} the entries {@code keep} selects among those of {@code s} before {@code
-   * to}.
+   * Writes to {@code out}, in sequence order, the entries {@code keep} selects among those of
+   * {@code s} numbered up to {@code toSeq}. Holds only the sequence numbers of those it keeps.
    */
   private void writeKept(
       LogSegment s,
-      long to,
+      long toSeq,
       BiFunction<String, List<LogEntry>, List<LogEntry>> keep,
       LogSegment out)
       throws IOException {
-    List<LogSegment.Ref> kept = new ArrayList<>();
-    for (Map.Entry<String, LogSegment.Refs> e : s.keys.entrySet()) {
-      LogSegment.Refs log = e.getValue();
-      int n = log.size;
-      LogSegment.Ref[] items = log.items;
-      List<LogEntry> entries = new ArrayList<>(n);
-      Map<Long, LogSegment.Ref> bySeq = new HashMap<>();
-      for (int i = 0; i < n && items[i].offset() < to; i++) {
-        entries.add(s.load(items[i]));
-        bySeq.put(items[i].seq(), items[i]);
+    long[] kept = new long[1024];
+    int count = 0;
+    for (String key : s.keys()) {
+      List<LogEntry> entries = s.read(key, 0, Integer.MAX_VALUE);
+      int upTo = entries.size();
+      while (upTo > 0 && entries.get(upTo - 1).seq() > toSeq) {
+        upTo--;
       }
-      if (entries.isEmpty()) {
+      if (upTo == 0) {
         continue;
       }
-      for (LogEntry c : keep.apply(e.getKey(), List.copyOf(entries))) {
-        kept.add(bySeq.get(c.seq()));
+      for (LogEntry c : keep.apply(key, List.copyOf(entries.subList(0, upTo)))) {
+        if (count == kept.length) {
+          kept = java.util.Arrays.copyOf(kept, count * 2);
+        }
+        kept[count++] = c.seq();
       }
     }
-    kept.sort((a, b) -> Long.compare(a.seq(), b.seq()));
-    for (LogSegment.Ref r : kept) {
-      copy(s, r, out);
+    java.util.Arrays.sort(kept, 0, count);
+    long since = 0;
+    while (since < toSeq) {
+      List<LogEntry> batch = s.changes(since, 4096);
+      if (batch.isEmpty()) {
+        break;
+      }
+      for (LogEntry e : batch) {
+        if (e.seq() > toSeq) {
+          return;
+        }
+        if (java.util.Arrays.binarySearch(kept, 0, count, e.seq()) >= 0) {
+          copy(e, out);
+        }
+        since = e.seq();
+      }
     }
   }
 
-  /** Under the write lock: copies to {@code out} every entry of {@code s} from {@code from} on. */
-  private void copyFrom(LogSegment s, long from, LogSegment out) throws IOException {
-    int n = s.bySeq.size;
-    LogSegment.Ref[] items = s.bySeq.items;
-    int i = n;
-    while (i > 0 && items[i - 1].offset() >= from) {
-      i--;
-    }
-    for (; i < n; i++) {
-      copy(s, items[i], out);
+  /**
+   * Under the write lock: copies to {@code out} every entry of {@code s} numbered above {@code
+   * fromSeq}.
+   */
+  private void copyFrom(LogSegment s, long fromSeq, LogSegment out) throws IOException {
+    long since = fromSeq;
+    for (List<LogEntry> batch = s.changes(since, 4096);
+        !batch.isEmpty();
+        batch = s.changes(since, 4096)) {
+      for (LogEntry e : batch) {
+        copy(e, out);
+        since = e.seq();
+      }
     }
   }
 
-  private void copy(LogSegment s, LogSegment.Ref r, LogSegment out) throws IOException {
-    byte[] key = r.key().getBytes(StandardCharsets.UTF_8);
-    ByteBuffer rec = LogFormat.encode(key, List.of(s.load(r).payload()), r.seq());
+  private void copy(LogEntry e, LogSegment out) throws IOException {
+    byte[] key = e.key().getBytes(StandardCharsets.UTF_8);
+    ByteBuffer rec = LogFormat.encode(key, List.of(e.payload()), e.seq());
     int length = rec.remaining();
-    writeFully(out.channel, rec, out.end);
-    out.index(new LogSegment.Ref(r.key(), r.seq(), out.end + length - r.length(), r.length()));
+    long at = out.end;
+    writeFully(out.channel, rec, at);
+    int payload = e.payload().length;
+    out.index(new LogSegment.Ref(e.key(), e.seq(), at, at + length - payload, payload));
     out.end += length;
   }
 
   /**
    * Marks {@code out} durable to its end, fsyncs it, renames it into place and deletes {@code s}'s
-   * file. A crash before the rename leaves {@code s} whole; after it, {@code out}.
+   * files. A crash before the rename leaves {@code s} whole; after it, {@code out}.
    */
   private void install(LogSegment s, LogSegment out) throws IOException {
     LogFormat.Mark mark = LogFormat.nextMark(out.end, out.header.mark().counter());
@@ -1039,6 +1144,7 @@ final class FileLog {
         StandardCopyOption.ATOMIC_MOVE);
     syncDirectory();
     Files.deleteIfExists(dir.resolve(logName(s.generation)));
+    Files.deleteIfExists(LogIndexFile.file(dir, s.generation));
   }
 
   private void abandon(LogSegment out) {

@@ -110,7 +110,10 @@ class FileLogCompactionTest {
 
   private List<String> logFiles() throws Exception {
     try (Stream<Path> files = Files.list(dir)) {
-      return files.map(f -> f.getFileName().toString()).filter(n -> n.startsWith("data-")).toList();
+      return files
+          .map(f -> f.getFileName().toString())
+          .filter(n -> n.startsWith("data-") && n.contains(".log"))
+          .toList();
     }
   }
 

@@ -1,0 +1,92 @@
+package dev.cairn;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** A store far larger than a small heap opens and reads in a fresh process with that heap. */
+class LargeStoreTest {
+  private static final int DOCUMENTS = 1_000_000;
+  private static final Duration DEADLINE = Duration.ofMinutes(3);
+
+  @TempDir Path dir;
+
+  @Test
+  void aStoreOfAMillionDocumentsOpensInAFreshProcessWithA64MiBHeap() throws Exception {
+    ExecutorService writers = Executors.newFixedThreadPool(2);
+    try (DocumentStore store = Cairn.builder(dir.toString()).durability(Durability.OS).open()) {
+      List<Future<?>> done = new java.util.ArrayList<>();
+      for (int t = 0; t < 2; t++) {
+        int first = t;
+        done.add(
+            writers.submit(
+                () -> {
+                  for (int i = first; i < DOCUMENTS; i += 2) {
+                    store.create(id(i), Map.of("i", i, "name", "document number " + i));
+                  }
+                }));
+      }
+      for (Future<?> f : done) {
+        f.get();
+      }
+    } finally {
+      writers.shutdownNow();
+    }
+    assertThat(dir.resolve("data-00000001.idx")).exists(); // written at close
+
+    try (Jvm reader =
+        Jvm.start(
+            List.of("-Xmx64m"),
+            Map.of(),
+            LargeStoreTest.class,
+            dir.toString(),
+            Integer.toString(DOCUMENTS))) {
+      reader.await(line -> line.equals("read"), DEADLINE);
+      assertThat(reader.waitFor(DEADLINE)).isZero();
+    }
+    try (DocumentStore store = Cairn.open(dir)) {
+      assertThat(store.get("written-by-the-reader")).isPresent();
+    }
+  }
+
+  private static String id(int i) {
+    return "doc-" + i;
+  }
+
+  /** The reader: opens the store, reads documents at random and checks them, writes one. */
+  public static void main(String[] args) throws Exception {
+    int documents = Integer.parseInt(args[1]);
+    Random random = new Random();
+    try (DocumentStore store = Cairn.open(Path.of(args[0]))) {
+      for (int n = 0; n < 20_000; n++) {
+        int i = random.nextInt(documents);
+        var doc = store.get(id(i)).orElseThrow(() -> new AssertionError("missing " + id(i)));
+        if (doc.get("i").asInt() != i || !doc.get("_rev").asText().startsWith("1-")) {
+          throw new AssertionError("wrong document " + doc);
+        }
+      }
+      if (store.get("doc-" + documents).isPresent()) {
+        throw new AssertionError("a document that was never written");
+      }
+      store.create("written-by-the-reader", Map.of("ok", true));
+      System.gc();
+      Runtime rt = Runtime.getRuntime();
+      System.err.printf(
+          "heap in use after reading: %d MiB%n", (rt.totalMemory() - rt.freeMemory()) >> 20);
+      System.out.println("read");
+    }
+    if (!Files.exists(Path.of(args[0]))) {
+      throw new AssertionError("the store went away");
+    }
+  }
+}
