@@ -70,7 +70,7 @@ public class DocumentBenchmark {
   }
 
   @Benchmark
-  public String get() throws Exception {
+  public Object get() throws Exception {
     return store.get(keys[next++ % KEYS]);
   }
 

@@ -116,7 +116,7 @@ public final class MultiProcessDriver {
       }
       if (workload.equals("rmw")) {
         try (Peer check = Peer.open(peer, dir, durability)) {
-          long n = dev.cairn.internal.Json.parseObject(check.get("hot")).get("n").asLong();
+          long n = check.get("hot").get("n").asLong();
           if (n != ops + warmups) {
             throw new IllegalStateException(
                 peer

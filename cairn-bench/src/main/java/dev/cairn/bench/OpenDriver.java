@@ -17,8 +17,8 @@ import java.util.stream.Stream;
  * process, then a fresh JVM (its classes loaded by opening an empty store first) opens it and reads
  * one document (the time from the open call to that read), measures what the open added to its heap
  * after a full collection (per document), makes 200,000 gets of random documents (their rate, and
- * the resident memory after them), beside SQLite (WAL, one table of JSON text) doing the same. Disk
- * bytes per document are those of the directory or database file.
+ * the resident memory and the live heap after them), beside SQLite (WAL, one table of JSON text)
+ * doing the same. Disk bytes per document are those of the directory or database file.
  *
  * <pre>
  * java -cp cairn-bench/target/benchmarks.jar dev.cairn.bench.OpenDriver [--docs 10000,100000,1000000]
@@ -51,8 +51,8 @@ public final class OpenDriver {
         System.getProperty("java.vm.version"), Runtime.getRuntime().availableProcessors());
     System.out.println(
         "| documents | system | open to first get, ms | heap after open, B/doc |"
-            + " random gets/s | resident after gets, MB | disk, B/doc |");
-    System.out.println("|---:|---|---:|---:|---:|---:|---:|");
+            + " random gets/s | resident after gets, MB | live heap after gets, MB | disk, B/doc |");
+    System.out.println("|---:|---|---:|---:|---:|---:|---:|---:|");
     for (int n : sizes) {
       for (String who : List.of("cairn", "sqlite")) {
         Path dir = Files.createTempDirectory("cairn-open-");
@@ -68,13 +68,14 @@ public final class OpenDriver {
           String[] f = line.split(" ");
           System.out.printf(
               Locale.ROOT,
-              "| %,d | %s | %.1f | %.0f | %,.0f | %.0f | %.0f |%n",
+              "| %,d | %s | %.1f | %.0f | %,.0f | %.0f | %.0f | %.0f |%n",
               n,
               who.equals("cairn") ? "Cairn" : "SQLite",
               Double.parseDouble(f[0]),
               Double.parseDouble(f[1]),
               Double.parseDouble(f[2]),
               Double.parseDouble(f[3]),
+              Double.parseDouble(f[4]),
               (double) disk / n);
         } finally {
           TempDirs.delete(dir);
@@ -127,13 +128,17 @@ public final class OpenDriver {
         }
       }
       double getsPerSecond = GETS / ((System.nanoTime() - t) / 1e9);
+      double resident = residentBytes() / 1e6;
+      System.gc();
+      long live = ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed();
       System.out.printf(
           Locale.ROOT,
-          "%.3f %.1f %.0f %.1f%n",
+          "%.3f %.1f %.0f %.1f %.1f%n",
           openMillis,
           (double) heap / n,
           getsPerSecond,
-          residentBytes() / 1e6);
+          resident,
+          live / 1e6);
     }
   }
 

@@ -21,7 +21,8 @@ import java.sql.Statement;
  */
 public interface Peer extends AutoCloseable {
 
-  String get(String id) throws Exception;
+  /** The document, parsed as the application would use it; null if there is none. */
+  ObjectNode get(String id) throws Exception;
 
   void put(String id, String json) throws Exception;
 
@@ -48,8 +49,8 @@ public interface Peer extends AutoCloseable {
     }
 
     @Override
-    public String get(String id) {
-      return store.get(id).map(ObjectNode::toString).orElse(null);
+    public ObjectNode get(String id) {
+      return store.get(id).orElse(null);
     }
 
     @Override
@@ -101,10 +102,10 @@ public interface Peer extends AutoCloseable {
     }
 
     @Override
-    public String get(String id) throws SQLException {
+    public ObjectNode get(String id) throws SQLException {
       select.setString(1, id);
       try (ResultSet rs = select.executeQuery()) {
-        return rs.next() ? rs.getString(1) : null;
+        return rs.next() ? Json.parseObject(rs.getString(1)) : null;
       }
     }
 
@@ -120,7 +121,7 @@ public interface Peer extends AutoCloseable {
       try (Statement s = connection.createStatement()) {
         s.execute("BEGIN IMMEDIATE");
         try {
-          ObjectNode doc = Json.parseObject(get(id));
+          ObjectNode doc = get(id);
           doc.put("n", doc.get("n").asLong() + 1);
           update.setString(1, doc.toString());
           update.setString(2, id);

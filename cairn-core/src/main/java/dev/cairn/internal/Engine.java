@@ -70,6 +70,10 @@ public final class Engine<S extends Engine.Reduction> implements AutoCloseable {
 
   /** The reduced value of {@code key}, reflecting every append acknowledged before the call. */
   public S state(String key) {
+    S cached = cache.getIfPresent(key);
+    if (cached == null) {
+      return fresh(key);
+    }
     Backend.Position position = backend.position(key);
     if (position.epoch() != epoch) {
       cache.invalidateAll(); // logs were rewritten: reductions may hold pruned entries
@@ -87,6 +91,22 @@ public final class Engine<S extends Engine.Reduction> implements AutoCloseable {
       }
     }
     return state;
+  }
+
+  /**
+   * A value not in the cache: reduced from one read of its whole log, then cached, unless another
+   * thread cached it meanwhile (then that one, brought up to date).
+   */
+  private S fresh(String key) {
+    long now = backend.epoch();
+    if (now != epoch) {
+      cache.invalidateAll();
+      epoch = now;
+    }
+    S state = empty.get();
+    state.apply(backend.read(key, 0));
+    S raced = cache.asMap().putIfAbsent(key, state);
+    return raced == null ? state : state(key);
   }
 
   /**

@@ -45,6 +45,9 @@ import java.util.function.BiFunction;
  *       generation; compaction writes generation {@code N+1} to a {@code .tmp} file, fsyncs it,
  *       renames it into place and deletes the older one, so the highest-numbered {@code .log} file
  *       is always complete.
+ *   <li>{@code data-NNNNNNNN.idx} — the log's index up to some point ({@link LogIndexFile}),
+ *       written after compaction and at a clean close, so that opening reads only the log after it.
+ *       Derived data: ignored when it cannot be trusted.
  *   <li>{@code cairn.shm} — hints and locks shared by the processes ({@link SharedMemory}).
  * </ul>
  *
@@ -54,16 +57,16 @@ import java.util.function.BiFunction;
  *
  * <h2>Opening: a torn write or damage</h2>
  *
- * Opening reads the whole log. Where it stops reading (a record that is short, fails its checksum,
- * or belongs to an append that does not end) is a torn write only if nothing there was ever
- * acknowledged: the stop lies at or after the durable point (the log's durable mark, or the one in
- * {@code cairn.shm}), at or after the published end (if {@code cairn.shm} was written on this boot
- * of the operating system), and, if the operating system has not restarted since the durable mark
- * was written, no whole append follows it (a crashed process cannot leave one behind: every later
- * append starts where the torn one did, and the "begins an append" flag tells a left-over piece
- * from the start of one). Then what follows the stop is zeroed. Otherwise the log is damaged:
- * opening fails with a {@link StoreFormatException} naming the file and the offset, and nothing is
- * changed.
+ * Opening reads the log after what its index file covers. Where it stops reading (a record that is
+ * short, fails its checksum, or belongs to an append that does not end) is a torn write only if
+ * nothing there was ever acknowledged: the stop lies at or after the durable point (the log's
+ * durable mark, or the one in {@code cairn.shm}), at or after the published end (if {@code
+ * cairn.shm} was written on this boot of the operating system), and, if the operating system has
+ * not restarted since the durable mark was written, no whole append follows it (a crashed process
+ * cannot leave one behind: every later append starts where the torn one did, and the "begins an
+ * append" flag tells a left-over piece from the start of one). Then what follows the stop is
+ * zeroed. Otherwise the log is damaged: opening fails with a {@link StoreFormatException} naming
+ * the file and the offset, and nothing is changed.
  */
 final class FileLog {
   static final String SHM = SharedMemory.FILE;

@@ -232,8 +232,11 @@ final class LogSegment {
     long seq = base.seqAt(entry);
     try {
       ByteBuffer rec = ByteBuffer.allocate(READ_AHEAD).order(ByteOrder.LITTLE_ENDIAN);
-      rec.limit(LogFormat.RECORD_PREFIX + LogFormat.RECORD_FIXED);
-      readFully(rec, at);
+      while (rec.position() < LogFormat.RECORD_PREFIX + LogFormat.RECORD_FIXED) {
+        if (channel.read(rec, at + rec.position()) < 0) { // most records: one read
+          throw new IOException("unexpected end of file at " + (at + rec.position()));
+        }
+      }
       int n = rec.getInt(0);
       if (n < LogFormat.RECORD_FIXED || n > LogFormat.MAX_RECORD) {
         throw damaged(at, "bad record length " + n);
@@ -242,6 +245,8 @@ final class LogSegment {
         ByteBuffer whole = ByteBuffer.allocate(LogFormat.RECORD_PREFIX + n);
         whole.order(ByteOrder.LITTLE_ENDIAN).put(rec.flip());
         rec = whole;
+      } else if (rec.position() > LogFormat.RECORD_PREFIX + n) {
+        rec.position(LogFormat.RECORD_PREFIX + n); // read ahead past the record
       }
       rec.limit(LogFormat.RECORD_PREFIX + n);
       readFully(rec, at);
