@@ -882,10 +882,7 @@ public final class DocumentStore implements AutoCloseable {
 
   /** Ends every shared object's log with a snapshot of its reduction, unless it ends so already. */
   private void snapshotSharedObjects() {
-    for (String key : backend.keys()) {
-      if (!key.startsWith(SharedLog.KEY_PREFIX)) {
-        continue;
-      }
+    for (String key : backend.keys(SharedLog.KEY_PREFIX)) {
       while (true) {
         List<LogEntry> entries = backend.read(key, 0);
         if (entries.isEmpty() || SharedLog.isSnapshot(entries.get(entries.size() - 1).payload())) {

@@ -14,7 +14,10 @@ import java.util.concurrent.Future;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** A store far larger than a small heap opens and reads in a fresh process with that heap. */
+/**
+ * A store far larger than a small heap opens, reads, takes writes and compacts in a fresh process
+ * with that heap.
+ */
 class LargeStoreTest {
   private static final int DOCUMENTS = 1_000_000;
   private static final Duration DEADLINE = Duration.ofMinutes(3);
@@ -22,7 +25,7 @@ class LargeStoreTest {
   @TempDir Path dir;
 
   @Test
-  void aStoreOfAMillionDocumentsOpensInAFreshProcessWithA64MiBHeap() throws Exception {
+  void aStoreOfAMillionDocumentsOpensAndCompactsInAFreshProcessWithA64MiBHeap() throws Exception {
     ExecutorService writers = Executors.newFixedThreadPool(2);
     try (DocumentStore store = Cairn.builder(dir.toString()).durability(Durability.OS).open()) {
       List<Future<?>> done = new java.util.ArrayList<>();
@@ -54,8 +57,12 @@ class LargeStoreTest {
       reader.await(line -> line.equals("read"), DEADLINE);
       assertThat(reader.waitFor(DEADLINE)).isZero();
     }
+    assertThat(dir.resolve("data-00000002.log")).exists(); // compacted by the reader
+    assertThat(dir.resolve("data-00000002.idx")).exists();
     try (DocumentStore store = Cairn.open(dir)) {
       assertThat(store.get("written-by-the-reader")).isPresent();
+      assertThat(store.get(id(DOCUMENTS - 1)).orElseThrow().get("i").asInt())
+          .isEqualTo(DOCUMENTS - 1);
     }
   }
 
@@ -63,7 +70,7 @@ class LargeStoreTest {
     return "doc-" + i;
   }
 
-  /** The reader: opens the store, reads documents at random and checks them, writes one. */
+  /** The reader: opens the store, reads documents at random and checks them, writes, compacts. */
   public static void main(String[] args) throws Exception {
     int documents = Integer.parseInt(args[1]);
     Random random = new Random();
@@ -79,6 +86,13 @@ class LargeStoreTest {
         throw new AssertionError("a document that was never written");
       }
       store.create("written-by-the-reader", Map.of("ok", true));
+      store.compact(1); // and compacts it, within the same heap
+      for (int n = 0; n < 1000; n++) {
+        int i = random.nextInt(documents);
+        if (store.get(id(i)).orElseThrow().get("i").asInt() != i) {
+          throw new AssertionError("wrong document after compaction: " + id(i));
+        }
+      }
       System.gc();
       Runtime rt = Runtime.getRuntime();
       System.err.printf(

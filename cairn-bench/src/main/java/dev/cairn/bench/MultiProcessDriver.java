@@ -22,14 +22,16 @@ import java.util.concurrent.atomic.AtomicLong;
  * <pre>
  * ./mvnw -q -pl cairn-bench -am package -DskipTests
  * java -cp cairn-bench/target/benchmarks.jar dev.cairn.bench.MultiProcessDriver \
- *     [--processes 2] [--threads 4] [--seconds 5]
+ *     [--processes 2] [--threads 4] [--seconds 5] [--workloads put,rmw,scoped]
  * </pre>
  *
  * Workloads: {@code put}, upserts of distinct documents; {@code rmw}, read-modify-write increments
  * of one hot document (Cairn: get and strict update, retried on conflict; SQLite: a {@code BEGIN
- * IMMEDIATE} transaction). After each {@code rmw} run the hot document's count is checked against
- * the increments the processes reported, so a lost update would fail the run. Each thread works for
- * 2 seconds before it starts counting, so that the figures are of compiled code.
+ * IMMEDIATE} transaction); {@code scoped}, the same increments as Cairn's users write them, with
+ * {@code scoped} (SQLite: the same transaction). After each {@code rmw} and {@code scoped} run the
+ * hot document's count is checked against the increments the processes reported, so a lost update
+ * would fail the run. Each thread works for 2 seconds before it starts counting, so that the
+ * figures are of compiled code.
  */
 public final class MultiProcessDriver {
   private static final long WARMUP_NANOS = 2_000_000_000L;
@@ -44,6 +46,12 @@ public final class MultiProcessDriver {
     int processes = intArg(args, "--processes", 2);
     int threads = intArg(args, "--threads", 4);
     int seconds = intArg(args, "--seconds", 5);
+    List<String> workloads = List.of("put", "rmw", "scoped");
+    for (int i = 0; i + 1 < args.length; i++) {
+      if (args[i].equals("--workloads")) {
+        workloads = List.of(args[i + 1].split(","));
+      }
+    }
     System.out.printf(
         "%d processes x %d threads, %d s per run, %s, %d cores%n%n",
         processes,
@@ -53,7 +61,7 @@ public final class MultiProcessDriver {
         Runtime.getRuntime().availableProcessors());
     System.out.println("| workload | durability | Cairn ops/s | SQLite ops/s | Cairn / SQLite |");
     System.out.println("|---|---|---:|---:|---:|");
-    for (String workload : List.of("put", "rmw")) {
+    for (String workload : workloads) {
       for (Durability durability : Durability.values()) {
         double cairn = run("cairn", workload, durability, processes, threads, seconds);
         double sqlite = run("sqlite", workload, durability, processes, threads, seconds);
@@ -114,7 +122,7 @@ public final class MultiProcessDriver {
           throw new IllegalStateException("child did not exit");
         }
       }
-      if (workload.equals("rmw")) {
+      if (!workload.equals("put")) {
         try (Peer check = Peer.open(peer, dir, durability)) {
           long n = check.get("hot").get("n").asLong();
           if (n != ops + warmups) {
@@ -173,6 +181,8 @@ public final class MultiProcessDriver {
                   while (System.nanoTime() - start[0] < WARMUP_NANOS + nanos) {
                     if (workload.equals("put")) {
                       p.put(prefix + (n % 10_000), "{\"n\":" + n + ",\"by\":\"" + prefix + "\"}");
+                    } else if (workload.equals("scoped")) {
+                      p.scopedIncrement("hot");
                     } else {
                       p.increment("hot");
                     }

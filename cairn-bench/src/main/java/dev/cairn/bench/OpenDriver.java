@@ -18,10 +18,13 @@ import java.util.stream.Stream;
  * one document (the time from the open call to that read), measures what the open added to its heap
  * after a full collection (per document), makes 200,000 gets of random documents (their rate, and
  * the resident memory and the live heap after them), beside SQLite (WAL, one table of JSON text)
- * doing the same. Disk bytes per document are those of the directory or database file.
+ * doing the same. Disk bytes per document are those of the directory or database file. With {@code
+ * --overwrite}, instead: disk use after every document is overwritten once, and then what
+ * compaction costs and leaves.
  *
  * <pre>
  * java -cp cairn-bench/target/benchmarks.jar dev.cairn.bench.OpenDriver [--docs 10000,100000,1000000]
+ *     [--overwrite]
  * </pre>
  */
 public final class OpenDriver {
@@ -38,13 +41,32 @@ public final class OpenDriver {
       open(args[1], Path.of(args[2]), Integer.parseInt(args[3]));
       return;
     }
+    if (args.length > 0 && args[0].equals("overwrite")) {
+      overwrite(args[1], Path.of(args[2]), Integer.parseInt(args[3]));
+      return;
+    }
+    if (args.length > 0 && args[0].equals("compact")) {
+      try (Peer peer = Peer.open(args[1], Path.of(args[2]), Durability.OS)) {
+        long start = System.nanoTime();
+        peer.compact();
+        System.out.printf(Locale.ROOT, "%.1f%n", (System.nanoTime() - start) / 1e6);
+      }
+      return;
+    }
     int[] sizes = {10_000, 100_000, 1_000_000};
-    for (int i = 0; i + 1 < args.length; i += 2) {
-      if (args[i].equals("--docs")) {
-        sizes = Arrays.stream(args[i + 1].split(",")).mapToInt(Integer::parseInt).toArray();
+    boolean overwrites = false;
+    for (int i = 0; i < args.length; i++) {
+      if (args[i].equals("--docs") && i + 1 < args.length) {
+        sizes = Arrays.stream(args[++i].split(",")).mapToInt(Integer::parseInt).toArray();
+      } else if (args[i].equals("--overwrite")) {
+        overwrites = true;
       } else {
         throw new IllegalArgumentException("unknown option " + args[i]);
       }
+    }
+    if (overwrites) {
+      overwriteTable(sizes);
+      return;
     }
     System.out.printf(
         "%s, %d cores, default heap settings%n%n",
@@ -80,6 +102,53 @@ public final class OpenDriver {
         } finally {
           TempDirs.delete(dir);
         }
+      }
+    }
+  }
+
+  /**
+   * Disk use before and after every document is overwritten once, and what compaction then costs
+   * and leaves: Cairn keeping each document's newest revision, SQLite running VACUUM.
+   */
+  private static void overwriteTable(int[] sizes) throws Exception {
+    System.out.println(
+        "| documents | system | disk, B/doc | after overwriting each once, B/doc |"
+            + " compaction, ms | after compaction, B/doc |");
+    System.out.println("|---:|---|---:|---:|---:|---:|");
+    for (int n : sizes) {
+      for (String who : List.of("cairn", "sqlite")) {
+        Path dir = Files.createTempDirectory("cairn-open-");
+        try {
+          child("fill", who, dir, n).waitFor(60, TimeUnit.MINUTES);
+          long before = diskBytes(dir);
+          child("overwrite", who, dir, n).waitFor(60, TimeUnit.MINUTES);
+          long overwritten = diskBytes(dir);
+          Process compact = child("compact", who, dir, n);
+          String millis;
+          try (BufferedReader out = Children.output(compact)) {
+            millis = out.readLine();
+          }
+          compact.waitFor(60, TimeUnit.MINUTES);
+          System.out.printf(
+              Locale.ROOT,
+              "| %,d | %s | %.0f | %.0f | %.0f | %.0f |%n",
+              n,
+              who.equals("cairn") ? "Cairn" : "SQLite",
+              (double) before / n,
+              (double) overwritten / n,
+              Double.parseDouble(millis),
+              (double) diskBytes(dir) / n);
+        } finally {
+          TempDirs.delete(dir);
+        }
+      }
+    }
+  }
+
+  private static void overwrite(String who, Path dir, int n) throws Exception {
+    try (Peer peer = Peer.open(who, dir, Durability.OS)) {
+      for (int i = 0; i < n; i++) {
+        peer.put("doc" + i, doc(i).replace("document", "overwritten document"));
       }
     }
   }

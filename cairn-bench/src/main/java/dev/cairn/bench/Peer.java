@@ -29,6 +29,17 @@ public interface Peer extends AutoCloseable {
   /** Adds 1 to the number {@code n} of document {@code id}, with no lost update. */
   void increment(String id) throws Exception;
 
+  /**
+   * The same increment, written as each system's users write a read-modify-write of one value:
+   * Cairn's {@code scoped}, SQLite's transaction.
+   */
+  default void scopedIncrement(String id) throws Exception {
+    increment(id);
+  }
+
+  /** Gives back the space of overwritten documents: Cairn keeps each one's newest revision. */
+  void compact() throws Exception;
+
   @Override
   void close() throws Exception;
 
@@ -40,12 +51,30 @@ public interface Peer extends AutoCloseable {
     };
   }
 
-  /** A Cairn file store. */
+  /**
+   * A Cairn file store: the threads of one process share one store handle, as an application's
+   * threads do (SQLite's peers each have their own connection, as SQLite's users do).
+   */
   final class CairnPeer implements Peer {
+    private static final java.util.Map<String, DocumentStore> OPEN = new java.util.HashMap<>();
+    private static final java.util.Map<String, Integer> USERS = new java.util.HashMap<>();
+    private final String key;
     private final DocumentStore store;
 
     CairnPeer(Path dir, Durability durability) {
-      store = Cairn.builder(dir.resolve("cairn").toString()).durability(durability).open();
+      key = dir.toAbsolutePath() + " " + durability;
+      synchronized (OPEN) {
+        store =
+            OPEN.computeIfAbsent(
+                key,
+                k -> Cairn.builder(dir.resolve("cairn").toString()).durability(durability).open());
+        USERS.merge(key, 1, Integer::sum);
+      }
+    }
+
+    @Override
+    public void scopedIncrement(String id) {
+      store.scoped(id, doc -> doc.put("n", doc.path("n").asLong() + 1));
     }
 
     @Override
@@ -73,8 +102,18 @@ public interface Peer extends AutoCloseable {
     }
 
     @Override
+    public void compact() {
+      store.compact(1);
+    }
+
+    @Override
     public void close() {
-      store.close();
+      synchronized (OPEN) {
+        if (USERS.merge(key, -1, Integer::sum) == 0) {
+          USERS.remove(key);
+          OPEN.remove(key).close();
+        }
+      }
     }
   }
 
@@ -131,6 +170,13 @@ public interface Peer extends AutoCloseable {
           s.execute("ROLLBACK");
           throw e;
         }
+      }
+    }
+
+    @Override
+    public void compact() throws SQLException {
+      try (Statement s = connection.createStatement()) {
+        s.execute("VACUUM");
       }
     }
 

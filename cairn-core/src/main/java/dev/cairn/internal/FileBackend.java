@@ -64,6 +64,11 @@ public final class FileBackend implements Backend {
   }
 
   @Override
+  public List<String> keys(String prefix) {
+    return log.keys(prefix);
+  }
+
+  @Override
   public long lastSequence() {
     return log.lastSequence();
   }

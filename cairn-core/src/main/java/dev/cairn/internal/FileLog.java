@@ -362,7 +362,7 @@ final class FileLog {
    */
   private LogSegment withIndexFile(LogSegment s, long durable) {
     try {
-      LogIndexFile index = LogIndexFile.open(dir, s, durable);
+      LogIndexFile index = LogIndexFile.open(LogIndexFile.file(dir, s.generation), s, durable);
       return index == null ? s : s.withIndex(index);
     } catch (LogIndexFile.Unusable e) {
       System.getLogger(FileLog.class.getName())
@@ -615,6 +615,22 @@ final class FileLog {
   List<String> keys() {
     refresh();
     return segment.keys();
+  }
+
+  List<String> keys(String prefix) {
+    refresh();
+    List<String> out = new ArrayList<>();
+    try {
+      segment.forEachKey(
+          key -> {
+            if (key.startsWith(prefix)) {
+              out.add(key);
+            }
+          });
+    } catch (IOException e) {
+      throw new AssertionError("listing keys reads no file", e);
+    }
+    return out;
   }
 
   long lastSequence() {
@@ -922,15 +938,22 @@ final class FileLog {
     compactLock.lock();
     boolean interrupted = Thread.interrupted(); // an interrupt would close the shared channels
     try (FileLock compacting = shm.lock(COMPACT_LOCK)) {
-      refresh();
-      LogSegment s = segment;
-      long fromSeq = s.lastSeq;
+      LogSegment s;
+      long fromSeq;
+      long from;
+      indexLock.lock();
+      try {
+        catchUp();
+        s = segment;
+        fromSeq = s.lastSeq; // read together: both move only under the index lock
+        from = s.end;
+      } finally {
+        indexLock.unlock();
+      }
       LogSegment out = startRewrite(s);
       long removed;
-      LogSegment.View installed;
       try {
-        writeKept(s, fromSeq, keep, out);
-        out.channel.force(false); // most of the fsync, before writers wait
+        out = writeKept(s, fromSeq, from, keep, out);
         writeLock.lock();
         try (FileLock lock = shm.lock(WRITE_LOCK)) {
           indexLock.lock();
@@ -949,7 +972,6 @@ final class FileLog {
             retired.add(s.channel);
             segment = out;
             removed = s.entryCount() - out.entryCount();
-            installed = out.view();
           } finally {
             indexLock.unlock();
           }
@@ -960,7 +982,6 @@ final class FileLog {
         abandon(out);
         throw e;
       }
-      writeIndexFile(out, installed, true);
       return removed;
     } catch (IOException e) {
       throw new StorageException(
@@ -973,35 +994,8 @@ final class FileLog {
     }
   }
 
-  /**
-   * Holding the compaction lock: writes {@code s}'s index file as {@code view} has it, which must
-   * be durable, for the processes that open the store next; then, if {@code adopt}, reads the log
-   * through it, so that this process too lets go of its index on the heap. An index file is an aid:
-   * one that cannot be written is left out.
-   */
-  private void writeIndexFile(LogSegment s, LogSegment.View view, boolean adopt) {
-    try {
-      if (!LogIndexFile.write(dir, s, view) || !adopt) {
-        return;
-      }
-      LogIndexFile index = LogIndexFile.open(dir, s, view.covered());
-      indexLock.lock();
-      try {
-        if (segment == s && index != null) {
-          LogSegment indexed = s.withIndex(index);
-          scan(indexed, s.end);
-          segment = indexed;
-        }
-      } finally {
-        indexLock.unlock();
-      }
-    } catch (IOException | LogIndexFile.Unusable | RuntimeException e) {
-      System.getLogger(FileLog.class.getName())
-          .log(
-              System.Logger.Level.WARNING,
-              "cannot write the index file of " + s.file + "; the log stays whole: " + e,
-              e);
-    }
+  private static void warn(String message, Exception e) {
+    System.getLogger(FileLog.class.getName()).log(System.Logger.Level.WARNING, message, e);
   }
 
   /**
@@ -1025,11 +1019,13 @@ final class FileLog {
         } finally {
           indexLock.unlock();
         }
-        writeIndexFile(s, view, false); // sealed: durable up to its end
+        Path tmp = LogIndexFile.tmpFile(dir, s.generation);
+        if (LogIndexFile.write(tmp, s, view)) { // sealed: durable up to its end
+          Files.move(tmp, LogIndexFile.file(dir, s.generation), StandardCopyOption.ATOMIC_MOVE);
+        }
       }
-    } catch (IOException e) {
-      System.getLogger(FileLog.class.getName())
-          .log(System.Logger.Level.WARNING, "cannot lock " + dir + ": " + e, e);
+    } catch (IOException | RuntimeException e) {
+      warn("cannot write the index file of " + s.file + "; the log is read when opened: " + e, e);
     } finally {
       compactLock.unlock();
     }
@@ -1042,7 +1038,7 @@ final class FileLog {
   private LogSegment rewrite(LogSegment s) throws IOException {
     LogSegment out = startRewrite(s);
     try {
-      writeKept(s, s.lastSeq, (key, entries) -> entries, out);
+      out = writeKept(s, s.lastSeq, s.end, (key, entries) -> entries, out);
       install(s, out);
       return out;
     } catch (IOException | RuntimeException e) {
@@ -1060,49 +1056,80 @@ final class FileLog {
 
   /**
    * Writes to {@code out}, in sequence order, the entries {@code keep} selects among those of
-   * {@code s} numbered up to {@code toSeq}. Holds only the sequence numbers of those it keeps.
+   * {@code s} numbered up to {@code toSeq}, which end at byte {@code to}; fsyncs them and writes
+   * their index file, to be renamed into place with the log. Holds two numbers per entry kept, and
+   * reads the log front to back to copy them, checking every record.
+   *
+   * @return {@code out}, indexed by that index file (or on the heap if it could not be written)
    */
-  private void writeKept(
+  private LogSegment writeKept(
       LogSegment s,
       long toSeq,
+      long to,
       BiFunction<String, List<LogEntry>, List<LogEntry>> keep,
       LogSegment out)
       throws IOException {
-    long[] kept = new long[1024];
-    int count = 0;
-    for (String key : s.keys()) {
-      List<LogEntry> entries = s.read(key, 0, Integer.MAX_VALUE);
-      int upTo = entries.size();
-      while (upTo > 0 && entries.get(upTo - 1).seq() > toSeq) {
-        upTo--;
+    Path keysFile = dir.resolve(logName(out.generation) + ".keys.tmp");
+    try (CompactionIndex index = new CompactionIndex(keysFile, out.channel)) {
+      s.forEachKey(
+          key -> {
+            List<LogEntry> entries = s.read(key, 0, Integer.MAX_VALUE);
+            int upTo = entries.size();
+            while (upTo > 0 && entries.get(upTo - 1).seq() > toSeq) {
+              upTo--;
+            }
+            if (upTo > 0) {
+              index.keep(key, keep.apply(key, List.copyOf(entries.subList(0, upTo))));
+            }
+          });
+      index.sort();
+      Copier copier = new Copier(out, index);
+      LogScanner scanner = new LogScanner(s.channel, s.header.version(), to);
+      LogScanner.Stop stop =
+          scanner.readAppends(
+              s.header.size(),
+              0,
+              records -> {
+                for (LogScanner.Record r : records) {
+                  if (r.seq() <= toSeq && index.isKept(r.seq())) {
+                    byte[] payload = new byte[r.payloadLength()];
+                    scanner.at(r.payloadAt(), r.payloadLength()).get(payload);
+                    copier.copy(new LogEntry(r.key(), r.seq(), payload));
+                  }
+                }
+              });
+      if (stop.end() != to) {
+        throw new IOException(
+            "%s does not read whole up to byte %d (%s at byte %d); `cairn check` tells more"
+                .formatted(s.file, to, stop.what(), stop.badAt()));
       }
-      if (upTo == 0) {
-        continue;
-      }
-      for (LogEntry c : keep.apply(key, List.copyOf(entries.subList(0, upTo)))) {
-        if (count == kept.length) {
-          kept = java.util.Arrays.copyOf(kept, count * 2);
-        }
-        kept[count++] = c.seq();
-      }
+      copier.flush();
+      index.finish(out.end);
+      out.channel.force(false); // most of the fsync, before writers wait
+      return indexedBy(out, index);
     }
-    java.util.Arrays.sort(kept, 0, count);
-    long since = 0;
-    while (since < toSeq) {
-      List<LogEntry> batch = s.changes(since, 4096);
-      if (batch.isEmpty()) {
-        break;
-      }
-      for (LogEntry e : batch) {
-        if (e.seq() > toSeq) {
-          return;
+  }
+
+  /**
+   * {@code out}, written and forced up to its end, read through the index file written from {@code
+   * index}; if that cannot be, read from the log onto the heap.
+   */
+  private LogSegment indexedBy(LogSegment out, CompactionIndex index) throws IOException {
+    Path tmp = LogIndexFile.tmpFile(dir, out.generation);
+    try {
+      if (LogIndexFile.write(tmp, out, index)) {
+        LogIndexFile file = LogIndexFile.open(tmp, out, out.end);
+        if (file != null) {
+          return out.withIndex(file);
         }
-        if (java.util.Arrays.binarySearch(kept, 0, count, e.seq()) >= 0) {
-          copy(e, out);
-        }
-        since = e.seq();
       }
+    } catch (IOException | LogIndexFile.Unusable | RuntimeException e) {
+      warn("cannot write the index file of " + out.file + "; it is read onto the heap: " + e, e);
+      Files.deleteIfExists(tmp);
     }
+    LogSegment whole = new LogSegment(out.file, out.channel, out.header);
+    scan(whole, out.end);
+    return whole;
   }
 
   /**
@@ -1110,26 +1137,62 @@ final class FileLog {
    * fromSeq}.
    */
   private void copyFrom(LogSegment s, long fromSeq, LogSegment out) throws IOException {
+    Copier copier = new Copier(out, null);
     long since = fromSeq;
     for (List<LogEntry> batch = s.changes(since, 4096);
         !batch.isEmpty();
         batch = s.changes(since, 4096)) {
       for (LogEntry e : batch) {
-        copy(e, out);
+        copier.copy(e);
         since = e.seq();
       }
     }
+    copier.flush();
   }
 
-  private void copy(LogEntry e, LogSegment out) throws IOException {
-    byte[] key = e.key().getBytes(StandardCharsets.UTF_8);
-    ByteBuffer rec = LogFormat.encode(key, List.of(e.payload()), e.seq());
-    int length = rec.remaining();
-    long at = out.end;
-    writeFully(out.channel, rec, at);
-    int payload = e.payload().length;
-    out.index(new LogSegment.Ref(e.key(), e.seq(), at, at + length - payload, payload));
-    out.end += length;
+  /**
+   * Writes records to the end of a log being built, in large writes, indexing each: in {@code
+   * index} if given (for the index file), else on the heap.
+   */
+  private static final class Copier {
+    private final LogSegment out;
+    private final CompactionIndex index;
+    private final ByteBuffer buffer = ByteBuffer.allocate(1 << 20);
+
+    Copier(LogSegment out, CompactionIndex index) {
+      this.out = out;
+      this.index = index;
+    }
+
+    void copy(LogEntry e) throws IOException {
+      byte[] key = e.key().getBytes(StandardCharsets.UTF_8);
+      ByteBuffer rec = LogFormat.encode(key, List.of(e.payload()), e.seq());
+      int length = rec.remaining();
+      if (length > buffer.remaining()) {
+        flush();
+      }
+      long at = out.end;
+      if (length > buffer.capacity()) {
+        writeFully(out.channel, rec, at);
+      } else {
+        buffer.put(rec);
+      }
+      int payload = e.payload().length;
+      if (index != null) {
+        index.copied(e.seq(), at);
+      } else {
+        out.index(new LogSegment.Ref(e.key(), e.seq(), at, at + length - payload, payload));
+      }
+      out.end += length;
+    }
+
+    /** Writes what is buffered: every record copied is then in the file. */
+    void flush() throws IOException {
+      long at = out.end - buffer.position();
+      buffer.flip();
+      writeFully(out.channel, buffer, at);
+      buffer.clear();
+    }
   }
 
   /**
@@ -1145,6 +1208,10 @@ final class FileLog {
         dir.resolve(logName(out.generation) + ".tmp"),
         dir.resolve(logName(out.generation)),
         StandardCopyOption.ATOMIC_MOVE);
+    Path index = LogIndexFile.tmpFile(dir, out.generation);
+    if (Files.exists(index)) { // after the log: never an index file without its log
+      Files.move(index, LogIndexFile.file(dir, out.generation), StandardCopyOption.ATOMIC_MOVE);
+    }
     syncDirectory();
     Files.deleteIfExists(dir.resolve(logName(s.generation)));
     Files.deleteIfExists(LogIndexFile.file(dir, s.generation));
@@ -1154,6 +1221,7 @@ final class FileLog {
     closeQuietly(out.channel);
     try {
       Files.deleteIfExists(dir.resolve(logName(out.generation) + ".tmp"));
+      Files.deleteIfExists(LogIndexFile.tmpFile(dir, out.generation));
     } catch (IOException ignored) {
       // the next compaction or open removes it
     }

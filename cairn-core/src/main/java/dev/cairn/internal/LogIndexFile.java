@@ -9,7 +9,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.Arrays;
 import java.util.UUID;
@@ -99,6 +98,30 @@ final class LogIndexFile {
     return dir.resolve("data-%08d.idx".formatted(generation));
   }
 
+  /** Where an index file is written before it is renamed into place. */
+  static Path tmpFile(Path dir, long generation) {
+    return dir.resolve("data-%08d.idx.tmp".formatted(generation));
+  }
+
+  /** What an index file is written from: the entries of a log up to a point, and its keys. */
+  interface Source {
+    /** The end of the last append indexed. */
+    long covered();
+
+    long entryCount();
+
+    int keyCount();
+
+    /** The last record covered. */
+    LogSegment.Last last() throws IOException;
+
+    /** Each entry, in sequence order. */
+    void forEachEntry(LogSegment.EntryVisitor visit) throws IOException;
+
+    /** Each key once, with the numbers of its entries, ascending. */
+    void forEachKey(LogSegment.KeyVisitor visit) throws IOException;
+  }
+
   /** Whether {@code name} is an index file's, finished or being written. */
   static boolean isIndexName(String name) {
     return name.startsWith("data-") && (name.endsWith(".idx") || name.contains(".idx."));
@@ -119,14 +142,13 @@ final class LogIndexFile {
   // ---- reading ----
 
   /**
-   * Maps and checks the index of {@code log}, if there is one.
+   * Maps and checks {@code path} as the index of {@code log}, if there is such a file.
    *
    * @param durable where the log is known to be durable up to: an index may cover no more
    * @return null if there is none
    * @throws Unusable if there is one that may not be used
    */
-  static LogIndexFile open(Path dir, LogSegment log, long durable) throws Unusable {
-    Path path = file(dir, log.generation);
+  static LogIndexFile open(Path path, LogSegment log, long durable) throws Unusable {
     try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
       long size = ch.size();
       if (size < HEADER_SIZE) {
@@ -284,13 +306,13 @@ final class LogIndexFile {
   // ---- writing ----
 
   /**
-   * Writes the index of {@code log} as {@code view} has it, to a temporary file renamed into place.
-   * The caller holds the compaction lock, so no other index of this store is being written, and
-   * what the view covers is durable.
+   * Writes to {@code tmp} the index file of {@code log} as {@code view} has it; the caller renames
+   * it into place. The caller holds the compaction lock, so no other index of this store is being
+   * written, and what the view covers is durable.
    *
-   * @return false if it is too large to write (a section over 2 GiB)
+   * @return false if it is too large to write (a section over 2 GiB); then nothing is left
    */
-  static boolean write(Path dir, LogSegment log, LogSegment.View view) throws IOException {
+  static boolean write(Path tmp, LogSegment log, Source view) throws IOException {
     long entryCount = view.entryCount();
     int keyCount = view.keyCount();
     int slots = Integer.highestOneBit(Math.max(16, keyCount + keyCount / 2)) << 1;
@@ -299,7 +321,6 @@ final class LogIndexFile {
     if (entryBytes > Integer.MAX_VALUE || tableBytes > Integer.MAX_VALUE) {
       return false;
     }
-    Path tmp = dir.resolve(file(dir, log.generation).getFileName() + ".tmp");
     Files.deleteIfExists(tmp);
     try (FileChannel ch =
         FileChannel.open(
@@ -352,7 +373,6 @@ final class LogIndexFile {
         throw new IOException("fewer keys than counted");
       }
       long keyBytes = out.position - keysAt;
-      table.force();
       LogSegment.Last last = view.last();
       ByteBuffer h = ByteBuffer.allocate(HEADER_SIZE).order(ByteOrder.LITTLE_ENDIAN);
       UUID store = UUID.fromString(log.storeId());
@@ -368,7 +388,6 @@ final class LogIndexFile {
       Files.deleteIfExists(tmp);
       throw e;
     }
-    Files.move(tmp, file(dir, log.generation), StandardCopyOption.ATOMIC_MOVE);
     return true;
   }
 

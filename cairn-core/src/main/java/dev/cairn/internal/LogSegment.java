@@ -176,6 +176,36 @@ final class LogSegment {
     return out;
   }
 
+  /** Takes one key. */
+  interface KeyConsumer {
+    void accept(String key) throws IOException;
+  }
+
+  /** Calls {@code visit} with each key that has entries, once, without collecting them all. */
+  void forEachKey(KeyConsumer visit) throws IOException {
+    if (base != null) {
+      IOException[] failed = new IOException[1];
+      base.forEachKey(
+          at -> {
+            if (failed[0] == null) {
+              try {
+                visit.accept(base.keyAt(at));
+              } catch (IOException e) {
+                failed[0] = e;
+              }
+            }
+          });
+      if (failed[0] != null) {
+        throw failed[0];
+      }
+    }
+    for (String key : keys.keySet()) {
+      if (base == null || base.find(key.getBytes(StandardCharsets.UTF_8)) < 0) {
+        visit.accept(key);
+      }
+    }
+  }
+
   /** At most {@code limit} entries numbered above {@code since}, in sequence order. */
   List<LogEntry> changes(long since, int limit) {
     List<LogEntry> out = new ArrayList<>();
@@ -309,7 +339,7 @@ final class LogSegment {
   }
 
   /** Everything the segment indexes up to a moment; entries appended later are left out. */
-  final class View {
+  final class View implements LogIndexFile.Source {
     private final Ref[] items;
     private final int n;
     private final long covered;
@@ -322,15 +352,18 @@ final class LogSegment {
       this.last = last;
     }
 
-    long covered() {
+    @Override
+    public long covered() {
       return covered;
     }
 
-    long entryCount() {
+    @Override
+    public long entryCount() {
       return (base == null ? 0 : base.entryCount) + (long) n;
     }
 
-    Last last() throws IOException {
+    @Override
+    public Last last() throws IOException {
       if (n == 0 && base == null) {
         return new Last(0, 0, 0);
       }
@@ -340,7 +373,8 @@ final class LogSegment {
       return new Last(last, at, prefix.getInt(4));
     }
 
-    void forEachEntry(EntryVisitor visit) throws IOException {
+    @Override
+    public void forEachEntry(EntryVisitor visit) throws IOException {
       if (base != null) {
         for (int i = 0; i < base.entryCount; i++) {
           visit.visit(base.seqAt(i), base.offsetAt(i));
@@ -355,7 +389,8 @@ final class LogSegment {
       return log.size > 0 && log.items[0].seq <= last;
     }
 
-    int keyCount() {
+    @Override
+    public int keyCount() {
       long count = base == null ? 0 : base.keyCount;
       for (Map.Entry<String, Refs> e : keys.entrySet()) {
         if (seen(e.getValue()) && !inBase(e.getKey())) {
@@ -370,7 +405,8 @@ final class LogSegment {
     }
 
     /** Each key once: those of the index file first, in its order, then the others. */
-    void forEachKey(KeyVisitor visit) throws IOException {
+    @Override
+    public void forEachKey(KeyVisitor visit) throws IOException {
       int baseCount = base == null ? 0 : base.entryCount;
       if (base != null) {
         IOException[] failed = new IOException[1];

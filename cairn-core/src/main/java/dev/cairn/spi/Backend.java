@@ -73,6 +73,14 @@ public interface Backend extends AutoCloseable {
   /** The keys that have at least one entry, in no particular order. */
   List<String> keys();
 
+  /**
+   * The keys beginning with {@code prefix} that have at least one entry, in no particular order.
+   * Backends that can find them without listing every key override this.
+   */
+  default List<String> keys(String prefix) {
+    return keys().stream().filter(k -> k.startsWith(prefix)).toList();
+  }
+
   /** The highest sequence number assigned so far, 0 for an empty store. */
   long lastSequence();
 

@@ -213,6 +213,27 @@ class LogIndexFileTest {
   }
 
   @Test
+  void compactionOfALogDamagedWhereTheIndexFileCoversItFailsAndChangesNothing() throws Exception {
+    writeStoreWithIndexFile();
+    String victim = model.keySet().iterator().next();
+    long recordAt = firstRecordOf(dir.resolve(FileLog.logName(1)), victim);
+    flipByte(dir.resolve(FileLog.logName(1)), recordAt + 30);
+    byte[] before = Files.readAllBytes(dir.resolve(FileLog.logName(1)));
+
+    FileLog log = FileLog.acquire(dir, false);
+    try {
+      assertThatThrownBy(() -> log.compact((key, entries) -> entries))
+          .isInstanceOf(dev.cairn.CairnException.class)
+          .hasMessageContaining("damaged at byte " + recordAt);
+    } finally {
+      log.release();
+    }
+    assertThat(Files.readAllBytes(dir.resolve(FileLog.logName(1)))).isEqualTo(before);
+    assertThat(dir.resolve(FileLog.logName(2))).doesNotExist();
+    assertThat(dir.resolve(FileLog.logName(2) + ".tmp")).doesNotExist();
+  }
+
+  @Test
   void indexFilesOfEarlierGenerationsAreRemovedWhenTheStoreIsOpened() throws Exception {
     writeStoreWithIndexFile();
     Files.copy(LogIndexFile.file(dir, 1), dir.resolve("saved"));
