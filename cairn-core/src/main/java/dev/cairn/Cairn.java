@@ -1,10 +1,11 @@
 package dev.cairn;
 
+import dev.cairn.file.DirectoryCheck;
 import dev.cairn.internal.Backends;
-import dev.cairn.internal.Locations;
 import dev.cairn.internal.StoreCheck;
 import dev.cairn.spi.Backend;
 import dev.cairn.spi.BackendOptions;
+import dev.cairn.spi.Locations;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
@@ -58,7 +59,7 @@ public final class Cairn {
       if (!Files.isDirectory(dir)) {
         throw new InvalidLocationException("no store at " + location);
       }
-      return StoreCheck.checkDirectory(dir);
+      return DirectoryCheck.check(dir, StoreCheck.DOCUMENTS);
     }
     try (Backend backend = backend(location, new BackendOptions(Durability.SYNC, false))) {
       return StoreCheck.checkBackend(backend);
@@ -89,7 +90,7 @@ public final class Cairn {
     if (!Files.isDirectory(dir)) {
       throw new InvalidLocationException("no store at " + location);
     }
-    return StoreCheck.recoverDirectory(dir, target);
+    return DirectoryCheck.recover(dir, target);
   }
 
   /** Settings for opening the store at {@code location}. */

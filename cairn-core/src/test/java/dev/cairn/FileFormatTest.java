@@ -254,9 +254,9 @@ class FileFormatTest {
 
   @Test
   void aTildeIsTheHomeDirectory() {
-    assertThat(dev.cairn.internal.Locations.path("~/stores/x"))
+    assertThat(dev.cairn.spi.Locations.path("~/stores/x"))
         .isEqualTo(Path.of(System.getProperty("user.home"), "stores", "x"));
-    assertThat(dev.cairn.internal.Locations.path("file:~/y"))
+    assertThat(dev.cairn.spi.Locations.path("file:~/y"))
         .isEqualTo(Path.of(System.getProperty("user.home"), "y"));
   }
 

@@ -5,6 +5,7 @@ import dev.cairn.InvalidLocationException;
 import dev.cairn.spi.Backend;
 import dev.cairn.spi.BackendOptions;
 import dev.cairn.spi.BackendProvider;
+import dev.cairn.spi.Locations;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.ServiceLoader;

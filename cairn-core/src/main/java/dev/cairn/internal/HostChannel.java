@@ -55,7 +55,7 @@ import java.util.function.Supplier;
  */
 final class HostChannel implements SharedChannel {
   /** The directory, inside a store's, of the shared objects' host locks and sockets. */
-  static final String DIRECTORY = "shared";
+  static final String DIRECTORY = dev.cairn.file.FileBackend.SHARED_DIRECTORY;
 
   private static final byte WELCOME = 1;
   private static final int BATCH = 1000;

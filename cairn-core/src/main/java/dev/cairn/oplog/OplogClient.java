@@ -163,8 +163,8 @@ public final class OplogClient implements AutoCloseable {
      */
     public Builder outbox(String directory) {
       Objects.requireNonNull(directory, "outbox");
-      if (dev.cairn.internal.Locations.hasScheme(directory)
-          && !dev.cairn.internal.Locations.scheme(directory).equals("file")) {
+      if (dev.cairn.spi.Locations.hasScheme(directory)
+          && !dev.cairn.spi.Locations.scheme(directory).equals("file")) {
         throw new IllegalArgumentException("the outbox is a directory; got " + directory);
       }
       this.outbox = directory;
@@ -329,7 +329,7 @@ public final class OplogClient implements AutoCloseable {
     for (Store store : stores) {
       RuntimeException failure = store.failure;
       if (failure != null) {
-        out.put(dev.cairn.internal.Locations.redact(store.location), failure.getMessage());
+        out.put(dev.cairn.spi.Locations.redact(store.location), failure.getMessage());
       }
     }
     return out;
@@ -349,7 +349,7 @@ public final class OplogClient implements AutoCloseable {
       allInvalid &= failure instanceof dev.cairn.InvalidLocationException;
       allDenied &= failure instanceof dev.cairn.AccessDeniedException;
       why.append(" ")
-          .append(dev.cairn.internal.Locations.redact(store.location))
+          .append(dev.cairn.spi.Locations.redact(store.location))
           .append(": ")
           .append(failure == null ? "did not answer in time" : failure.getMessage())
           .append(";");
@@ -481,13 +481,12 @@ public final class OplogClient implements AutoCloseable {
     Store(String channel, String location) {
       this.channel = channel;
       this.location = location;
-      String scheme = dev.cairn.internal.Locations.scheme(location);
+      String scheme = dev.cairn.spi.Locations.scheme(location);
       this.local = scheme.equals("file") || scheme.equals("mem");
     }
 
     void start() {
-      Threads.daemon(
-              "cairn-oplog-sync " + dev.cairn.internal.Locations.redact(location), this::loop)
+      Threads.daemon("cairn-oplog-sync " + dev.cairn.spi.Locations.redact(location), this::loop)
           .start();
     }
 
@@ -1013,7 +1012,7 @@ public final class OplogClient implements AutoCloseable {
     System.getLogger(OplogClient.class.getName())
         .log(
             System.Logger.Level.DEBUG,
-            "store " + dev.cairn.internal.Locations.redact(store.location) + " did not answer",
+            "store " + dev.cairn.spi.Locations.redact(store.location) + " did not answer",
             e);
   }
 

@@ -1,10 +1,10 @@
-package dev.cairn.internal;
+package dev.cairn.file;
 
-import static dev.cairn.internal.LogFormat.FLAG_CONTINUED;
-import static dev.cairn.internal.LogFormat.FLAG_FIRST;
-import static dev.cairn.internal.LogFormat.MAX_RECORD;
-import static dev.cairn.internal.LogFormat.RECORD_FIXED;
-import static dev.cairn.internal.LogFormat.RECORD_PREFIX;
+import static dev.cairn.file.LogFormat.FLAG_CONTINUED;
+import static dev.cairn.file.LogFormat.FLAG_FIRST;
+import static dev.cairn.file.LogFormat.MAX_RECORD;
+import static dev.cairn.file.LogFormat.RECORD_FIXED;
+import static dev.cairn.file.LogFormat.RECORD_PREFIX;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;

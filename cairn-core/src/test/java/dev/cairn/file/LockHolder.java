@@ -1,4 +1,4 @@
-package dev.cairn.internal;
+package dev.cairn.file;
 
 import java.io.BufferedReader;
 import java.io.InputStreamReader;

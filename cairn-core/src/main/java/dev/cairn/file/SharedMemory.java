@@ -1,4 +1,4 @@
-package dev.cairn.internal;
+package dev.cairn.file;
 
 import dev.cairn.StoreFormatException;
 import java.io.IOException;

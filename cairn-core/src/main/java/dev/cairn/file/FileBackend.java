@@ -1,4 +1,4 @@
-package dev.cairn.internal;
+package dev.cairn.file;
 
 import dev.cairn.Durability;
 import dev.cairn.spi.Backend;
@@ -12,6 +12,12 @@ import java.util.function.BiFunction;
  * The storage itself, and its on-disk format, is described in {@link FileLog}.
  */
 public final class FileBackend implements Backend {
+  /**
+   * The folder of a store directory that holds what shared objects need beside the log: the lock
+   * that elects each one's host, and the host's socket.
+   */
+  public static final String SHARED_DIRECTORY = "shared";
+
   private final FileLog log;
   private final Path dir;
   private final boolean sync;

@@ -1,8 +1,9 @@
-package dev.cairn.internal;
+package dev.cairn.file;
 
 import dev.cairn.spi.Backend;
 import dev.cairn.spi.BackendOptions;
 import dev.cairn.spi.BackendProvider;
+import dev.cairn.spi.Locations;
 import java.util.List;
 
 /** Opens {@code file:} locations and plain paths. */

@@ -1,4 +1,4 @@
-package dev.cairn.internal;
+package dev.cairn.spi;
 
 import dev.cairn.InvalidLocationException;
 import java.net.URI;

@@ -1,4 +1,4 @@
-package dev.cairn.internal;
+package dev.cairn.file;
 
 import dev.cairn.spi.LogEntry;
 import java.io.IOException;

@@ -1,4 +1,4 @@
-package dev.cairn.internal;
+package dev.cairn.file;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;

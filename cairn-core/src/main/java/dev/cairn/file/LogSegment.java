@@ -1,4 +1,4 @@
-package dev.cairn.internal;
+package dev.cairn.file;
 
 import dev.cairn.StorageException;
 import dev.cairn.StoreFormatException;

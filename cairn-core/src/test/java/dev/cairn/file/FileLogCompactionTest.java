@@ -1,4 +1,4 @@
-package dev.cairn.internal;
+package dev.cairn.file;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

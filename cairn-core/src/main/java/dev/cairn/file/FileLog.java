@@ -1,11 +1,11 @@
-package dev.cairn.internal;
+package dev.cairn.file;
 
-import static dev.cairn.internal.SharedMemory.COMPACT_LOCK;
-import static dev.cairn.internal.SharedMemory.SYNC_LOCK;
-import static dev.cairn.internal.SharedMemory.WRITE_LOCK;
-import static dev.cairn.internal.SharedMemory.end;
-import static dev.cairn.internal.SharedMemory.generation;
-import static dev.cairn.internal.SharedMemory.word;
+import static dev.cairn.file.SharedMemory.COMPACT_LOCK;
+import static dev.cairn.file.SharedMemory.SYNC_LOCK;
+import static dev.cairn.file.SharedMemory.WRITE_LOCK;
+import static dev.cairn.file.SharedMemory.end;
+import static dev.cairn.file.SharedMemory.generation;
+import static dev.cairn.file.SharedMemory.word;
 
 import dev.cairn.InvalidLocationException;
 import dev.cairn.StorageException;
@@ -257,7 +257,7 @@ final class FileLog {
           cairn = true;
           log |= !name.endsWith(".tmp");
         } else if (name.equals(SHM)
-            || name.equals(HostChannel.DIRECTORY)
+            || name.equals(FileBackend.SHARED_DIRECTORY)
             || LogIndexFile.isIndexName(name)) {
           cairn = true;
         } else {
