@@ -1,6 +1,5 @@
 package dev.cairn.internal;
 
-import dev.cairn.Cairn;
 import dev.cairn.InvalidLocationException;
 import dev.cairn.spi.Backend;
 import dev.cairn.spi.BackendOptions;
@@ -18,7 +17,7 @@ public final class Backends {
     String scheme = Locations.scheme(location);
     List<String> known = new ArrayList<>();
     for (BackendProvider provider :
-        ServiceLoader.load(BackendProvider.class, Cairn.class.getClassLoader())) {
+        ServiceLoader.load(BackendProvider.class, Backends.class.getClassLoader())) {
       if (provider.schemes().contains(scheme)) {
         return provider.open(location, options);
       }
