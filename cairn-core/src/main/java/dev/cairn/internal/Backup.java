@@ -3,6 +3,7 @@ package dev.cairn.internal;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.cairn.InvalidDocumentException;
+import dev.cairn.shared.SharedLog;
 import dev.cairn.spi.Backend;
 import dev.cairn.spi.LogEntry;
 import java.nio.ByteBuffer;

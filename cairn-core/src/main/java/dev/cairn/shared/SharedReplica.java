@@ -1,4 +1,4 @@
-package dev.cairn.internal;
+package dev.cairn.shared;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -8,6 +8,8 @@ import dev.cairn.Patched;
 import dev.cairn.PathListener;
 import dev.cairn.StalePatchException;
 import dev.cairn.Subscription;
+import dev.cairn.internal.Threads;
+import dev.cairn.internal.UpdateOperators;
 import dev.cairn.spi.Backend;
 import dev.cairn.spi.LogEntry;
 import java.time.Clock;

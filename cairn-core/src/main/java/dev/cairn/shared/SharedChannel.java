@@ -1,4 +1,4 @@
-package dev.cairn.internal;
+package dev.cairn.shared;
 
 import dev.cairn.spi.LogEntry;
 import java.util.List;

@@ -1,4 +1,4 @@
-package dev.cairn.internal;
+package dev.cairn.shared;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -6,6 +6,8 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.cairn.InvalidUpdateException;
 import dev.cairn.StoreFormatException;
+import dev.cairn.internal.Json;
+import dev.cairn.internal.UpdateOperators;
 import dev.cairn.spi.LogEntry;
 import java.io.UncheckedIOException;
 import java.time.Clock;

@@ -1,7 +1,8 @@
-package dev.cairn.internal;
+package dev.cairn.shared;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.cairn.internal.Json;
 import dev.cairn.spi.LogEntry;
 import java.util.ArrayList;
 import java.util.List;
