@@ -7,6 +7,7 @@ import dev.cairn.internal.Engine;
 import dev.cairn.internal.Engine.Decision;
 import dev.cairn.internal.FeedFollower;
 import dev.cairn.internal.Json;
+import dev.cairn.internal.LogKind;
 import dev.cairn.internal.Replicator;
 import dev.cairn.internal.RevisionEntry;
 import dev.cairn.internal.RevisionTree;
@@ -849,35 +850,36 @@ public final class DocumentStore implements AutoCloseable {
     snapshotSharedObjects();
     long removed =
         backend.compact(
-            (key, entries) -> {
-              if (key.startsWith(SharedLog.KEY_PREFIX)) {
-                return fromLastSnapshot(entries);
-              }
-              if (key.startsWith(Pruning.KEY_PREFIX)) {
-                return Pruning.kept(entries);
-              }
-              if (isInternal(key)) {
-                return entries.isEmpty()
-                    ? entries
-                    : entries.subList(entries.size() - 1, entries.size());
-              }
-              Map<String, RevisionEntry.Header> byRev = new HashMap<>();
-              for (LogEntry e : entries) {
-                RevisionEntry.Header h = RevisionEntry.header(e.payload());
-                byRev.putIfAbsent(h.rev(), h);
-              }
-              Set<String> kept = RevisionTree.retained(byRev, keepRevisions);
-              List<LogEntry> out = new ArrayList<>();
-              for (LogEntry e : entries) {
-                String rev = RevisionEntry.header(e.payload()).rev();
-                if (kept.remove(rev)) {
-                  out.add(e);
-                }
-              }
-              return out;
-            });
+            (key, entries) ->
+                switch (LogKind.of(key)) {
+                  case SHARED_OBJECT -> fromLastSnapshot(entries);
+                  case OPLOG -> Pruning.kept(entries);
+                  case REPLICATION, RESERVED ->
+                      entries.isEmpty()
+                          ? entries
+                          : entries.subList(entries.size() - 1, entries.size());
+                  case DOCUMENT -> retainedRevisions(entries, keepRevisions);
+                });
     engine.invalidate();
     return new CompactionResult(removed, before, backend.sizeOnDisk());
+  }
+
+  /** The revisions compaction keeps of a document's log: {@code keep} of each branch. */
+  private static List<LogEntry> retainedRevisions(List<LogEntry> entries, int keep) {
+    Map<String, RevisionEntry.Header> byRev = new HashMap<>();
+    for (LogEntry e : entries) {
+      RevisionEntry.Header h = RevisionEntry.header(e.payload());
+      byRev.putIfAbsent(h.rev(), h);
+    }
+    Set<String> kept = RevisionTree.retained(byRev, keep);
+    List<LogEntry> out = new ArrayList<>();
+    for (LogEntry e : entries) {
+      String rev = RevisionEntry.header(e.payload()).rev();
+      if (kept.remove(rev)) {
+        out.add(e);
+      }
+    }
+    return out;
   }
 
   /** Ends every shared object's log with a snapshot of its reduction, unless it ends so already. */
@@ -1002,7 +1004,7 @@ public final class DocumentStore implements AutoCloseable {
   }
 
   static boolean isInternal(String key) {
-    return key.startsWith("_");
+    return !LogKind.DOCUMENT.holds(key);
   }
 
   private void ensureOpen() {

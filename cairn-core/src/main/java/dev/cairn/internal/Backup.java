@@ -3,7 +3,6 @@ package dev.cairn.internal;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.cairn.InvalidDocumentException;
-import dev.cairn.shared.SharedLog;
 import dev.cairn.spi.Backend;
 import dev.cairn.spi.LogEntry;
 import java.nio.ByteBuffer;
@@ -24,14 +23,13 @@ import java.util.Set;
  * store's dealings with others, and a store without them simply replicates from the start.
  */
 public final class Backup {
-  private static final List<String> LOGS = List.of(SharedLog.KEY_PREFIX, "_oplog/");
   private static final Set<String> REVISION_FIELDS = Set.of("_id", "_rev", "_parent", "_deleted");
 
   private Backup() {}
 
   /** Whether a log of Cairn's own is part of a backup. */
   public static boolean isBackedUp(String key) {
-    return LOGS.stream().anyMatch(key::startsWith);
+    return LogKind.of(key).backedUpAsEntries();
   }
 
   /** A document's revision as a backup object. */
@@ -149,9 +147,7 @@ public final class Backup {
     } catch (RuntimeException e) {
       throw new InvalidDocumentException("_entry of " + key + " is not a log entry");
     }
-    Set<String> kinds =
-        key.startsWith(SharedLog.KEY_PREFIX) ? Set.of("init", "patch", "snap") : Set.of("op", "cp");
-    if (entry == null || !kinds.contains(entry.path("k").asText())) {
+    if (entry == null || !LogKind.of(key).entryTypes().contains(entry.path("k").asText())) {
       throw new InvalidDocumentException("_entry of " + key + " is not a log entry of its kind");
     }
     return payload;

@@ -26,7 +26,7 @@ public final class Replicator {
       Engine<RevisionTree> source, Engine<RevisionTree> target) {
     Backend from = source.backend();
     Backend to = target.backend();
-    String checkpointKey = "_replication/" + from.storeId();
+    String checkpointKey = LogKind.REPLICATION.key(from.storeId());
     long start = checkpoint(to, checkpointKey);
     long since = start;
     Set<String> documents = new HashSet<>();
@@ -38,7 +38,7 @@ public final class Replicator {
       }
       Map<String, List<byte[]>> byKey = new LinkedHashMap<>();
       for (LogEntry e : page) {
-        if (!e.key().startsWith("_")) {
+        if (LogKind.DOCUMENT.holds(e.key())) {
           byKey.computeIfAbsent(e.key(), k -> new ArrayList<>()).add(e.payload());
         }
       }

@@ -16,12 +16,12 @@ import java.util.TreeSet;
 public final class StoreCheck {
   private StoreCheck() {}
 
-  /** Documents are the logs whose key does not begin with "_"; each entry a revision. */
+  /** Documents are the logs of kind {@link LogKind#DOCUMENT}; each entry a revision. */
   public static final DirectoryCheck.Contents DOCUMENTS =
       new DirectoryCheck.Contents() {
         @Override
         public boolean isDocument(String key) {
-          return !key.startsWith("_");
+          return LogKind.DOCUMENT.holds(key);
         }
 
         @Override

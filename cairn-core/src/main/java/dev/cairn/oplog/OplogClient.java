@@ -6,6 +6,7 @@ import dev.cairn.InvalidDocumentException;
 import dev.cairn.Subscription;
 import dev.cairn.internal.Backends;
 import dev.cairn.internal.Json;
+import dev.cairn.internal.LogKind;
 import dev.cairn.internal.Threads;
 import dev.cairn.internal.Validation;
 import dev.cairn.spi.Backend;
@@ -41,7 +42,7 @@ import java.util.concurrent.TimeUnit;
  * so a client works offline and delivers on reconnect.
  */
 public final class OplogClient implements AutoCloseable {
-  private static final String PREFIX = "_oplog/";
+  private static final String PREFIX = LogKind.OPLOG.prefix();
   private static final int MAX_NAME_BYTES = 64;
   private static final int MAX_PATH_BYTES = 400;
 

@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.cairn.InvalidUpdateException;
 import dev.cairn.StoreFormatException;
 import dev.cairn.internal.Json;
+import dev.cairn.internal.LogKind;
 import dev.cairn.internal.UpdateOperators;
 import dev.cairn.spi.LogEntry;
 import java.io.UncheckedIOException;
@@ -38,7 +39,7 @@ import java.util.Map;
  */
 public final class SharedLog {
   /** Prefix of the keys of shared objects' logs. */
-  public static final String KEY_PREFIX = "_shared/";
+  public static final String KEY_PREFIX = LogKind.SHARED_OBJECT.prefix();
 
   /** How many accepted patches a conditional patch may lag behind and still be judged. */
   static final int RECENT = 1000;

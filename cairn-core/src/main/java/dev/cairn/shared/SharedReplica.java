@@ -8,6 +8,7 @@ import dev.cairn.Patched;
 import dev.cairn.PathListener;
 import dev.cairn.StalePatchException;
 import dev.cairn.Subscription;
+import dev.cairn.internal.LogKind;
 import dev.cairn.internal.Threads;
 import dev.cairn.internal.UpdateOperators;
 import dev.cairn.spi.Backend;
@@ -335,7 +336,8 @@ public final class SharedReplica implements SharedChannel.Sink, AutoCloseable {
 
   private void ensureOpen() {
     if (closed) {
-      throw new IllegalStateException("shared object " + key.substring(8) + " is closed");
+      throw new IllegalStateException(
+          "shared object " + LogKind.SHARED_OBJECT.name(key) + " is closed");
     }
   }
 
