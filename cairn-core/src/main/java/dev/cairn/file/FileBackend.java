@@ -1,6 +1,7 @@
 package dev.cairn.file;
 
 import dev.cairn.Durability;
+import dev.cairn.Subscription;
 import dev.cairn.spi.Backend;
 import dev.cairn.spi.LogEntry;
 import java.nio.file.Path;
@@ -90,7 +91,7 @@ public final class FileBackend implements Backend {
   }
 
   @Override
-  public AutoCloseable watch(Runnable onAppend) {
+  public Subscription watch(Runnable onAppend) {
     return log.watch(onAppend);
   }
 

@@ -1229,9 +1229,9 @@ final class FileLog {
 
   // ---- change notification ----
 
-  AutoCloseable watch(Runnable onAppend) {
+  dev.cairn.Subscription watch(Runnable onAppend) {
     synchronized (this) {
-      AutoCloseable registration = watchers.add(onAppend);
+      dev.cairn.Subscription registration = watchers.add(onAppend);
       if (watchThread == null) {
         watchThread = new Thread(this::followTail, "cairn-watch " + dir.getFileName());
         watchThread.setDaemon(true);

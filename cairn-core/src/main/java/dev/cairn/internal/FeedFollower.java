@@ -12,7 +12,7 @@ import java.util.concurrent.TimeUnit;
  */
 public final class FeedFollower implements AutoCloseable {
   private final Semaphore wakeups = new Semaphore(0);
-  private final AutoCloseable watch;
+  private final dev.cairn.Subscription watch;
   private final Runnable onChange;
   private final String failure;
   private volatile boolean closed;
@@ -72,7 +72,7 @@ public final class FeedFollower implements AutoCloseable {
     closed = true;
     try {
       watch.close();
-    } catch (Exception e) {
+    } catch (RuntimeException e) {
       warn("closing a change feed failed", e);
     }
     wakeups.release();

@@ -1,5 +1,6 @@
 package dev.cairn.internal;
 
+import dev.cairn.Subscription;
 import dev.cairn.spi.Backend;
 import dev.cairn.spi.LogEntry;
 import dev.cairn.spi.Watchers;
@@ -91,7 +92,7 @@ public final class MemoryBackend implements Backend {
   }
 
   @Override
-  public AutoCloseable watch(Runnable onAppend) {
+  public Subscription watch(Runnable onAppend) {
     return watchers.add(onAppend);
   }
 

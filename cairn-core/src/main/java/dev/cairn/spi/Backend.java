@@ -1,5 +1,6 @@
 package dev.cairn.spi;
 
+import dev.cairn.Subscription;
 import java.util.List;
 import java.util.function.BiFunction;
 
@@ -100,14 +101,14 @@ public interface Backend extends AutoCloseable {
    * Calls {@code onAppend} soon after entries are appended by this process or another one. Calls
    * may be coalesced; the callback runs on a backend thread and must return quickly.
    */
-  AutoCloseable watch(Runnable onAppend);
+  Subscription watch(Runnable onAppend);
 
   /**
    * {@link #watch(Runnable)}, telling {@code status} when the feed loses the server it follows and
    * when it has it again. Backends whose feed needs no connection (a directory, memory) never call
    * it.
    */
-  default AutoCloseable watch(Runnable onAppend, FeedStatus status) {
+  default Subscription watch(Runnable onAppend, FeedStatus status) {
     return watch(onAppend);
   }
 
@@ -118,54 +119,6 @@ public interface Backend extends AutoCloseable {
    * @return the number of entries removed
    */
   long compact(BiFunction<String, List<LogEntry>, List<LogEntry>> keep);
-
-  /**
-   * Removes entries from one log if its head is still {@code head}; for {@link #compactKeyByKey}.
-   */
-  @FunctionalInterface
-  interface Remover {
-    /**
-     * @param dropped the entries to remove
-     * @param newHead the sequence number of the last entry kept, 0 if none
-     * @return false if the log moved and nothing was removed
-     */
-    boolean removeIfUnmoved(String key, long head, long newHead, List<LogEntry> dropped);
-  }
-
-  /**
-   * Compaction for backends that rewrite one log at a time: each log is read, {@code keep} chooses,
-   * and the rest is removed unless the log moved meanwhile, in which case it is read again.
-   *
-   * @return the number of entries removed
-   */
-  static long compactKeyByKey(
-      Backend backend, BiFunction<String, List<LogEntry>, List<LogEntry>> keep, Remover remover) {
-    long removed = 0;
-    for (String key : backend.keys()) {
-      while (true) {
-        long head = backend.head(key);
-        List<LogEntry> entries = backend.read(key, 0);
-        List<LogEntry> kept = keep.apply(key, List.copyOf(entries));
-        if (kept.size() == entries.size()) {
-          break;
-        }
-        java.util.Set<Long> keptSeqs = new java.util.HashSet<>();
-        kept.forEach(e -> keptSeqs.add(e.seq()));
-        List<LogEntry> dropped = new java.util.ArrayList<>();
-        for (LogEntry e : entries) {
-          if (!keptSeqs.contains(e.seq())) {
-            dropped.add(e);
-          }
-        }
-        long newHead = kept.isEmpty() ? 0 : kept.get(kept.size() - 1).seq();
-        if (remover.removeIfUnmoved(key, head, newHead, dropped)) {
-          removed += dropped.size();
-          break;
-        }
-      }
-    }
-    return removed;
-  }
 
   /**
    * The directory holding the data, if the store lives on this machine's file system; shared

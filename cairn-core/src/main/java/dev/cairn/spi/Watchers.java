@@ -1,5 +1,6 @@
 package dev.cairn.spi;
 
+import dev.cairn.Subscription;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 
@@ -13,12 +14,12 @@ public final class Watchers {
   private volatile boolean lost;
 
   /** Registers a callback; closing the result removes it. */
-  public AutoCloseable add(Runnable callback) {
+  public Subscription add(Runnable callback) {
     return add(callback, FeedStatus.NONE);
   }
 
   /** Registers a callback and who to tell of the feed's connection; closing removes both. */
-  public AutoCloseable add(Runnable callback, FeedStatus status) {
+  public Subscription add(Runnable callback, FeedStatus status) {
     callbacks.add(callback);
     statuses.add(status);
     return () -> {

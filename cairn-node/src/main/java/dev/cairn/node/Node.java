@@ -155,7 +155,7 @@ public final class Node implements AutoCloseable {
     }
   }
 
-  private final AutoCloseable watch;
+  private final dev.cairn.Subscription watch;
   private final Javalin app;
 
   public Node(Config config) {
@@ -586,7 +586,7 @@ public final class Node implements AutoCloseable {
     streamer.shutdown();
     try {
       watch.close();
-    } catch (Exception e) {
+    } catch (RuntimeException e) {
       // stopping anyway
     }
     logs.close();

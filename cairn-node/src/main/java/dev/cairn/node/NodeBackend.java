@@ -6,6 +6,7 @@ import dev.cairn.AccessDeniedException;
 import dev.cairn.InvalidDocumentException;
 import dev.cairn.InvalidLocationException;
 import dev.cairn.StorageException;
+import dev.cairn.Subscription;
 import dev.cairn.UnavailableException;
 import dev.cairn.internal.Json;
 import dev.cairn.internal.Threads;
@@ -124,12 +125,12 @@ final class NodeBackend implements Backend {
   }
 
   @Override
-  public AutoCloseable watch(Runnable onAppend) {
+  public Subscription watch(Runnable onAppend) {
     return watch(onAppend, dev.cairn.spi.FeedStatus.NONE);
   }
 
   @Override
-  public AutoCloseable watch(Runnable onAppend, dev.cairn.spi.FeedStatus status) {
+  public Subscription watch(Runnable onAppend, dev.cairn.spi.FeedStatus status) {
     Thread t = Threads.daemon("cairn-node-stream " + location, () -> follow(onAppend, status));
     watchers.add(t);
     t.start();

@@ -4,6 +4,7 @@ import dev.cairn.AccessDeniedException;
 import dev.cairn.InvalidLocationException;
 import dev.cairn.StorageException;
 import dev.cairn.StoreFormatException;
+import dev.cairn.Subscription;
 import dev.cairn.UnavailableException;
 import dev.cairn.spi.Backend;
 import dev.cairn.spi.LogEntry;
@@ -476,13 +477,13 @@ public final class RedisBackend implements Backend {
   }
 
   @Override
-  public AutoCloseable watch(Runnable onAppend) {
+  public Subscription watch(Runnable onAppend) {
     return watch(onAppend, dev.cairn.spi.FeedStatus.NONE);
   }
 
   @Override
-  public AutoCloseable watch(Runnable onAppend, dev.cairn.spi.FeedStatus status) {
-    AutoCloseable registration = watchers.add(onAppend, status);
+  public Subscription watch(Runnable onAppend, dev.cairn.spi.FeedStatus status) {
+    Subscription registration = watchers.add(onAppend, status);
     synchronized (this) {
       if (watcher == null) {
         watcher = new Watcher();
@@ -549,7 +550,7 @@ public final class RedisBackend implements Backend {
   @Override
   public long compact(BiFunction<String, List<LogEntry>, List<LogEntry>> keep) {
     long removed =
-        Backend.compactKeyByKey(
+        dev.cairn.spi.KeyByKeyCompaction.run(
             this,
             keep,
             (key, head, newHead, dropped) -> {
