@@ -66,6 +66,8 @@ import java.util.stream.Stream;
  * bytes without control characters, {@code /} or {@code \}.
  */
 public final class DocumentStore implements AutoCloseable {
+  private static final System.Logger LOG = System.getLogger(DocumentStore.class.getName());
+
   private static final int PAGE = 1000;
   private static final String[] META = {"_id", "_rev"};
 
@@ -766,8 +768,7 @@ public final class DocumentStore implements AutoCloseable {
   }
 
   private static void log(Exception e) {
-    System.getLogger(DocumentStore.class.getName())
-        .log(System.Logger.Level.WARNING, "change listener failed", e);
+    LOG.log(System.Logger.Level.WARNING, "change listener failed", e);
   }
 
   // ---- shared objects ----
@@ -941,8 +942,7 @@ public final class DocumentStore implements AutoCloseable {
                 compact(keepRevisions);
               } catch (RuntimeException e) {
                 if (!closed) {
-                  System.getLogger(DocumentStore.class.getName())
-                      .log(System.Logger.Level.WARNING, "automatic compaction failed", e);
+                  LOG.log(System.Logger.Level.WARNING, "automatic compaction failed", e);
                 }
               } finally {
                 compactor.set(null);

@@ -106,6 +106,7 @@ public final class Main {
   }
 
   public static void main(String[] args) {
+    dev.cairn.node.NodeMain.keepJettyQuiet(); // before anything logs
     PrintWriter out = new PrintWriter(System.out, true, StandardCharsets.UTF_8);
     System.exit(
         run(System.in, out, new PrintWriter(System.err, true, StandardCharsets.UTF_8), args));

@@ -69,6 +69,8 @@ import java.util.function.BiFunction;
  * the file and the offset, and nothing is changed.
  */
 final class FileLog {
+  private static final System.Logger LOG = System.getLogger(FileLog.class.getName());
+
   static final String SHM = SharedMemory.FILE;
 
   /**
@@ -365,12 +367,11 @@ final class FileLog {
       LogIndexFile index = LogIndexFile.open(LogIndexFile.file(dir, s.generation), s, durable);
       return index == null ? s : s.withIndex(index);
     } catch (LogIndexFile.Unusable e) {
-      System.getLogger(FileLog.class.getName())
-          .log(
-              System.Logger.Level.INFO,
-              "{0} is not used ({1}): the log is read instead",
-              LogIndexFile.file(dir, s.generation),
-              e.getMessage());
+      LOG.log(
+          System.Logger.Level.INFO,
+          "{0} is not used ({1}): the log is read instead",
+          LogIndexFile.file(dir, s.generation),
+          e.getMessage());
       return s;
     }
   }
@@ -995,7 +996,7 @@ final class FileLog {
   }
 
   private static void warn(String message, Exception e) {
-    System.getLogger(FileLog.class.getName()).log(System.Logger.Level.WARNING, message, e);
+    LOG.log(System.Logger.Level.WARNING, message, e);
   }
 
   /**

@@ -11,6 +11,8 @@ import java.util.concurrent.TimeUnit;
  * more run; a failing run is logged and tried again, after a pause, without waiting for a report.
  */
 public final class FeedFollower implements AutoCloseable {
+  private static final System.Logger LOG = System.getLogger(FeedFollower.class.getName());
+
   private final Semaphore wakeups = new Semaphore(0);
   private final dev.cairn.Subscription watch;
   private final Runnable onChange;
@@ -79,6 +81,6 @@ public final class FeedFollower implements AutoCloseable {
   }
 
   private static void warn(String message, Exception e) {
-    System.getLogger(FeedFollower.class.getName()).log(System.Logger.Level.WARNING, message, e);
+    LOG.log(System.Logger.Level.WARNING, message, e);
   }
 }

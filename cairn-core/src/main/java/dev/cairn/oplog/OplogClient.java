@@ -42,6 +42,8 @@ import java.util.concurrent.TimeUnit;
  * so a client works offline and delivers on reconnect.
  */
 public final class OplogClient implements AutoCloseable {
+  private static final System.Logger LOG = System.getLogger(OplogClient.class.getName());
+
   private static final String PREFIX = LogKind.OPLOG.prefix();
   private static final int MAX_NAME_BYTES = 64;
   private static final int MAX_PATH_BYTES = 400;
@@ -568,8 +570,7 @@ public final class OplogClient implements AutoCloseable {
               deliver(log, this);
               checkpointIfDue(log);
             } catch (RuntimeException e) {
-              System.getLogger(OplogClient.class.getName())
-                  .log(System.Logger.Level.WARNING, "reconciling " + log.key + " failed", e);
+              LOG.log(System.Logger.Level.WARNING, "reconciling " + log.key + " failed", e);
             }
           }
         }
@@ -1010,11 +1011,10 @@ public final class OplogClient implements AutoCloseable {
 
   private static void unreachable(Store store, RuntimeException e) {
     store.failure = e;
-    System.getLogger(OplogClient.class.getName())
-        .log(
-            System.Logger.Level.DEBUG,
-            "store " + dev.cairn.spi.Locations.redact(store.location) + " did not answer",
-            e);
+    LOG.log(
+        System.Logger.Level.DEBUG,
+        "store " + dev.cairn.spi.Locations.redact(store.location) + " did not answer",
+        e);
   }
 
   // ---- validation ----

@@ -34,6 +34,8 @@ import java.util.concurrent.ThreadLocalRandom;
  * log's entries here.
  */
 public final class SharedReplica implements SharedChannel.Sink, AutoCloseable {
+  private static final System.Logger LOG = System.getLogger(SharedReplica.class.getName());
+
   private final Backend backend;
   private final String key;
   private final Clock clock;
@@ -342,7 +344,7 @@ public final class SharedReplica implements SharedChannel.Sink, AutoCloseable {
   }
 
   static void warn(String message, Exception e) {
-    System.getLogger(SharedReplica.class.getName()).log(System.Logger.Level.WARNING, message, e);
+    LOG.log(System.Logger.Level.WARNING, message, e);
   }
 
   /**

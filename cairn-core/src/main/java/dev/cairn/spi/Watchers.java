@@ -9,6 +9,8 @@ import java.util.concurrent.CopyOnWriteArrayList;
  * that throws is logged and the others still run.
  */
 public final class Watchers {
+  private static final System.Logger LOG = System.getLogger(Watchers.class.getName());
+
   private final List<Runnable> callbacks = new CopyOnWriteArrayList<>();
   private final List<FeedStatus> statuses = new CopyOnWriteArrayList<>();
   private volatile boolean lost;
@@ -79,7 +81,6 @@ public final class Watchers {
   }
 
   private static void warn(RuntimeException e) {
-    System.getLogger(Watchers.class.getName())
-        .log(System.Logger.Level.WARNING, "change watcher failed", e);
+    LOG.log(System.Logger.Level.WARNING, "change watcher failed", e);
   }
 }

@@ -46,11 +46,7 @@ import org.eclipse.jetty.util.ssl.SslContextFactory;
  * another user's data. Secrets and tokens are never logged.
  */
 public final class Node implements AutoCloseable {
-  static {
-    // Jetty's debug logging prints request headers, bearer tokens included: warnings only
-    // (effective with slf4j-simple, the cairn command's logger; other backends: see docs/node.md)
-    System.setProperty("org.slf4j.simpleLogger.log.org.eclipse.jetty", "warn");
-  }
+  private static final System.Logger LOG = System.getLogger(Node.class.getName());
 
   private static final int MAX_KEY_LENGTH = 500;
   private static final int MAX_BATCH = 10_000;
@@ -206,8 +202,7 @@ public final class Node implements AutoCloseable {
     try {
       table.sweep();
     } catch (RuntimeException e) {
-      System.getLogger(Node.class.getName())
-          .log(System.Logger.Level.WARNING, "sweeping expired sessions failed", e);
+      LOG.log(System.Logger.Level.WARNING, "sweeping expired sessions failed", e);
     }
   }
 

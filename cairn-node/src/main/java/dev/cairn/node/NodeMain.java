@@ -11,6 +11,7 @@ public final class NodeMain {
   private NodeMain() {}
 
   public static void main(String[] args) throws InterruptedException {
+    keepJettyQuiet();
     String keystore = System.getenv("CAIRN_TLS_KEYSTORE");
     Node node =
         new Node(
@@ -24,5 +25,15 @@ public final class NodeMain {
     System.out.println("listening " + node.port());
     System.out.flush();
     Thread.currentThread().join();
+  }
+
+  /**
+   * For a program that runs a node with slf4j-simple (this one, and the {@code cairn} command),
+   * before anything logs: Jetty's loggers at WARN, since its debug output prints request headers,
+   * bearer tokens included. A program that embeds {@link Node} with another logger sets the same
+   * for {@code org.eclipse.jetty} itself (docs/node.md).
+   */
+  public static void keepJettyQuiet() {
+    System.setProperty("org.slf4j.simpleLogger.log.org.eclipse.jetty", "warn");
   }
 }
