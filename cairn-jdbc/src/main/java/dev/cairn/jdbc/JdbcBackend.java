@@ -58,25 +58,6 @@ public final class JdbcBackend implements Backend {
   private static final long RETRY_NANOS = 30_000_000_000L;
   private static final Pattern NAMESPACE = Pattern.compile("[a-z0-9_]{1,32}");
 
-  /** What differs between the SQL servers. */
-  enum Dialect {
-    POSTGRESQL("TEXT", "BYTEA", ""),
-    MARIADB(
-        "VARCHAR(600) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin",
-        "LONGBLOB",
-        " ENGINE=InnoDB DEFAULT CHARSET=utf8mb4");
-
-    final String keyType;
-    final String blobType;
-    final String tableOptions;
-
-    Dialect(String keyType, String blobType, String tableOptions) {
-      this.keyType = keyType;
-      this.blobType = blobType;
-      this.tableOptions = tableOptions;
-    }
-  }
-
   private final String location;
   private final String jdbcUrl;
   private final Dialect dialect;
@@ -99,7 +80,7 @@ public final class JdbcBackend implements Backend {
               + shown
               + "'; expected jdbc:postgresql://, jdbc:mariadb:// or jdbc:mysql://");
     }
-    Dialect dialect = m.group(1).equals("postgresql") ? Dialect.POSTGRESQL : Dialect.MARIADB;
+    Dialect dialect = Dialect.of(m.group(1));
     String namespace = "cairn";
     long poll = 50;
     int q = location.indexOf('?');
@@ -220,10 +201,7 @@ public final class JdbcBackend implements Backend {
       for (String table : new String[] {"entries", "heads", "seq", "meta"}) {
         s.execute("DROP TABLE IF EXISTS " + p.prefix() + table);
       }
-      s.execute(
-          p.dialect() == Dialect.POSTGRESQL
-              ? "DROP FUNCTION IF EXISTS " + p.prefix() + "append"
-              : "DROP PROCEDURE IF EXISTS " + p.prefix() + "append");
+      s.execute(p.dialect().dropAppendRoutine(p.prefix()));
     } catch (SQLException e) {
       throw new StorageException(
           "cannot drop the store at " + Locations.redact(location) + ": " + e.getMessage(), e);
@@ -255,7 +233,7 @@ public final class JdbcBackend implements Backend {
                   "CREATE INDEX IF NOT EXISTS %sentries_k ON %sentries (k, seq)".formatted(t, t));
               s.execute(
                   "CREATE INDEX IF NOT EXISTS %sentries_w ON %sentries (write_id)".formatted(t, t));
-              s.execute(appendRoutine());
+              s.execute(dialect.createAppendRoutine(t));
               if (count(c, "SELECT COUNT(*) FROM " + t + "seq") == 0) {
                 s.execute("INSERT INTO " + t + "seq (id, seq, epoch) VALUES (1, 0, 0)");
                 s.execute(
@@ -281,89 +259,15 @@ public final class JdbcBackend implements Backend {
         });
   }
 
-  /**
-   * The append as one server-side call, so that the sequence lock is held for no round trip: lock
-   * the sequence row, (after a lost connection) return the seq of a write id already committed,
-   * check the head, insert, move the head and the sequence, announce.
-   */
-  private String appendRoutine() {
-    if (dialect == Dialect.POSTGRESQL) {
-      return """
-          CREATE OR REPLACE FUNCTION %1$sappend(p_key TEXT, p_expected BIGINT, p_write CHAR(36),
-              p_payloads BYTEA[], p_in_doubt BOOLEAN) RETURNS BIGINT LANGUAGE plpgsql AS $$
-          DECLARE s BIGINT; h BIGINT; done BIGINT; p BYTEA;
-          BEGIN
-            SELECT seq INTO s FROM %1$sseq WHERE id = 1 FOR UPDATE;
-            IF p_in_doubt THEN
-              SELECT MAX(seq) INTO done FROM %1$sentries WHERE write_id = p_write;
-              IF done IS NOT NULL THEN RETURN done; END IF;
-            END IF;
-            SELECT head INTO h FROM %1$sheads WHERE k = p_key;
-            IF p_expected >= 0 AND COALESCE(h, 0) <> p_expected THEN RETURN 0; END IF;
-            FOREACH p IN ARRAY p_payloads LOOP
-              s := s + 1;
-              INSERT INTO %1$sentries (seq, k, write_id, payload) VALUES (s, p_key, p_write, p);
-            END LOOP;
-            INSERT INTO %1$sheads (k, head) VALUES (p_key, s)
-                ON CONFLICT (k) DO UPDATE SET head = EXCLUDED.head;
-            UPDATE %1$sseq SET seq = s WHERE id = 1;
-            PERFORM pg_notify('%1$sappended', s::text);
-            RETURN s;
-          END $$
-          """
-          .formatted(t);
-    }
-    return """
-        CREATE OR REPLACE PROCEDURE %1$sappend(
-            IN p_key VARCHAR(600) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin,
-            IN p_expected BIGINT, IN p_write CHAR(36), IN p_payloads LONGBLOB, IN p_in_doubt BOOLEAN)
-        MODIFIES SQL DATA
-        proc: BEGIN
-          DECLARE s BIGINT; DECLARE h BIGINT; DECLARE done BIGINT;
-          DECLARE pos BIGINT DEFAULT 1; DECLARE len BIGINT;
-          START TRANSACTION;
-          SELECT seq INTO s FROM %1$sseq WHERE id = 1 FOR UPDATE;
-          IF p_in_doubt THEN
-            SELECT MAX(seq) INTO done FROM %1$sentries WHERE write_id = p_write;
-            IF done IS NOT NULL THEN COMMIT; SELECT done; LEAVE proc; END IF;
-          END IF;
-          SET h = (SELECT head FROM %1$sheads WHERE k = p_key);
-          IF p_expected >= 0 AND COALESCE(h, 0) <> p_expected THEN
-            COMMIT; SELECT 0; LEAVE proc;
-          END IF;
-          WHILE pos <= LENGTH(p_payloads) DO
-            SET len = CONV(HEX(SUBSTRING(p_payloads, pos, 4)), 16, 10);
-            SET s = s + 1;
-            INSERT INTO %1$sentries (seq, k, write_id, payload)
-                VALUES (s, p_key, p_write, SUBSTRING(p_payloads, pos + 4, len));
-            SET pos = pos + 4 + len;
-          END WHILE;
-          INSERT INTO %1$sheads (k, head) VALUES (p_key, s) ON DUPLICATE KEY UPDATE head = VALUES(head);
-          UPDATE %1$sseq SET seq = s WHERE id = 1;
-          COMMIT;
-          SELECT s;
-        END
-        """
-        .formatted(t);
-  }
-
   private void lock(Connection c, String name) throws SQLException {
-    String sql =
-        dialect == Dialect.POSTGRESQL
-            ? "SELECT pg_advisory_lock(hashtext(?))"
-            : "SELECT GET_LOCK(?, 60)";
-    try (PreparedStatement ps = c.prepareStatement(sql)) {
+    try (PreparedStatement ps = c.prepareStatement(dialect.lockSql())) {
       ps.setString(1, name);
       ps.execute();
     }
   }
 
   private void unlock(Connection c, String name) throws SQLException {
-    String sql =
-        dialect == Dialect.POSTGRESQL
-            ? "SELECT pg_advisory_unlock(hashtext(?))"
-            : "SELECT RELEASE_LOCK(?)";
-    try (PreparedStatement ps = c.prepareStatement(sql)) {
+    try (PreparedStatement ps = c.prepareStatement(dialect.unlockSql())) {
       ps.setString(1, name);
       ps.execute();
     }
@@ -544,35 +448,7 @@ public final class JdbcBackend implements Backend {
       String writeId,
       boolean inDoubt)
       throws SQLException {
-    if (dialect == Dialect.POSTGRESQL) {
-      try (PreparedStatement ps = c.prepareStatement("SELECT " + t + "append(?, ?, ?, ?, ?)")) {
-        ps.setString(1, key);
-        ps.setLong(2, expectedHead);
-        ps.setString(3, writeId);
-        ps.setArray(4, c.createArrayOf("bytea", payloads.toArray(new byte[0][])));
-        ps.setBoolean(5, inDoubt);
-        try (ResultSet rs = ps.executeQuery()) {
-          rs.next();
-          return rs.getLong(1);
-        }
-      }
-    }
-    java.io.ByteArrayOutputStream joined = new java.io.ByteArrayOutputStream();
-    for (byte[] p : payloads) {
-      joined.writeBytes(java.nio.ByteBuffer.allocate(4).putInt(p.length).array());
-      joined.writeBytes(p);
-    }
-    try (PreparedStatement ps = c.prepareStatement("CALL " + t + "append(?, ?, ?, ?, ?)")) {
-      ps.setString(1, key);
-      ps.setLong(2, expectedHead);
-      ps.setString(3, writeId);
-      ps.setBytes(4, joined.toByteArray());
-      ps.setBoolean(5, inDoubt);
-      try (ResultSet rs = ps.executeQuery()) {
-        rs.next();
-        return rs.getLong(1);
-      }
-    }
+    return dialect.append(c, t, key, expectedHead, payloads, writeId, inDoubt);
   }
 
   private String channel() {
@@ -659,8 +535,7 @@ public final class JdbcBackend implements Backend {
     synchronized (this) {
       if (watcher == null) {
         watcher =
-            new Thread(
-                dialect == Dialect.POSTGRESQL ? this::listen : this::poll, "cairn-jdbc-watch");
+            new Thread(dialect.announcesAppends() ? this::listen : this::poll, "cairn-jdbc-watch");
         watcher.setDaemon(true);
         watcher.start();
       }
