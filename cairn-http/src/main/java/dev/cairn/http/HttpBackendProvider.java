@@ -1,4 +1,4 @@
-package dev.cairn.node;
+package dev.cairn.http;
 
 import dev.cairn.spi.Backend;
 import dev.cairn.spi.BackendOptions;
@@ -6,7 +6,7 @@ import dev.cairn.spi.BackendProvider;
 import java.util.List;
 
 /** Opens {@code cairn+http://token:TOKEN@host:port} locations: a Cairn node's store. */
-public final class NodeBackendProvider implements BackendProvider {
+public final class HttpBackendProvider implements BackendProvider {
   @Override
   public List<String> schemes() {
     return List.of("cairn+http", "cairn+https");
@@ -14,6 +14,6 @@ public final class NodeBackendProvider implements BackendProvider {
 
   @Override
   public Backend open(String location, BackendOptions options) {
-    return new NodeBackend(location);
+    return new HttpBackend(location);
   }
 }

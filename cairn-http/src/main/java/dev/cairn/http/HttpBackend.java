@@ -1,4 +1,4 @@
-package dev.cairn.node;
+package dev.cairn.http;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -34,7 +34,7 @@ import java.util.stream.Stream;
  * may append twice), which oplogs do not mind: operations are identified by their sha. Compaction
  * runs on the node, not through this backend.
  */
-final class NodeBackend implements Backend {
+final class HttpBackend implements Backend {
   private static final Duration TIMEOUT = Duration.ofSeconds(10);
 
   private final String location;
@@ -45,7 +45,7 @@ final class NodeBackend implements Backend {
   private final List<Thread> watchers = new java.util.concurrent.CopyOnWriteArrayList<>();
   private volatile boolean closed;
 
-  NodeBackend(String location) {
+  HttpBackend(String location) {
     this.location = Locations.redact(location);
     URI uri;
     try {
