@@ -3,8 +3,8 @@ package dev.cairn;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.cairn.internal.Json;
-import dev.cairn.internal.UpdateOperators;
 import dev.cairn.shared.SharedReplica;
+import dev.cairn.update.UpdateOperators;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 

@@ -4,10 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.cairn.internal.Json;
-import dev.cairn.internal.UpdateOperators;
 import dev.cairn.spi.Backend;
 import dev.cairn.spi.BackendOptions;
 import dev.cairn.spi.LogEntry;
+import dev.cairn.update.UpdateOperators;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;

@@ -135,7 +135,7 @@ public final class Json {
     }
   }
 
-  static String kind(JsonNode node) {
+  public static String kind(JsonNode node) {
     return switch (node.getNodeType()) {
       case ARRAY -> "an array";
       case STRING -> "a string";

@@ -5,7 +5,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.cairn.InvalidUpdateException;
 import dev.cairn.internal.Json;
-import dev.cairn.internal.UpdateOperators;
+import dev.cairn.update.UpdateOperators;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Instant;

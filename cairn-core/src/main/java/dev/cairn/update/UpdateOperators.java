@@ -1,10 +1,12 @@
-package dev.cairn.internal;
+package dev.cairn.update;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.cairn.InvalidUpdateException;
+import dev.cairn.internal.Json;
+import dev.cairn.internal.Validation;
 import java.math.BigDecimal;
 import java.time.Clock;
 import java.util.ArrayList;
@@ -13,7 +15,6 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.TreeMap;
 
 /**
  * MongoDB update operators applied to a JSON document: {@code $set}, {@code $unset}, {@code $inc},
@@ -48,7 +49,6 @@ public final class UpdateOperators {
           "$pull",
           "$pullAll",
           "$bit");
-  private static final String ALL = "$[]";
 
   private UpdateOperators() {}
 
@@ -61,7 +61,7 @@ public final class UpdateOperators {
   /** {@link #apply} for an update that has passed {@link #validate} already. */
   public static ObjectNode applyValidated(ObjectNode doc, JsonNode update, Clock clock) {
     ObjectNode copy = doc.deepCopy();
-    for (Map.Entry<String, JsonNode> op : fields(update)) {
+    for (Map.Entry<String, JsonNode> op : DocumentPath.fields(update)) {
       for (Map.Entry<String, JsonNode> field : sortedFields(op.getValue())) {
         applyOne(copy, op.getKey(), field.getKey(), field.getValue(), clock);
       }
@@ -89,7 +89,7 @@ public final class UpdateOperators {
       throw new InvalidUpdateException(e.getMessage());
     }
     List<String> paths = new ArrayList<>();
-    for (Map.Entry<String, JsonNode> op : fields(update)) {
+    for (Map.Entry<String, JsonNode> op : DocumentPath.fields(update)) {
       String name = op.getKey();
       if (!OPERATORS.contains(name)) {
         throw new InvalidUpdateException(
@@ -103,7 +103,7 @@ public final class UpdateOperators {
         throw new InvalidUpdateException(
             "the argument of " + name + " must be an object, got " + Json.kind(op.getValue()));
       }
-      for (Map.Entry<String, JsonNode> field : fields(op.getValue())) {
+      for (Map.Entry<String, JsonNode> field : DocumentPath.fields(op.getValue())) {
         paths.add(checkPath(name, field.getKey()));
         if (name.equals("$rename")) {
           if (!field.getValue().isTextual()) {
@@ -121,7 +121,7 @@ public final class UpdateOperators {
     checkConflicts(paths);
     List<String> touched = new ArrayList<>(paths.size());
     for (String path : paths) {
-      int all = path.indexOf(ALL);
+      int all = path.indexOf(DocumentPath.ALL);
       touched.add(all < 0 ? path : path.substring(0, Math.max(0, all - 1)));
     }
     return touched;
@@ -138,7 +138,7 @@ public final class UpdateOperators {
 
   /** The value at a dot path ("" for the root), or null where there is none. */
   public static JsonNode valueAt(JsonNode node, String path) {
-    return path.isEmpty() ? node : atOrMissing(node, path);
+    return path.isEmpty() ? node : DocumentPath.atOrMissing(node, path);
   }
 
   private static String checkPath(String op, String path) {
@@ -151,7 +151,7 @@ public final class UpdateOperators {
           op + ": the path '" + path + "' would modify the immutable member '" + parts[0] + "'");
     }
     for (String part : parts) {
-      if (part.startsWith("$") && !part.equals(ALL)) {
+      if (part.startsWith("$") && !part.equals(DocumentPath.ALL)) {
         throw new InvalidUpdateException(
             op
                 + ": the path '"
@@ -161,7 +161,7 @@ public final class UpdateOperators {
                 + "'; only the positional $[] is supported");
       }
     }
-    if (op.equals("$rename") && path.contains(ALL)) {
+    if (op.equals("$rename") && path.contains(DocumentPath.ALL)) {
       throw new InvalidUpdateException("$rename cannot use $[] in '" + path + "'");
     }
     return path;
@@ -181,21 +181,15 @@ public final class UpdateOperators {
     }
   }
 
-  private static List<Map.Entry<String, JsonNode>> fields(JsonNode node) {
-    List<Map.Entry<String, JsonNode>> out = new ArrayList<>();
-    node.fields().forEachRemaining(out::add);
-    return out;
-  }
-
   /** Fields in MongoDB's order: numeric names numerically, then the others lexicographically. */
   private static List<Map.Entry<String, JsonNode>> sortedFields(JsonNode node) {
-    List<Map.Entry<String, JsonNode>> out = fields(node);
+    List<Map.Entry<String, JsonNode>> out = DocumentPath.fields(node);
     out.sort(
         Comparator.comparing(
             (Map.Entry<String, JsonNode> e) -> e.getKey(),
             (x, y) -> {
-              boolean nx = isIndex(x);
-              boolean ny = isIndex(y);
+              boolean nx = DocumentPath.isIndex(x);
+              boolean ny = DocumentPath.isIndex(y);
               if (nx && ny) {
                 return new BigDecimal(x).compareTo(new BigDecimal(y));
               }
@@ -204,161 +198,19 @@ public final class UpdateOperators {
     return out;
   }
 
-  /** MongoDB's bound on the nulls an update may pad an array with, checked before padding. */
-  static final int MAX_PADDING = 1_500_000;
-
-  private static boolean isIndex(String part) {
-    if (part.isEmpty() || part.length() > 9) {
-      return false;
-    }
-    for (int i = 0; i < part.length(); i++) {
-      if (!Character.isDigit(part.charAt(i))) {
-        return false;
-      }
-    }
-    return true;
-  }
-
-  // ---- navigation ----
-
-  /** A place in the document: a member of an object or an element of an array. */
-  private record Slot(JsonNode container, String key) {
-    JsonNode get() {
-      if (container instanceof ObjectNode o) {
-        return o.get(key);
-      }
-      ArrayNode a = (ArrayNode) container;
-      int i = Integer.parseInt(key);
-      return i < a.size() ? a.get(i) : null;
-    }
-
-    void set(JsonNode value) {
-      if (container instanceof ObjectNode o) {
-        o.set(key, value);
-        return;
-      }
-      ArrayNode a = (ArrayNode) container;
-      int i = Integer.parseInt(key);
-      if (i - a.size() > MAX_PADDING) {
-        throw new InvalidUpdateException(
-            "can't backfill more than %d elements: index %d of an array of %d"
-                .formatted(MAX_PADDING, i, a.size()));
-      }
-      while (a.size() <= i) {
-        a.addNull(); // MongoDB pads with null up to the index
-      }
-      a.set(i, value);
-    }
-
-    void remove() {
-      if (container instanceof ObjectNode o) {
-        o.remove(key);
-      } else {
-        int i = Integer.parseInt(key);
-        ArrayNode a = (ArrayNode) container;
-        if (i < a.size()) {
-          a.set(i, NODES.nullNode()); // $unset of an element leaves null, as in MongoDB
-        }
-      }
-    }
-  }
-
-  /**
-   * The slots a path names. With {@code create}, missing objects on the way are created; without, a
-   * path through something missing names no slot.
-   */
-  private static List<Slot> resolve(ObjectNode root, String op, String path, boolean create) {
-    String[] parts = path.split("\\.");
-    List<JsonNode> current = new ArrayList<>(List.of(root));
-    for (int p = 0; p < parts.length - 1; p++) {
-      List<JsonNode> next = new ArrayList<>();
-      for (JsonNode node : current) {
-        next.addAll(step(node, parts, p, op, path, create));
-      }
-      current = next;
-    }
-    String last = parts[parts.length - 1];
-    List<Slot> slots = new ArrayList<>();
-    for (JsonNode node : current) {
-      if (last.equals(ALL)) {
-        if (!node.isArray()) {
-          throw new InvalidUpdateException(op + ": $[] in '" + path + "' needs an array");
-        }
-        for (int i = 0; i < node.size(); i++) {
-          slots.add(new Slot(node, Integer.toString(i)));
-        }
-      } else if (node.isObject()) {
-        slots.add(new Slot(node, last));
-      } else if (node.isArray() && isIndex(last)) {
-        slots.add(new Slot(node, last));
-      } else if (create) {
-        throw cannotCreate(op, path, last, node);
-      }
-    }
-    return slots;
-  }
-
-  private static List<JsonNode> step(
-      JsonNode node, String[] parts, int p, String op, String path, boolean create) {
-    String part = parts[p];
-    if (part.equals(ALL)) {
-      if (!node.isArray()) {
-        if (!create) {
-          return List.of();
-        }
-        throw new InvalidUpdateException(op + ": $[] in '" + path + "' needs an array");
-      }
-      List<JsonNode> all = new ArrayList<>();
-      node.forEach(all::add);
-      return all;
-    }
-    JsonNode child;
-    if (node.isObject()) {
-      child = node.get(part);
-      if (child == null || (child.isNull() && create)) {
-        if (!create) {
-          return List.of();
-        }
-        child = NODES.objectNode();
-        ((ObjectNode) node).set(part, child);
-      }
-    } else if (node.isArray() && isIndex(part)) {
-      int i = Integer.parseInt(part);
-      child = i < node.size() ? node.get(i) : null;
-      if (child == null || (child.isNull() && create)) {
-        if (!create) {
-          return List.of();
-        }
-        child = NODES.objectNode();
-        new Slot(node, part).set(child);
-      }
-    } else {
-      if (!create) {
-        return List.of();
-      }
-      throw cannotCreate(op, path, part, node);
-    }
-    return List.of(child);
-  }
-
-  private static InvalidUpdateException cannotCreate(
-      String op, String path, String part, JsonNode in) {
-    return new InvalidUpdateException(
-        "%s: cannot create field '%s' of '%s' in element %s".formatted(op, part, path, in));
-  }
-
   // ---- the operators ----
 
   private static void applyOne(ObjectNode doc, String op, String path, JsonNode arg, Clock clock) {
     switch (op) {
-      case "$set" -> resolve(doc, op, path, true).forEach(s -> s.set(arg.deepCopy()));
-      case "$unset" -> resolve(doc, op, path, false).forEach(Slot::remove);
+      case "$set" -> DocumentPath.resolve(doc, op, path, true).forEach(s -> s.set(arg.deepCopy()));
+      case "$unset" ->
+          DocumentPath.resolve(doc, op, path, false).forEach(DocumentPath.Slot::remove);
       case "$inc", "$mul" -> {
         if (!arg.isNumber()) {
           throw new InvalidUpdateException(
               op + " needs a number for '" + path + "', got " + Json.kind(arg));
         }
-        for (Slot s : resolve(doc, op, path, true)) {
+        for (DocumentPath.Slot s : DocumentPath.resolve(doc, op, path, true)) {
           JsonNode now = s.get();
           if (now != null && !now.isNumber()) {
             throw new InvalidUpdateException(
@@ -371,25 +223,25 @@ public final class UpdateOperators {
         }
       }
       case "$min", "$max" -> {
-        for (Slot s : resolve(doc, op, path, true)) {
+        for (DocumentPath.Slot s : DocumentPath.resolve(doc, op, path, true)) {
           JsonNode now = s.get();
-          int c = now == null ? 0 : compare(arg, now);
+          int c = now == null ? 0 : ValueOrder.compare(arg, now);
           if (now == null || (op.equals("$min") ? c < 0 : c > 0)) {
             s.set(arg.deepCopy());
           }
         }
       }
       case "$rename" -> {
-        List<Slot> from = resolve(doc, op, path, false);
+        List<DocumentPath.Slot> from = DocumentPath.resolve(doc, op, path, false);
         if (from.isEmpty() || from.get(0).get() == null) {
           return; // a missing source renames nothing
         }
-        Slot source = from.get(0);
+        DocumentPath.Slot source = from.get(0);
         if (source.container().isArray()) {
           throw new InvalidUpdateException("$rename source '" + path + "' is an array element");
         }
         JsonNode value = source.get();
-        List<Slot> to = resolve(doc, op, arg.asText(), true);
+        List<DocumentPath.Slot> to = DocumentPath.resolve(doc, op, arg.asText(), true);
         if (to.get(0).container().isArray()) {
           throw new InvalidUpdateException(
               "$rename target '" + arg.asText() + "' is an array element");
@@ -414,22 +266,22 @@ public final class UpdateOperators {
             timestamp
                 ? NODES.numberNode(clock.millis())
                 : NODES.textNode(clock.instant().toString());
-        resolve(doc, op, path, true).forEach(s -> s.set(now));
+        DocumentPath.resolve(doc, op, path, true).forEach(s -> s.set(now));
       }
       case "$push" -> {
         Push push = Push.parse(path, arg);
-        for (Slot s : resolve(doc, op, path, true)) {
+        for (DocumentPath.Slot s : DocumentPath.resolve(doc, op, path, true)) {
           s.set(push.apply(array(op, path, s.get())));
         }
       }
       case "$addToSet" -> {
         List<JsonNode> values = eachOrOne(op, path, arg);
-        for (Slot s : resolve(doc, op, path, true)) {
+        for (DocumentPath.Slot s : DocumentPath.resolve(doc, op, path, true)) {
           ArrayNode a = array(op, path, s.get());
           for (JsonNode v : values) {
             boolean present = false;
             for (JsonNode e : a) {
-              present |= equal(e, v, true);
+              present |= ValueOrder.equal(e, v, true);
             }
             if (!present) {
               a.add(v.deepCopy());
@@ -442,7 +294,7 @@ public final class UpdateOperators {
         if (!arg.isNumber() || (arg.asDouble() != 1 && arg.asDouble() != -1)) {
           throw new InvalidUpdateException("$pop expects 1 or -1 for '" + path + "', found " + arg);
         }
-        for (Slot s : resolve(doc, op, path, false)) {
+        for (DocumentPath.Slot s : DocumentPath.resolve(doc, op, path, false)) {
           JsonNode now = s.get();
           if (now == null) {
             continue;
@@ -458,7 +310,7 @@ public final class UpdateOperators {
           throw new InvalidUpdateException(
               "$pullAll needs an array for '" + path + "', got " + Json.kind(arg));
         }
-        for (Slot s : resolve(doc, op, path, false)) {
+        for (DocumentPath.Slot s : DocumentPath.resolve(doc, op, path, false)) {
           JsonNode now = s.get();
           if (now == null) {
             continue;
@@ -469,10 +321,10 @@ public final class UpdateOperators {
             boolean remove = false;
             if (op.equals("$pullAll")) {
               for (JsonNode v : arg) {
-                remove |= equal(e, v, false);
+                remove |= ValueOrder.equal(e, v, false);
               }
             } else {
-              remove = pulls(arg, e, path);
+              remove = QueryMatcher.pulls(arg, e, path);
             }
             if (remove) {
               it.remove();
@@ -485,7 +337,7 @@ public final class UpdateOperators {
           throw new InvalidUpdateException(
               "$bit for '" + path + "' takes {\"and\"|\"or\"|\"xor\": integer}");
         }
-        for (Slot s : resolve(doc, op, path, true)) {
+        for (DocumentPath.Slot s : DocumentPath.resolve(doc, op, path, true)) {
           JsonNode now = s.get();
           if (now != null && !now.isIntegralNumber()) {
             throw new InvalidUpdateException(
@@ -496,7 +348,7 @@ public final class UpdateOperators {
                     + ", not an integer");
           }
           long value = now == null ? 0 : now.asLong();
-          for (Map.Entry<String, JsonNode> bit : fields(arg)) {
+          for (Map.Entry<String, JsonNode> bit : DocumentPath.fields(arg)) {
             if (!bit.getValue().isIntegralNumber()) {
               throw new InvalidUpdateException("$bit " + bit.getKey() + " needs an integer");
             }
@@ -563,7 +415,7 @@ public final class UpdateOperators {
       Integer position = null;
       JsonNode sort = null;
       Integer slice = null;
-      for (Map.Entry<String, JsonNode> m : fields(arg)) {
+      for (Map.Entry<String, JsonNode> m : DocumentPath.fields(arg)) {
         JsonNode v = m.getValue();
         switch (m.getKey()) {
           case "$each" -> {
@@ -636,249 +488,17 @@ public final class UpdateOperators {
 
   private static Comparator<JsonNode> sortOrder(JsonNode sort) {
     if (sort.isNumber()) {
-      Comparator<JsonNode> c = UpdateOperators::compare;
+      Comparator<JsonNode> c = ValueOrder::compare;
       return sort.asInt() == 1 ? c : c.reversed();
     }
     Comparator<JsonNode> order = (a, b) -> 0;
-    for (Map.Entry<String, JsonNode> f : fields(sort)) {
+    for (Map.Entry<String, JsonNode> f : DocumentPath.fields(sort)) {
       String field = f.getKey();
-      Comparator<JsonNode> byField = (a, b) -> compare(at(a, field), at(b, field));
+      Comparator<JsonNode> byField =
+          (a, b) -> ValueOrder.compare(DocumentPath.at(a, field), DocumentPath.at(b, field));
       order = order.thenComparing(f.getValue().asInt() == 1 ? byField : byField.reversed());
     }
     return order;
-  }
-
-  /** The value at a dot path of a node, or null (JSON null) where there is none. */
-  private static JsonNode at(JsonNode node, String path) {
-    JsonNode current = node;
-    for (String part : path.split("\\.")) {
-      if (current == null) {
-        break;
-      }
-      current =
-          current.isArray() && isIndex(part)
-              ? current.get(Integer.parseInt(part))
-              : current.get(part);
-    }
-    return current == null ? NODES.nullNode() : current;
-  }
-
-  // ---- $pull conditions ----
-
-  private static boolean pulls(JsonNode condition, JsonNode element, String path) {
-    if (condition.isObject() && !condition.isEmpty() && allOperators(condition)) {
-      return matchesOperators(element, condition, path);
-    }
-    if (condition.isObject() && element.isObject()) {
-      // a query applied to the element as if it were a document of its own
-      for (Map.Entry<String, JsonNode> f : fields(condition)) {
-        JsonNode value = element.isObject() ? atOrMissing(element, f.getKey()) : null;
-        JsonNode c = f.getValue();
-        boolean ok =
-            c.isObject() && !c.isEmpty() && allOperators(c)
-                ? matchesOperators(value, c, path)
-                : value != null && equal(value, c, false);
-        if (!ok) {
-          return false;
-        }
-      }
-      return true;
-    }
-    return equal(element, condition, false);
-  }
-
-  private static JsonNode atOrMissing(JsonNode node, String path) {
-    JsonNode current = node;
-    for (String part : path.split("\\.")) {
-      if (current == null) {
-        return null;
-      }
-      current =
-          current.isArray() && isIndex(part)
-              ? current.get(Integer.parseInt(part))
-              : current.get(part);
-    }
-    return current;
-  }
-
-  private static boolean allOperators(JsonNode object) {
-    for (Iterator<String> it = object.fieldNames(); it.hasNext(); ) {
-      if (!it.next().startsWith("$")) {
-        return false;
-      }
-    }
-    return true;
-  }
-
-  /** Whether {@code value} (null when missing) meets every query operator of {@code ops}. */
-  private static boolean matchesOperators(JsonNode value, JsonNode ops, String path) {
-    for (Map.Entry<String, JsonNode> op : fields(ops)) {
-      JsonNode arg = op.getValue();
-      boolean ok =
-          switch (op.getKey()) {
-            case "$eq" -> value != null && equal(value, arg, false);
-            case "$ne" -> value == null || !equal(value, arg, false);
-            case "$gt" -> value != null && sameKind(value, arg) && compare(value, arg) > 0;
-            case "$gte" -> value != null && sameKind(value, arg) && compare(value, arg) >= 0;
-            case "$lt" -> value != null && sameKind(value, arg) && compare(value, arg) < 0;
-            case "$lte" -> value != null && sameKind(value, arg) && compare(value, arg) <= 0;
-            case "$in", "$nin" -> {
-              if (!arg.isArray()) {
-                throw new InvalidUpdateException(
-                    op.getKey() + " in $pull of '" + path + "' needs an array");
-              }
-              boolean in = false;
-              for (JsonNode candidate : arg) {
-                in |= value != null && equal(value, candidate, false);
-              }
-              yield op.getKey().equals("$in") == in;
-            }
-            case "$exists" -> (value != null) == arg.asBoolean();
-            case "$not" -> {
-              if (!arg.isObject() || !allOperators(arg)) {
-                throw new InvalidUpdateException("$not in $pull of '" + path + "' needs operators");
-              }
-              yield !matchesOperators(value, arg, path);
-            }
-            case "$elemMatch" -> {
-              boolean any = false;
-              if (value != null && value.isArray()) {
-                for (JsonNode e : value) {
-                  any |= pulls(arg, e, path);
-                }
-              }
-              yield any;
-            }
-            default ->
-                throw new InvalidUpdateException(
-                    "unknown query operator " + op.getKey() + " in $pull of '" + path + "'");
-          };
-      if (!ok) {
-        return false;
-      }
-    }
-    return true;
-  }
-
-  /** Range comparisons in queries match values of the same kind only, as in MongoDB. */
-  private static boolean sameKind(JsonNode a, JsonNode b) {
-    return rank(a) == rank(b);
-  }
-
-  // ---- comparison, MongoDB's order over JSON types ----
-
-  private static int rank(JsonNode n) {
-    if (n == null || n.isNull() || n.isMissingNode()) {
-      return 1;
-    }
-    if (n.isNumber()) {
-      return 2;
-    }
-    if (n.isTextual()) {
-      return 3;
-    }
-    if (n.isObject()) {
-      return 4;
-    }
-    if (n.isArray()) {
-      return 5;
-    }
-    return 8; // boolean
-  }
-
-  /** MongoDB's order: null, numbers, strings, objects, arrays, booleans; then by value. */
-  static int compare(JsonNode a, JsonNode b) {
-    int ra = rank(a);
-    int rb = rank(b);
-    if (ra != rb) {
-      return Integer.compare(ra, rb);
-    }
-    switch (ra) {
-      case 2:
-        return a.decimalValue().compareTo(b.decimalValue());
-      case 3:
-        return a.asText().compareTo(b.asText());
-      case 4:
-        {
-          Iterator<Map.Entry<String, JsonNode>> x = a.fields();
-          Iterator<Map.Entry<String, JsonNode>> y = b.fields();
-          while (x.hasNext() && y.hasNext()) {
-            Map.Entry<String, JsonNode> ex = x.next();
-            Map.Entry<String, JsonNode> ey = y.next();
-            int c = compare(ex.getValue(), ey.getValue());
-            if (c == 0) {
-              c = ex.getKey().compareTo(ey.getKey());
-            }
-            if (c != 0) {
-              return c;
-            }
-          }
-          return Boolean.compare(x.hasNext(), y.hasNext());
-        }
-      case 5:
-        {
-          for (int i = 0; i < Math.min(a.size(), b.size()); i++) {
-            int c = compare(a.get(i), b.get(i));
-            if (c != 0) {
-              return c;
-            }
-          }
-          return Integer.compare(a.size(), b.size());
-        }
-      case 8:
-        return Boolean.compare(a.asBoolean(), b.asBoolean());
-      default:
-        return 0;
-    }
-  }
-
-  /**
-   * Value equality: numbers by value (1 equals 1.0); objects member by member, in the same order
-   * when {@code ordered} (as $addToSet requires) or in any order (as $pull allows).
-   */
-  static boolean equal(JsonNode a, JsonNode b, boolean ordered) {
-    if (rank(a) != rank(b)) {
-      return false;
-    }
-    if (a.isObject()) {
-      if (a.size() != b.size()) {
-        return false;
-      }
-      if (ordered) {
-        Iterator<Map.Entry<String, JsonNode>> x = a.fields();
-        Iterator<Map.Entry<String, JsonNode>> y = b.fields();
-        while (x.hasNext()) {
-          Map.Entry<String, JsonNode> ex = x.next();
-          Map.Entry<String, JsonNode> ey = y.next();
-          if (!ex.getKey().equals(ey.getKey()) || !equal(ex.getValue(), ey.getValue(), true)) {
-            return false;
-          }
-        }
-        return true;
-      }
-      Map<String, JsonNode> bm = new TreeMap<>();
-      b.fields().forEachRemaining(e -> bm.put(e.getKey(), e.getValue()));
-      for (Iterator<Map.Entry<String, JsonNode>> it = a.fields(); it.hasNext(); ) {
-        Map.Entry<String, JsonNode> e = it.next();
-        JsonNode other = bm.get(e.getKey());
-        if (other == null || !equal(e.getValue(), other, false)) {
-          return false;
-        }
-      }
-      return true;
-    }
-    if (a.isArray()) {
-      if (a.size() != b.size()) {
-        return false;
-      }
-      for (int i = 0; i < a.size(); i++) {
-        if (!equal(a.get(i), b.get(i), ordered)) {
-          return false;
-        }
-      }
-      return true;
-    }
-    return compare(a, b) == 0;
   }
 
   // ---- arithmetic ----

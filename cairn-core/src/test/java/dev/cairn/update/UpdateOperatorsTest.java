@@ -1,10 +1,11 @@
-package dev.cairn.internal;
+package dev.cairn.update;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.cairn.InvalidUpdateException;
+import dev.cairn.internal.Json;
 import java.time.Clock;
 import java.time.Instant;
 import java.time.ZoneOffset;
