@@ -312,7 +312,7 @@ final class FileLog {
     }
     LogSegment s =
         generation == 0
-            ? createLog(dir.resolve(logName(1)), 1, UUID.randomUUID().toString(), HEADER_END)
+            ? createLog(dir, dir.resolve(logName(1)), 1, UUID.randomUUID().toString(), HEADER_END)
             : openLog(generation);
     try {
       SharedMemory.Hints hints = shm.hints(s.storeId(), s.generation);
@@ -356,7 +356,7 @@ final class FileLog {
   }
 
   /** Where a new log's records begin: its header is a whole page. */
-  private static final long HEADER_END = LogFormat.HEADER_SIZE;
+  static final long HEADER_END = LogFormat.HEADER_SIZE;
 
   /**
    * {@code s} indexed by its {@link LogIndexFile} up to where that covers it, if it has a usable
@@ -433,10 +433,9 @@ final class FileLog {
         || appendsFollow && (header.version() < LogFormat.VERSION || header.mark().thisBoot());
   }
 
-  private StoreFormatException damaged(LogSegment s, long at, String what) {
+  static StoreFormatException damaged(LogSegment s, long at, String what) {
     return new StoreFormatException(
-        "%s is damaged at byte %d: %s.%s"
-            .formatted(dir.resolve(logName(s.generation)), at, what, LogFormat.DAMAGE_ADVICE));
+        "%s is damaged at byte %d: %s.%s".formatted(s.file, at, what, LogFormat.DAMAGE_ADVICE));
   }
 
   private static void zero(FileChannel ch, long from, long to) throws IOException {
@@ -466,7 +465,7 @@ final class FileLog {
    * Creates a log file of the current format whose first {@code end} bytes will be durable once
    * forced (its durable mark says so).
    */
-  private LogSegment createLog(Path file, long generation, String storeId, long end)
+  static LogSegment createLog(Path dir, Path file, long generation, String storeId, long end)
       throws IOException {
     FileChannel ch =
         FileChannel.open(
@@ -477,7 +476,7 @@ final class FileLog {
       LogFormat.writeMark(ch, mark);
       if (end == HEADER_END) {
         ch.force(true);
-        syncDirectory();
+        syncDirectory(dir);
       }
       return new LogSegment(
           dir.resolve(logName(generation)), // its name once in place
@@ -583,7 +582,7 @@ final class FileLog {
   }
 
   /** Indexes the records from the segment's end up to {@code to}; a bad record there is damage. */
-  private void scan(LogSegment s, long to) throws IOException {
+  static void scan(LogSegment s, long to) throws IOException {
     long size = s.channel.size();
     if (size < to) {
       throw damaged(s, size, "the file ends before byte " + to + ", where the log was published");
@@ -951,10 +950,10 @@ final class FileLog {
       } finally {
         indexLock.unlock();
       }
-      LogSegment out = startRewrite(s);
+      LogRewrite rewrite = LogRewrite.start(dir, s);
       long removed;
       try {
-        out = writeKept(s, fromSeq, from, keep, out);
+        LogSegment out = rewrite.writeKept(fromSeq, from, keep);
         writeLock.lock();
         try (FileLock lock = shm.lock(WRITE_LOCK)) {
           indexLock.lock();
@@ -963,8 +962,8 @@ final class FileLog {
             if (segment != s) {
               throw new IOException("another process compacted the store meanwhile");
             }
-            copyFrom(s, fromSeq, out);
-            install(s, out);
+            rewrite.copyFrom(fromSeq);
+            rewrite.install();
             shm.publish(out.generation, out.end);
             shm.markCounter(out.header.mark().counter());
             marked = word(out.generation, out.end); // the new file's mark covers all of it
@@ -980,7 +979,7 @@ final class FileLog {
           writeLock.unlock();
         }
       } catch (IOException | RuntimeException e) {
-        abandon(out);
+        rewrite.abandon();
         throw e;
       }
       return removed;
@@ -995,7 +994,7 @@ final class FileLog {
     }
   }
 
-  private static void warn(String message, Exception e) {
+  static void warn(String message, Exception e) {
     LOG.log(System.Logger.Level.WARNING, message, e);
   }
 
@@ -1037,194 +1036,13 @@ final class FileLog {
    * format as the next generation (a version-1 log, when opened).
    */
   private LogSegment rewrite(LogSegment s) throws IOException {
-    LogSegment out = startRewrite(s);
+    LogRewrite rewrite = LogRewrite.start(dir, s);
     try {
-      out = writeKept(s, s.lastSeq, s.end, (key, entries) -> entries, out);
-      install(s, out);
-      return out;
+      rewrite.writeKept(s.lastSeq, s.end, (key, entries) -> entries);
+      return rewrite.install();
     } catch (IOException | RuntimeException e) {
-      abandon(out);
+      rewrite.abandon();
       throw e;
-    }
-  }
-
-  /** Creates the next generation's file as {@code .tmp}. */
-  private LogSegment startRewrite(LogSegment s) throws IOException {
-    Path tmp = dir.resolve(logName(s.generation + 1) + ".tmp");
-    Files.deleteIfExists(tmp); // left by a compaction that died: this process holds the lock
-    return createLog(tmp, s.generation + 1, s.storeId(), HEADER_END);
-  }
-
-  /**
-   * Writes to {@code out}, in sequence order, the entries {@code keep} selects among those of
-   * {@code s} numbered up to {@code toSeq}, which end at byte {@code to}; fsyncs them and writes
-   * their index file, to be renamed into place with the log. Holds two numbers per entry kept, and
-   * reads the log front to back to copy them, checking every record.
-   *
-   * @return {@code out}, indexed by that index file (or on the heap if it could not be written)
-   */
-  private LogSegment writeKept(
-      LogSegment s,
-      long toSeq,
-      long to,
-      BiFunction<String, List<LogEntry>, List<LogEntry>> keep,
-      LogSegment out)
-      throws IOException {
-    Path keysFile = dir.resolve(logName(out.generation) + ".keys.tmp");
-    try (CompactionIndex index = new CompactionIndex(keysFile, out.channel)) {
-      s.forEachKey(
-          key -> {
-            List<LogEntry> entries = s.read(key, 0, Integer.MAX_VALUE);
-            int upTo = entries.size();
-            while (upTo > 0 && entries.get(upTo - 1).seq() > toSeq) {
-              upTo--;
-            }
-            if (upTo > 0) {
-              index.keep(key, keep.apply(key, List.copyOf(entries.subList(0, upTo))));
-            }
-          });
-      index.sort();
-      Copier copier = new Copier(out, index);
-      LogScanner scanner = new LogScanner(s.channel, s.header.version(), to);
-      LogScanner.Stop stop =
-          scanner.readAppends(
-              s.header.size(),
-              0,
-              records -> {
-                for (LogScanner.Record r : records) {
-                  if (r.seq() <= toSeq && index.isKept(r.seq())) {
-                    byte[] payload = new byte[r.payloadLength()];
-                    scanner.at(r.payloadAt(), r.payloadLength()).get(payload);
-                    copier.copy(new LogEntry(r.key(), r.seq(), payload));
-                  }
-                }
-              });
-      if (stop.end() != to) {
-        throw new IOException(
-            "%s does not read whole up to byte %d (%s at byte %d); `cairn check` tells more"
-                .formatted(s.file, to, stop.what(), stop.badAt()));
-      }
-      copier.flush();
-      index.finish(out.end);
-      out.channel.force(false); // most of the fsync, before writers wait
-      return indexedBy(out, index);
-    }
-  }
-
-  /**
-   * {@code out}, written and forced up to its end, read through the index file written from {@code
-   * index}; if that cannot be, read from the log onto the heap.
-   */
-  private LogSegment indexedBy(LogSegment out, CompactionIndex index) throws IOException {
-    Path tmp = LogIndexFile.tmpFile(dir, out.generation);
-    try {
-      if (LogIndexFile.write(tmp, out, index)) {
-        LogIndexFile file = LogIndexFile.open(tmp, out, out.end);
-        if (file != null) {
-          return out.withIndex(file);
-        }
-      }
-    } catch (IOException | LogIndexFile.Unusable | RuntimeException e) {
-      warn("cannot write the index file of " + out.file + "; it is read onto the heap: " + e, e);
-      Files.deleteIfExists(tmp);
-    }
-    LogSegment whole = new LogSegment(out.file, out.channel, out.header);
-    scan(whole, out.end);
-    return whole;
-  }
-
-  /**
-   * Under the write lock: copies to {@code out} every entry of {@code s} numbered above {@code
-   * fromSeq}.
-   */
-  private void copyFrom(LogSegment s, long fromSeq, LogSegment out) throws IOException {
-    Copier copier = new Copier(out, null);
-    long since = fromSeq;
-    for (List<LogEntry> batch = s.changes(since, 4096);
-        !batch.isEmpty();
-        batch = s.changes(since, 4096)) {
-      for (LogEntry e : batch) {
-        copier.copy(e);
-        since = e.seq();
-      }
-    }
-    copier.flush();
-  }
-
-  /**
-   * Writes records to the end of a log being built, in large writes, indexing each: in {@code
-   * index} if given (for the index file), else on the heap.
-   */
-  private static final class Copier {
-    private final LogSegment out;
-    private final CompactionIndex index;
-    private final ByteBuffer buffer = ByteBuffer.allocate(1 << 20);
-
-    Copier(LogSegment out, CompactionIndex index) {
-      this.out = out;
-      this.index = index;
-    }
-
-    void copy(LogEntry e) throws IOException {
-      byte[] key = e.key().getBytes(StandardCharsets.UTF_8);
-      ByteBuffer rec = LogFormat.encode(key, List.of(e.payload()), e.seq());
-      int length = rec.remaining();
-      if (length > buffer.remaining()) {
-        flush();
-      }
-      long at = out.end;
-      if (length > buffer.capacity()) {
-        writeFully(out.channel, rec, at);
-      } else {
-        buffer.put(rec);
-      }
-      int payload = e.payload().length;
-      if (index != null) {
-        index.copied(e.seq(), at);
-      } else {
-        out.index(new LogSegment.Ref(e.key(), e.seq(), at, at + length - payload, payload));
-      }
-      out.end += length;
-    }
-
-    /** Writes what is buffered: every record copied is then in the file. */
-    void flush() throws IOException {
-      long at = out.end - buffer.position();
-      buffer.flip();
-      writeFully(out.channel, buffer, at);
-      buffer.clear();
-    }
-  }
-
-  /**
-   * Marks {@code out} durable to its end, fsyncs it, renames it into place and deletes {@code s}'s
-   * files. A crash before the rename leaves {@code s} whole; after it, {@code out}.
-   */
-  private void install(LogSegment s, LogSegment out) throws IOException {
-    LogFormat.Mark mark = LogFormat.nextMark(out.end, out.header.mark().counter());
-    LogFormat.writeMark(out.channel, mark);
-    out.channel.force(true);
-    out.header = out.header.withMark(mark);
-    Files.move(
-        dir.resolve(logName(out.generation) + ".tmp"),
-        dir.resolve(logName(out.generation)),
-        StandardCopyOption.ATOMIC_MOVE);
-    Path index = LogIndexFile.tmpFile(dir, out.generation);
-    if (Files.exists(index)) { // after the log: never an index file without its log
-      Files.move(index, LogIndexFile.file(dir, out.generation), StandardCopyOption.ATOMIC_MOVE);
-    }
-    syncDirectory();
-    Files.deleteIfExists(dir.resolve(logName(s.generation)));
-    Files.deleteIfExists(LogIndexFile.file(dir, s.generation));
-  }
-
-  private void abandon(LogSegment out) {
-    closeQuietly(out.channel);
-    try {
-      Files.deleteIfExists(dir.resolve(logName(out.generation) + ".tmp"));
-      Files.deleteIfExists(LogIndexFile.tmpFile(dir, out.generation));
-    } catch (IOException ignored) {
-      // the next compaction or open removes it
     }
   }
 
@@ -1304,20 +1122,20 @@ final class FileLog {
 
   // ---- I/O helpers ----
 
-  private void syncDirectory() throws IOException {
+  static void syncDirectory(Path dir) throws IOException {
     try (FileChannel d = FileChannel.open(dir, StandardOpenOption.READ)) {
       d.force(true);
     }
   }
 
-  private static void writeFully(FileChannel ch, ByteBuffer buf, long pos) throws IOException {
+  static void writeFully(FileChannel ch, ByteBuffer buf, long pos) throws IOException {
     long at = pos;
     while (buf.hasRemaining()) {
       at += ch.write(buf, at);
     }
   }
 
-  private static void closeQuietly(java.io.Closeable ch) {
+  static void closeQuietly(java.io.Closeable ch) {
     try {
       ch.close();
     } catch (IOException e) {

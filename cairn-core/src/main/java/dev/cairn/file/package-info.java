@@ -5,7 +5,8 @@
  * <ul>
  *   <li>{@link dev.cairn.file.FileBackend} and {@code FileBackendProvider}: the backend, over
  *       {@code FileLog}: one store directory per JVM (opening, recovery, appends with group commit,
- *       durability, compaction, change notices), whose header tells the files and the rules.
+ *       durability, compaction's locking, change notices), whose header tells the files and the
+ *       rules; {@code LogRewrite} writes a log's next generation (compaction, format upgrade).
  *   <li>{@code LogFormat} (the byte layout of a log file, versioned) and {@code LogScanner}
  *       (reading it, past damage).
  *   <li>{@code LogSegment} (a process's index of one log file), {@code LogIndexFile} (the index
