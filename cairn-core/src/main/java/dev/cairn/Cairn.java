@@ -224,9 +224,20 @@ public final class Cairn {
       return this;
     }
 
-    /** Opens the store, creating it if needed and allowed. */
+    /**
+     * Opens the store, creating it if needed and allowed.
+     *
+     * @throws InvalidLocationException if the location's backend holds oplog channels only
+     */
     public DocumentStore open() {
       Backend backend = backend(location, new BackendOptions(durability, create));
+      if (!backend.exactlyOnceAppends()) {
+        backend.close();
+        throw new InvalidLocationException(
+            "%s holds oplog channels only: a retry after a lost connection may append twice,"
+                    .formatted(Locations.redact(location))
+                + " which documents cannot take; open it with OplogClient (cairn oplog)");
+      }
       return new DocumentStore(
           backend, writeMode, maxDocumentBytes, cacheBytes, clock, keepRevisions, autoCompactBytes);
     }

@@ -128,6 +128,16 @@ public interface Backend extends AutoCloseable {
     return java.util.Optional.empty();
   }
 
+  /**
+   * Whether an append is applied exactly once even when the caller could not learn its outcome (a
+   * lost connection): documents need it, since a revision applied twice is a conflict with itself.
+   * A backend without it (a retry may append twice) holds oplogs only, whose operations are
+   * identified by their sha; {@code Cairn.open} refuses it.
+   */
+  default boolean exactlyOnceAppends() {
+    return true;
+  }
+
   /** Bytes used on storage, or -1 if the backend cannot tell. */
   default long sizeOnDisk() {
     return -1;

@@ -45,6 +45,11 @@ final class HttpBackend implements Backend {
   private final List<Thread> watchers = new java.util.concurrent.CopyOnWriteArrayList<>();
   private volatile boolean closed;
 
+  @Override
+  public boolean exactlyOnceAppends() {
+    return false; // a retry after a lost connection may append twice
+  }
+
   HttpBackend(String location) {
     this.location = Locations.redact(location);
     URI uri;

@@ -376,6 +376,16 @@ class NodeTest {
   }
 
   @Test
+  void aDocumentStoreOnANodeIsRefusedAndNamesWhatTheNodeHolds() throws Exception {
+    String token = "a-token-the-refusal-comes-before-any-request-uses";
+    String location = location(store1, token);
+    assertThatThrownBy(() -> dev.cairn.Cairn.open(location))
+        .isInstanceOf(dev.cairn.InvalidLocationException.class)
+        .hasMessageContaining("holds oplog channels only")
+        .hasMessageNotContaining(token); // the token is never shown
+  }
+
+  @Test
   void aUserNeverReachesAnotherUsersDataWhateverTheKeySays() throws Exception {
     String alice = login("alice", 3600);
     String bob = login("bob", 3600);
