@@ -81,7 +81,7 @@ final class LoginGuard {
    *
    * @return 0 if the attempt may go on, else the seconds to wait before the next one
    */
-  long admit(String address, String user) {
+  synchronized long admit(String address, String user) { // checking and taking are one step
     long now = nanos.getAsLong();
     Bucket byAddress = buckets.get("a:" + address, k -> new Bucket(now));
     Bucket byUser = buckets.get("u:" + user, k -> new Bucket(now));
