@@ -173,7 +173,7 @@ public final class Node implements AutoCloseable {
     this.app =
         Javalin.create(
             c -> {
-              c.startup.showJavalinBanner = false;
+              c.showJavalinBanner = false;
               c.http.maxRequestSize = MAX_BODY_BYTES;
               if (config.tlsKeystore() != null) {
                 c.jetty.addConnector(
@@ -190,8 +190,8 @@ public final class Node implements AutoCloseable {
                       return https;
                     });
               }
-              routes(c.routes, config.tlsKeystore() != null);
             });
+    routes(config.tlsKeystore() != null);
     app.start(config.host(), config.port());
     long sweep = config.sessionSweep().toMillis();
     sweeper.scheduleWithFixedDelay(
@@ -208,58 +208,58 @@ public final class Node implements AutoCloseable {
 
   /** The port the node listens on. */
   public int port() {
-    return app.port();
+    return ((ServerConnector) app.jettyServer().server().getConnectors()[0]).getLocalPort();
   }
 
-  private void routes(io.javalin.config.RoutesConfig http, boolean tls) {
+  private void routes(boolean tls) {
     if (tls) {
-      http.before(ctx -> ctx.header("Strict-Transport-Security", "max-age=31536000"));
+      app.before(ctx -> ctx.header("Strict-Transport-Security", "max-age=31536000"));
     }
-    http.before(this::admitBody);
-    http.after(this::releaseBody);
-    http.exception(
+    app.before(this::admitBody);
+    app.after(this::releaseBody);
+    app.exception(
         LoginGuard.Busy.class,
         (e, ctx) -> {
           ctx.header("Retry-After", "1");
           error(ctx, 503, e.getMessage());
         });
-    http.exception(
+    app.exception(
         dev.cairn.UnavailableException.class,
         (e, ctx) -> {
           ctx.header("Retry-After", "1");
           error(ctx, 503, "unavailable: " + e.getMessage());
         });
-    http.exception(
+    app.exception(
         io.javalin.http.HttpResponseException.class,
         (e, ctx) -> error(ctx, e.getStatus(), e.getMessage()));
-    http.exception(AccessDeniedException.class, (e, ctx) -> refuse(ctx));
-    http.exception(InvalidDocumentException.class, (e, ctx) -> error(ctx, 400, e.getMessage()));
-    http.exception(IllegalArgumentException.class, (e, ctx) -> error(ctx, 400, e.getMessage()));
-    http.exception(ConflictException.class, (e, ctx) -> error(ctx, 409, e.getMessage()));
+    app.exception(AccessDeniedException.class, (e, ctx) -> refuse(ctx));
+    app.exception(InvalidDocumentException.class, (e, ctx) -> error(ctx, 400, e.getMessage()));
+    app.exception(IllegalArgumentException.class, (e, ctx) -> error(ctx, 400, e.getMessage()));
+    app.exception(ConflictException.class, (e, ctx) -> error(ctx, 409, e.getMessage()));
 
     // the token first, before anything is touched
-    http.before("/store/*", ctx -> ctx.attribute("user", authenticate(ctx)));
-    http.before("/mounts*", ctx -> ctx.attribute("user", authenticate(ctx)));
+    app.before("/store/*", ctx -> ctx.attribute("user", authenticate(ctx)));
+    app.before("/mounts*", ctx -> ctx.attribute("user", authenticate(ctx)));
 
     // the table
-    http.post("/users", this::createUser);
-    http.post("/sessions", this::login);
-    http.delete("/sessions", this::revoke);
-    http.get("/sessions/check", ctx -> ctx.json(Map.of("user", table.authenticate(token(ctx)))));
-    http.get("/mounts", ctx -> ctx.json(table.mounts(user(ctx))));
-    http.put("/mounts/{channel}", this::mount);
+    app.post("/users", this::createUser);
+    app.post("/sessions", this::login);
+    app.delete("/sessions", this::revoke);
+    app.get("/sessions/check", ctx -> ctx.json(Map.of("user", table.authenticate(token(ctx)))));
+    app.get("/mounts", ctx -> ctx.json(table.mounts(user(ctx))));
+    app.put("/mounts/{channel}", this::mount);
 
     // the store
-    http.get("/store/id", ctx -> ctx.json(Map.of("id", logs.storeId())));
-    http.get("/store/logs", this::read);
-    http.post("/store/logs", this::append);
-    http.get("/store/head", ctx -> ctx.json(Map.of("head", logs.head(key(ctx)))));
-    http.get("/store/keys", this::keys);
+    app.get("/store/id", ctx -> ctx.json(Map.of("id", logs.storeId())));
+    app.get("/store/logs", this::read);
+    app.post("/store/logs", this::append);
+    app.get("/store/head", ctx -> ctx.json(Map.of("head", logs.head(key(ctx)))));
+    app.get("/store/keys", this::keys);
     // a number, not data: it says nothing of what others wrote
-    http.get("/store/last", ctx -> ctx.json(Map.of("last", logs.lastSequence())));
-    http.get("/store/changes", this::changes);
-    http.get("/store/epoch", ctx -> ctx.json(Map.of("epoch", logs.epoch())));
-    http.sse(
+    app.get("/store/last", ctx -> ctx.json(Map.of("last", logs.lastSequence())));
+    app.get("/store/changes", this::changes);
+    app.get("/store/epoch", ctx -> ctx.json(Map.of("epoch", logs.epoch())));
+    app.sse(
         "/store/stream",
         client -> {
           Context ctx = client.ctx();
