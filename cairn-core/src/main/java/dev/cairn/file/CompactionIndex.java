@@ -26,8 +26,7 @@ final class CompactionIndex implements LogIndexFile.Source, AutoCloseable {
   private final Path keysFile;
   private final FileChannel keys;
   private final FileChannel log;
-  private final ByteBuffer buffer = ByteBuffer.allocate(1 << 17).order(ByteOrder.LITTLE_ENDIAN);
-  private long keysEnd;
+  private final LogIndexFile.Output keysOut;
   private int keyCount;
   private long[] seqs = new long[1024];
   private long[] recordAt;
@@ -45,6 +44,7 @@ final class CompactionIndex implements LogIndexFile.Source, AutoCloseable {
             StandardOpenOption.READ,
             StandardOpenOption.WRITE);
     this.log = log;
+    this.keysOut = new LogIndexFile.Output(keys, 0);
   }
 
   /** The entries kept of one key, in sequence order. */
@@ -53,11 +53,11 @@ final class CompactionIndex implements LogIndexFile.Source, AutoCloseable {
       return;
     }
     byte[] k = key.getBytes(StandardCharsets.UTF_8);
-    room(2 + k.length + 4);
-    buffer.putShort((short) k.length).put(k).putInt(kept.size());
+    keysOut.putShort(k.length);
+    keysOut.put(k);
+    keysOut.putInt(kept.size());
     for (LogEntry e : kept) {
-      room(8);
-      buffer.putLong(e.seq());
+      keysOut.putLong(e.seq());
       if (count == seqs.length) {
         seqs = Arrays.copyOf(seqs, count * 2);
       }
@@ -68,7 +68,7 @@ final class CompactionIndex implements LogIndexFile.Source, AutoCloseable {
 
   /** After the last {@link #keep}: the entries kept, in sequence order, are ready to be copied. */
   void sort() throws IOException {
-    flush();
+    keysOut.flush();
     Arrays.sort(seqs, 0, count);
     recordAt = new long[count];
   }
@@ -117,11 +117,7 @@ final class CompactionIndex implements LogIndexFile.Source, AutoCloseable {
     }
     ByteBuffer prefix = ByteBuffer.allocate(LogFormat.RECORD_PREFIX).order(ByteOrder.LITTLE_ENDIAN);
     long at = recordAt[count - 1];
-    while (prefix.hasRemaining()) {
-      if (log.read(prefix, at + prefix.position()) < 0) {
-        throw new IOException("unexpected end of file at " + (at + prefix.position()));
-      }
-    }
+    FileLog.readFully(log, prefix, at);
     return new LogSegment.Last(seqs[count - 1], at, prefix.getInt(4));
   }
 
@@ -171,20 +167,6 @@ final class CompactionIndex implements LogIndexFile.Source, AutoCloseable {
       }
       return in;
     }
-  }
-
-  private void room(int bytes) throws IOException {
-    if (buffer.remaining() < bytes) {
-      flush();
-    }
-  }
-
-  private void flush() throws IOException {
-    buffer.flip();
-    while (buffer.hasRemaining()) {
-      keysEnd += keys.write(buffer, keysEnd);
-    }
-    buffer.clear();
   }
 
   @Override

@@ -1128,6 +1128,15 @@ final class FileLog {
     }
   }
 
+  /** Reads {@code buf} full from {@code at}; the end of the file before that is an error. */
+  static void readFully(FileChannel ch, ByteBuffer buf, long at) throws IOException {
+    while (buf.hasRemaining()) {
+      if (ch.read(buf, at + buf.position()) < 0) {
+        throw new IOException("unexpected end of file at " + (at + buf.position()));
+      }
+    }
+  }
+
   static void writeFully(FileChannel ch, ByteBuffer buf, long pos) throws IOException {
     long at = pos;
     while (buf.hasRemaining()) {

@@ -155,7 +155,7 @@ final class LogIndexFile {
         throw new Unusable("it is cut short");
       }
       ByteBuffer h = ByteBuffer.allocate(HEADER_SIZE).order(ByteOrder.LITTLE_ENDIAN);
-      readFully(ch, h, 0);
+      FileLog.readFully(ch, h, 0);
       if (!Arrays.equals(Arrays.copyOf(h.array(), 8), MAGIC)
           || h.getInt(124) != LogFormat.crc(h.array(), 0, 124)) {
         throw new Unusable("its header is not an index header");
@@ -208,7 +208,7 @@ final class LogIndexFile {
       return;
     }
     ByteBuffer prefix = ByteBuffer.allocate(LogFormat.RECORD_PREFIX).order(ByteOrder.LITTLE_ENDIAN);
-    readFully(log.channel, prefix, lastRecordAt);
+    FileLog.readFully(log.channel, prefix, lastRecordAt);
     if (prefix.getInt(4) != lastRecordCrc
         || lastRecordAt + LogFormat.RECORD_PREFIX + prefix.getInt(0) != covered
         || seqAt(entryCount - 1) != lastSeq
@@ -383,7 +383,7 @@ final class LogIndexFile {
       h.putInt((int) entryCrc.getValue()).putInt(crc(table)).putInt((int) keyCrc.getValue());
       h.putInt(124, LogFormat.crc(h.array(), 0, 124));
       h.clear();
-      writeFully(ch, h, 0);
+      FileLog.writeFully(ch, h, 0);
     } catch (IOException | RuntimeException e) {
       Files.deleteIfExists(tmp);
       throw e;
@@ -392,7 +392,7 @@ final class LogIndexFile {
   }
 
   /** A buffered, checksummed sequential writer of one section. */
-  private static final class Output {
+  static final class Output {
     final FileChannel channel;
     final ByteBuffer buffer = ByteBuffer.allocate(1 << 16).order(ByteOrder.LITTLE_ENDIAN);
     long position;
@@ -431,9 +431,11 @@ final class LogIndexFile {
 
     void flush() throws IOException {
       buffer.flip();
-      crc.update(buffer.duplicate());
+      if (crc != null) {
+        crc.update(buffer.duplicate());
+      }
       int n = buffer.remaining();
-      writeFully(channel, buffer, position);
+      FileLog.writeFully(channel, buffer, position);
       position += n;
       buffer.clear();
     }
@@ -464,20 +466,5 @@ final class LogIndexFile {
     CRC32C crc = new CRC32C();
     crc.update(b.duplicate().clear());
     return (int) crc.getValue();
-  }
-
-  private static void readFully(FileChannel ch, ByteBuffer buf, long at) throws IOException {
-    while (buf.hasRemaining()) {
-      if (ch.read(buf, at + buf.position()) < 0) {
-        throw new IOException("unexpected end of file at " + (at + buf.position()));
-      }
-    }
-  }
-
-  private static void writeFully(FileChannel ch, ByteBuffer buf, long at) throws IOException {
-    long pos = at;
-    while (buf.hasRemaining()) {
-      pos += ch.write(buf, pos);
-    }
   }
 }

@@ -246,7 +246,7 @@ final class LogSegment {
   LogEntry load(Ref r) {
     ByteBuffer buf = ByteBuffer.allocate(r.length);
     try {
-      readFully(buf, r.payloadAt);
+      FileLog.readFully(channel, buf, r.payloadAt);
     } catch (IOException e) {
       throw new StorageException("cannot read " + file + ": " + e, e);
     }
@@ -279,7 +279,7 @@ final class LogSegment {
         rec.position(LogFormat.RECORD_PREFIX + n); // read ahead past the record
       }
       rec.limit(LogFormat.RECORD_PREFIX + n);
-      readFully(rec, at);
+      FileLog.readFully(channel, rec, at);
       ByteBuffer body = rec.duplicate().position(LogFormat.RECORD_PREFIX);
       if (LogFormat.crc(body) != rec.getInt(4)) {
         throw damaged(at, "checksum mismatch");
@@ -308,14 +308,6 @@ final class LogSegment {
   private StoreFormatException damaged(long at, String what) {
     return new StoreFormatException(
         "%s is damaged at byte %d: %s.%s".formatted(file, at, what, LogFormat.DAMAGE_ADVICE));
-  }
-
-  private void readFully(ByteBuffer buf, long at) throws IOException {
-    while (buf.hasRemaining()) {
-      if (channel.read(buf, at + buf.position()) < 0) {
-        throw new IOException("unexpected end of file at " + (at + buf.position()));
-      }
-    }
   }
 
   // ---- a consistent view, for writing an index file ----
@@ -369,7 +361,7 @@ final class LogSegment {
       }
       long at = n > 0 ? items[n - 1].recordAt : base.offsetAt(base.entryCount - 1);
       ByteBuffer prefix = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
-      readFully(prefix, at);
+      FileLog.readFully(channel, prefix, at);
       return new Last(last, at, prefix.getInt(4));
     }
 

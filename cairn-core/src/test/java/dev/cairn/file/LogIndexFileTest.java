@@ -57,13 +57,7 @@ class LogIndexFileTest {
     } finally {
       again.release(); // too little for a new index file
     }
-    FileLog last = FileLog.acquire(dir, false); // the index file, and the log after it
-    try {
-      assertThat(last.indexedByFile()).isTrue();
-      assertMatchesModel(last);
-    } finally {
-      last.release();
-    }
+    assertOpens(true); // the index file, and the log after it
   }
 
   @Test
@@ -87,13 +81,7 @@ class LogIndexFileTest {
     } finally {
       log.release();
     }
-    FileLog reopened = FileLog.acquire(dir, false);
-    try {
-      assertThat(reopened.indexedByFile()).isTrue();
-      assertMatchesModel(reopened);
-    } finally {
-      reopened.release();
-    }
+    assertOpens(true);
   }
 
   @Test
@@ -103,20 +91,8 @@ class LogIndexFileTest {
     long size = Files.size(index);
     flipByte(index, size / 2);
 
-    FileLog log = FileLog.acquire(dir, false);
-    try {
-      assertThat(log.indexedByFile()).isFalse(); // the log is read whole instead
-      assertMatchesModel(log);
-    } finally {
-      log.release();
-    }
-    FileLog reopened = FileLog.acquire(dir, false);
-    try {
-      assertThat(reopened.indexedByFile()).isTrue();
-      assertMatchesModel(reopened);
-    } finally {
-      reopened.release();
-    }
+    assertOpens(false); // the log is read whole instead
+    assertOpens(true);
   }
 
   @Test
@@ -126,7 +102,7 @@ class LogIndexFileTest {
     try (RandomAccessFile f = new RandomAccessFile(index.toFile(), "rw")) {
       f.setLength(f.length() - 100);
     }
-    assertOpensWithoutIndexFile();
+    assertOpens(false);
   }
 
   @Test
@@ -139,7 +115,7 @@ class LogIndexFileTest {
         LogIndexFile.file(other, 1),
         LogIndexFile.file(dir, 1),
         StandardCopyOption.REPLACE_EXISTING);
-    assertOpensWithoutIndexFile();
+    assertOpens(false);
   }
 
   @Test
@@ -162,7 +138,7 @@ class LogIndexFileTest {
     log.release();
     Files.copy(
         LogIndexFile.file(copy, 1), LogIndexFile.file(dir, 1), StandardCopyOption.REPLACE_EXISTING);
-    assertOpensWithoutIndexFile();
+    assertOpens(false);
   }
 
   @Test
@@ -175,13 +151,7 @@ class LogIndexFileTest {
     log.release();
     // its records are still in the log, where it says: it is used, and the log read after it
     Files.copy(saved, LogIndexFile.file(dir, 1), StandardCopyOption.REPLACE_EXISTING);
-    FileLog reopened = FileLog.acquire(dir, false);
-    try {
-      assertThat(reopened.indexedByFile()).isTrue();
-      assertMatchesModel(reopened);
-    } finally {
-      reopened.release();
-    }
+    assertOpens(true);
   }
 
   @Test
@@ -259,16 +229,6 @@ class LogIndexFileTest {
     assertThat(LogIndexFile.file(dir, 1)).exists();
   }
 
-  private void assertOpensWithoutIndexFile() {
-    FileLog log = FileLog.acquire(dir, false);
-    try {
-      assertThat(log.indexedByFile()).isFalse();
-      assertMatchesModel(log);
-    } finally {
-      log.release();
-    }
-  }
-
   /** Appends of one to three entries of about 500 bytes to 300 keys, some with a condition. */
   private void appendRandomly(FileLog log, int appends) {
     appendRandomly(log, appends, model);
@@ -290,6 +250,17 @@ class LogIndexFileTest {
       for (int p = 0; p < payloads.size(); p++) {
         entries.add(new LogEntry(key, last - payloads.size() + 1 + p, payloads.get(p)));
       }
+    }
+  }
+
+  /** Opens the store, through its index file or reading the log whole, and checks it. */
+  private void assertOpens(boolean throughIndexFile) {
+    FileLog log = FileLog.acquire(dir, false);
+    try {
+      assertThat(log.indexedByFile()).isEqualTo(throughIndexFile);
+      assertMatchesModel(log);
+    } finally {
+      log.release();
     }
   }
 

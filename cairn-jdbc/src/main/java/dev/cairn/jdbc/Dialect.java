@@ -1,6 +1,8 @@
 package dev.cairn.jdbc;
 
 import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.List;
 
@@ -34,7 +36,7 @@ abstract sealed class Dialect permits PostgresDialect, MariaDbDialect {
   abstract String dropAppendRoutine(String prefix);
 
   /** Calls the append routine; returns the last sequence number appended, or 0. */
-  abstract long append(
+  final long append(
       Connection c,
       String prefix,
       String key,
@@ -42,6 +44,25 @@ abstract sealed class Dialect permits PostgresDialect, MariaDbDialect {
       List<byte[]> payloads,
       String writeId,
       boolean inDoubt)
+      throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement(appendCall(prefix))) {
+      ps.setString(1, key);
+      ps.setLong(2, expectedHead);
+      ps.setString(3, writeId);
+      bindPayloads(ps, 4, c, payloads);
+      ps.setBoolean(5, inDoubt);
+      try (ResultSet rs = ps.executeQuery()) {
+        rs.next();
+        return rs.getLong(1);
+      }
+    }
+  }
+
+  /** The statement that calls the append routine with its five parameters. */
+  abstract String appendCall(String prefix);
+
+  /** Binds the payloads as the routine takes them. */
+  abstract void bindPayloads(PreparedStatement ps, int index, Connection c, List<byte[]> payloads)
       throws SQLException;
 
   /** A statement taking a lock's name that waits for and takes a server-side lock. */

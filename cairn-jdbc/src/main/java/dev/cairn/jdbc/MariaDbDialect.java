@@ -4,7 +4,6 @@ import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.List;
 
@@ -62,31 +61,19 @@ final class MariaDbDialect extends Dialect {
   }
 
   @Override
-  long append(
-      Connection c,
-      String prefix,
-      String key,
-      long expectedHead,
-      List<byte[]> payloads,
-      String writeId,
-      boolean inDoubt)
+  String appendCall(String prefix) {
+    return "CALL " + prefix + "append(?, ?, ?, ?, ?)";
+  }
+
+  @Override
+  void bindPayloads(PreparedStatement ps, int index, Connection c, List<byte[]> payloads)
       throws SQLException {
-    ByteArrayOutputStream joined = new ByteArrayOutputStream();
+    ByteArrayOutputStream joined = new ByteArrayOutputStream(); // each after its length
     for (byte[] p : payloads) {
       joined.writeBytes(ByteBuffer.allocate(4).putInt(p.length).array());
       joined.writeBytes(p);
     }
-    try (PreparedStatement ps = c.prepareStatement("CALL " + prefix + "append(?, ?, ?, ?, ?)")) {
-      ps.setString(1, key);
-      ps.setLong(2, expectedHead);
-      ps.setString(3, writeId);
-      ps.setBytes(4, joined.toByteArray());
-      ps.setBoolean(5, inDoubt);
-      try (ResultSet rs = ps.executeQuery()) {
-        rs.next();
-        return rs.getLong(1);
-      }
-    }
+    ps.setBytes(index, joined.toByteArray());
   }
 
   @Override

@@ -2,7 +2,6 @@ package dev.cairn.jdbc;
 
 import java.sql.Connection;
 import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.List;
 
@@ -46,26 +45,14 @@ final class PostgresDialect extends Dialect {
   }
 
   @Override
-  long append(
-      Connection c,
-      String prefix,
-      String key,
-      long expectedHead,
-      List<byte[]> payloads,
-      String writeId,
-      boolean inDoubt)
+  String appendCall(String prefix) {
+    return "SELECT " + prefix + "append(?, ?, ?, ?, ?)";
+  }
+
+  @Override
+  void bindPayloads(PreparedStatement ps, int index, Connection c, List<byte[]> payloads)
       throws SQLException {
-    try (PreparedStatement ps = c.prepareStatement("SELECT " + prefix + "append(?, ?, ?, ?, ?)")) {
-      ps.setString(1, key);
-      ps.setLong(2, expectedHead);
-      ps.setString(3, writeId);
-      ps.setArray(4, c.createArrayOf("bytea", payloads.toArray(new byte[0][])));
-      ps.setBoolean(5, inDoubt);
-      try (ResultSet rs = ps.executeQuery()) {
-        rs.next();
-        return rs.getLong(1);
-      }
-    }
+    ps.setArray(index, c.createArrayOf("bytea", payloads.toArray(new byte[0][])));
   }
 
   @Override
