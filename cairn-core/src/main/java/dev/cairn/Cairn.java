@@ -1,8 +1,8 @@
 package dev.cairn;
 
+import dev.cairn.document.StoreCheck;
+import dev.cairn.engine.Backends;
 import dev.cairn.file.DirectoryCheck;
-import dev.cairn.internal.Backends;
-import dev.cairn.internal.StoreCheck;
 import dev.cairn.spi.Backend;
 import dev.cairn.spi.BackendOptions;
 import dev.cairn.spi.Locations;

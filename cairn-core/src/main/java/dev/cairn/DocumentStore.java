@@ -2,18 +2,20 @@ package dev.cairn;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.cairn.internal.Backup;
-import dev.cairn.internal.Engine;
-import dev.cairn.internal.Engine.Decision;
-import dev.cairn.internal.FeedFollower;
-import dev.cairn.internal.Json;
-import dev.cairn.internal.LogKind;
-import dev.cairn.internal.Replicator;
-import dev.cairn.internal.RevisionEntry;
-import dev.cairn.internal.RevisionTree;
-import dev.cairn.internal.RevisionTree.Leaf;
-import dev.cairn.internal.RevisionTree.Snapshot;
-import dev.cairn.internal.Validation;
+import dev.cairn.document.Backup;
+import dev.cairn.document.ChangeNotifier;
+import dev.cairn.document.Replicator;
+import dev.cairn.document.RevisionEntry;
+import dev.cairn.document.RevisionTree;
+import dev.cairn.document.RevisionTree.Leaf;
+import dev.cairn.document.RevisionTree.Snapshot;
+import dev.cairn.engine.Compaction;
+import dev.cairn.engine.Engine;
+import dev.cairn.engine.Engine.Decision;
+import dev.cairn.engine.LogKind;
+import dev.cairn.engine.Retention;
+import dev.cairn.json.Json;
+import dev.cairn.json.Validation;
 import dev.cairn.oplog.Pruning;
 import dev.cairn.shared.SharedLog;
 import dev.cairn.shared.SharedReplica;
@@ -23,11 +25,9 @@ import dev.cairn.update.UpdateOperators;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.Collections;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.stream.Stream;
 
@@ -68,7 +68,6 @@ import java.util.stream.Stream;
 public final class DocumentStore implements AutoCloseable {
   private static final System.Logger LOG = System.getLogger(DocumentStore.class.getName());
 
-  private static final int PAGE = 1000;
   private static final String[] META = {"_id", "_rev"};
 
   private final Engine<RevisionTree> engine;
@@ -76,9 +75,8 @@ public final class DocumentStore implements AutoCloseable {
   private final WriteMode writeMode;
   private final int maxDocumentBytes;
   private final Clock clock;
-  private final List<Listening> listeners = new CopyOnWriteArrayList<>();
   private final List<SharedObject> shared = new CopyOnWriteArrayList<>();
-  private Notifier notifier;
+  private final ChangeNotifier notifier;
   private volatile boolean closed;
   private final int keepRevisions;
   private final long autoCompactBytes;
@@ -103,6 +101,7 @@ public final class DocumentStore implements AutoCloseable {
     this.maxDocumentBytes = maxDocumentBytes;
     this.keepRevisions = keepRevisions;
     this.autoCompactBytes = autoCompactBytes;
+    this.notifier = new ChangeNotifier(backend, location());
   }
 
   /** The location this store was opened at (passwords hidden). */
@@ -631,22 +630,7 @@ public final class DocumentStore implements AutoCloseable {
     if (limit < 1) {
       throw new IllegalArgumentException("limit must be at least 1, got " + limit);
     }
-    List<Change> out = new ArrayList<>();
-    long from = since;
-    while (out.size() < limit) {
-      List<LogEntry> page = backend.changes(from, Math.min(PAGE, limit - out.size()));
-      if (page.isEmpty()) {
-        break;
-      }
-      for (LogEntry e : page) {
-        if (!isInternal(e.key())) {
-          RevisionEntry.Header h = RevisionEntry.header(e.payload());
-          out.add(new Change(e.seq(), e.key(), h.rev(), h.deleted()));
-        }
-      }
-      from = page.get(page.size() - 1).seq();
-    }
-    return out;
+    return ChangeNotifier.changes(backend, since, limit);
   }
 
   /** Every write with a sequence number above {@code since}, oldest first. */
@@ -662,113 +646,8 @@ public final class DocumentStore implements AutoCloseable {
     if (listener == null) {
       throw new IllegalArgumentException("listener must not be null");
     }
-    synchronized (this) {
-      ensureOpen();
-      if (notifier == null) {
-        notifier = new Notifier(backend.lastSequence());
-      }
-      Listening l = new Listening(listener, backend.lastSequence());
-      listeners.add(l);
-      return () -> listeners.remove(l);
-    }
-  }
-
-  /** A listener, and the sequence number after which its changes begin. */
-  private static final class Listening {
-    final ChangeListener listener;
-    volatile long after;
-
-    Listening(ChangeListener listener, long after) {
-      this.listener = listener;
-      this.after = after;
-    }
-  }
-
-  /** Delivers changes on one thread, in order; woken by the backend's watch. */
-  private final class Notifier {
-    private final FeedFollower follower;
-    private long delivered;
-
-    private String storeId;
-
-    Notifier(long from) {
-      this.delivered = from;
-      this.storeId = backend.storeId();
-      this.follower =
-          new FeedFollower(
-              backend,
-              "cairn-notify",
-              this::deliver,
-              "delivering changes failed",
-              new dev.cairn.spi.FeedStatus() {
-                @Override
-                public void lost(Exception cause) {
-                  notice(new FeedNotice(FeedNotice.Kind.LOST, cause.getMessage()));
-                }
-
-                @Override
-                public void restored() {
-                  notice(
-                      new FeedNotice(
-                          FeedNotice.Kind.RESTORED,
-                          "the change feed of %s is back; delivering the changes after %d"
-                              .formatted(location(), delivered)));
-                }
-              });
-    }
-
-    private void notice(FeedNotice notice) {
-      for (Listening l : listeners) {
-        try {
-          l.listener.onFeedNotice(notice);
-        } catch (RuntimeException e) {
-          log(e);
-        }
-      }
-    }
-
-    private void deliver() {
-      long last = backend.lastSequence();
-      String id = backend.storeId();
-      if (last < delivered || !id.equals(storeId)) {
-        storeId = id;
-        notice(
-            new FeedNotice(
-                FeedNotice.Kind.RESET,
-                ("the store at %s was reset or replaced (a server restarted without its data?):"
-                        + " its store id is %s, its last change %d, after %d were delivered;"
-                        + " delivering its changes from the start")
-                    .formatted(location(), id, last, delivered)));
-        delivered = 0;
-        listeners.forEach(l -> l.after = 0); // every change of the new store is news
-      }
-      while (!closed) {
-        List<Change> page = changes(delivered, PAGE);
-        if (page.isEmpty()) {
-          return;
-        }
-        for (Change c : page) {
-          for (Listening l : listeners) {
-            if (c.seq() > l.after) {
-              try {
-                l.listener.onChange(c);
-              } catch (RuntimeException e) {
-                log(e);
-              }
-            }
-          }
-        }
-        delivered = page.get(page.size() - 1).seq();
-      }
-    }
-
-    void stop() {
-      follower.close();
-    }
-  }
-
-  private static void log(Exception e) {
-    LOG.log(System.Logger.Level.WARNING, "change listener failed", e);
+    ensureOpen();
+    return notifier.add(listener);
   }
 
   // ---- shared objects ----
@@ -844,70 +723,17 @@ public final class DocumentStore implements AutoCloseable {
    * threads and processes go on reading; their writes wait until it is done.
    */
   public CompactionResult compact(int keepRevisions) {
-    if (keepRevisions < 1) {
-      throw new IllegalArgumentException("keepRevisions must be at least 1, got " + keepRevisions);
-    }
-    long before = backend.sizeOnDisk();
-    snapshotSharedObjects();
-    long removed =
-        backend.compact(
-            (key, entries) ->
-                switch (LogKind.of(key)) {
-                  case SHARED_OBJECT -> fromLastSnapshot(entries);
-                  case OPLOG -> Pruning.kept(entries);
-                  case REPLICATION, RESERVED ->
-                      entries.isEmpty()
-                          ? entries
-                          : entries.subList(entries.size() - 1, entries.size());
-                  case DOCUMENT -> retainedRevisions(entries, keepRevisions);
-                });
+    CompactionResult result =
+        new Compaction(
+                Map.of(
+                    LogKind.DOCUMENT, RevisionTree.retention(keepRevisions),
+                    LogKind.SHARED_OBJECT, SharedLog.RETENTION,
+                    LogKind.OPLOG, Pruning.RETENTION,
+                    LogKind.REPLICATION, Retention.LAST,
+                    LogKind.RESERVED, Retention.LAST))
+            .run(backend);
     engine.invalidate();
-    return new CompactionResult(removed, before, backend.sizeOnDisk());
-  }
-
-  /** The revisions compaction keeps of a document's log: {@code keep} of each branch. */
-  private static List<LogEntry> retainedRevisions(List<LogEntry> entries, int keep) {
-    Map<String, RevisionEntry.Header> byRev = new HashMap<>();
-    for (LogEntry e : entries) {
-      RevisionEntry.Header h = RevisionEntry.header(e.payload());
-      byRev.putIfAbsent(h.rev(), h);
-    }
-    Set<String> kept = RevisionTree.retained(byRev, keep);
-    List<LogEntry> out = new ArrayList<>();
-    for (LogEntry e : entries) {
-      String rev = RevisionEntry.header(e.payload()).rev();
-      if (kept.remove(rev)) {
-        out.add(e);
-      }
-    }
-    return out;
-  }
-
-  /** Ends every shared object's log with a snapshot of its reduction, unless it ends so already. */
-  private void snapshotSharedObjects() {
-    for (String key : backend.keys(SharedLog.KEY_PREFIX)) {
-      while (true) {
-        List<LogEntry> entries = backend.read(key, 0);
-        if (entries.isEmpty() || SharedLog.isSnapshot(entries.get(entries.size() - 1).payload())) {
-          break;
-        }
-        SharedLog.State state = new SharedLog.State();
-        entries.forEach(state::apply);
-        if (backend.append(key, state.head(), List.of(state.snapshot())) != 0) {
-          break;
-        }
-      }
-    }
-  }
-
-  /** A shared object's log from its last snapshot on: what precedes it is in the snapshot. */
-  private static List<LogEntry> fromLastSnapshot(List<LogEntry> entries) {
-    for (int i = entries.size() - 1; i > 0; i--) {
-      if (SharedLog.isSnapshot(entries.get(i).payload())) {
-        return entries.subList(i, entries.size());
-      }
-    }
-    return entries;
+    return result;
   }
 
   // ---- plumbing ----
@@ -934,7 +760,7 @@ public final class DocumentStore implements AutoCloseable {
       return;
     }
     Thread t =
-        dev.cairn.internal.Threads.daemon(
+        dev.cairn.engine.Threads.daemon(
             "cairn-compact",
             () -> {
               try {
@@ -1021,10 +847,8 @@ public final class DocumentStore implements AutoCloseable {
         return;
       }
       closed = true;
-      if (notifier != null) {
-        notifier.stop();
-      }
     }
+    notifier.close();
     shared.forEach(SharedObject::close);
     Thread running = compactor.get();
     if (running != null) {

@@ -2,7 +2,7 @@ package dev.cairn;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.cairn.internal.Json;
+import dev.cairn.json.Json;
 
 /**
  * Builds an update document of MongoDB update operators, for {@link SharedObject#patch(Update)}:

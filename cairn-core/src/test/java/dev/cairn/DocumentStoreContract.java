@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.cairn.internal.Json;
+import dev.cairn.json.Json;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;

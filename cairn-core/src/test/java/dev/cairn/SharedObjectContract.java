@@ -54,7 +54,7 @@ public abstract class SharedObjectContract {
   protected void dropData() {}
 
   protected static ObjectNode json(String text) {
-    return dev.cairn.internal.Json.parseObject(text);
+    return dev.cairn.json.Json.parseObject(text);
   }
 
   private static <T> T join(CompletableFuture<T> f) throws Exception {

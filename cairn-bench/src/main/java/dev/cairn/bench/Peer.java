@@ -5,7 +5,7 @@ import dev.cairn.Cairn;
 import dev.cairn.ConflictException;
 import dev.cairn.DocumentStore;
 import dev.cairn.Durability;
-import dev.cairn.internal.Json;
+import dev.cairn.json.Json;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;

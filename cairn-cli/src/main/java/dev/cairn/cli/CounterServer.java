@@ -5,7 +5,7 @@ import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import dev.cairn.ContentionException;
 import dev.cairn.DocumentStore;
-import dev.cairn.internal.Json;
+import dev.cairn.json.Json;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.PrintWriter;
@@ -46,7 +46,7 @@ final class CounterServer implements java.util.concurrent.Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    dev.cairn.internal.Validation.id(name);
+    dev.cairn.json.Validation.id(name);
     if (port < 0 || port > 65535) {
       throw new IllegalArgumentException("--port must be 0..65535, got " + port);
     }

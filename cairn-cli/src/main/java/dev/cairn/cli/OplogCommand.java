@@ -3,7 +3,7 @@ package dev.cairn.cli;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.cairn.InvalidDocumentException;
 import dev.cairn.Subscription;
-import dev.cairn.internal.Json;
+import dev.cairn.json.Json;
 import dev.cairn.oplog.OplogClient;
 import java.io.PrintWriter;
 import java.time.Duration;

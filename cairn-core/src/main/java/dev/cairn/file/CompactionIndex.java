@@ -117,7 +117,7 @@ final class CompactionIndex implements LogIndexFile.Source, AutoCloseable {
     }
     ByteBuffer prefix = ByteBuffer.allocate(LogFormat.RECORD_PREFIX).order(ByteOrder.LITTLE_ENDIAN);
     long at = recordAt[count - 1];
-    FileLog.readFully(log, prefix, at);
+    LogFiles.readFully(log, prefix, at);
     return new LogSegment.Last(seqs[count - 1], at, prefix.getInt(4));
   }
 

@@ -169,11 +169,11 @@ public final class DirectoryCheck {
    * the reading goes on past damage.
    */
   private static Survey survey(Path dir) {
-    long generation = FileLog.newestGeneration(dir);
+    long generation = LogFiles.newestGeneration(dir);
     if (generation == 0) {
       throw new InvalidLocationException("no store at " + dir);
     }
-    Path file = dir.resolve(FileLog.logName(generation));
+    Path file = dir.resolve(LogFiles.logName(generation));
     Survey survey = new Survey(file);
     try (FileChannel ch = survey.open()) {
       LogFormat.Header header;
@@ -215,7 +215,7 @@ public final class DirectoryCheck {
             stop.clean() ? "bytes that are not a record follow the end of the data" : stop.what();
         long next = scanner.resync(stop.end() + 1, stop.lastSeq());
         long end = next >= 0 ? next : scanner.dataEnd(stop.end());
-        if (!FileLog.isDamage(header, stop.end(), durable, hints.published(), next >= 0)) {
+        if (!LogRecovery.isDamage(header, stop.end(), durable, hints.published(), next >= 0)) {
           survey.notes.add(
               ("bytes %d to %d are a torn write (%s): appends that a crash cut short, never"
                       + " acknowledged; the next open clears them")

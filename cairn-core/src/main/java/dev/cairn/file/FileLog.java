@@ -1,5 +1,10 @@
 package dev.cairn.file;
 
+import static dev.cairn.file.LogFiles.closeQuietly;
+import static dev.cairn.file.LogFiles.damaged;
+import static dev.cairn.file.LogFiles.openLog;
+import static dev.cairn.file.LogFiles.writeFully;
+import static dev.cairn.file.LogFiles.zero;
 import static dev.cairn.file.SharedMemory.COMPACT_LOCK;
 import static dev.cairn.file.SharedMemory.SYNC_LOCK;
 import static dev.cairn.file.SharedMemory.WRITE_LOCK;
@@ -16,18 +21,14 @@ import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.UUID;
-import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.BiFunction;
 
@@ -66,7 +67,16 @@ import java.util.function.BiFunction;
  * cannot leave one behind: every later append starts where the torn one did, and the "begins an
  * append" flag tells a left-over piece from the start of one). Then what follows the stop is
  * zeroed. Otherwise the log is damaged: opening fails with a {@link StoreFormatException} naming
- * the file and the offset, and nothing is changed.
+ * the file and the offset, and nothing is changed. {@link LogRecovery} applies this rule.
+ *
+ * <h2>Why one class</h2>
+ *
+ * Appends with group commit, fsyncs shared across processes, following other processes' appends and
+ * compaction's switch to a new generation all take the same locks (the write, sync and compact
+ * locks in {@code cairn.shm}, and this process's) and move the same current segment and durable
+ * mark: they are kept together so that the locking protocol reads in one place. Opening ({@link
+ * LogRecovery}), the files ({@link LogFiles}), the watch thread ({@link TailWatcher}) and writing a
+ * new generation ({@link LogRewrite}) are apart.
  */
 final class FileLog {
   private static final System.Logger LOG = System.getLogger(FileLog.class.getName());
@@ -89,6 +99,7 @@ final class FileLog {
 
   private final Path dir;
   private final SharedMemory shm;
+  private final TailWatcher tail;
   private final ReentrantLock writeLock = new ReentrantLock();
   private final ReentrantLock queueLock = new ReentrantLock();
   private final List<Request> queue = new ArrayList<>(); // guarded by queueLock
@@ -98,10 +109,7 @@ final class FileLog {
   private final ReentrantLock compactLock = new ReentrantLock();
   private final ReentrantLock indexLock = new ReentrantLock();
   private final List<FileChannel> retired = new ArrayList<>();
-  private final dev.cairn.spi.Watchers watchers = new dev.cairn.spi.Watchers();
   private volatile LogSegment segment;
-  private volatile Thread watchThread;
-  private volatile java.nio.file.WatchService watchEvents;
   private int refs;
   // the durable mark this process last wrote or found, as a word: written under the sync lock,
   // or by recovery and compaction, which exclude every other writer of marks in this process
@@ -159,18 +167,14 @@ final class FileLog {
         return;
       }
       OPEN.remove(dir);
-      watchers.clear();
-      java.nio.file.WatchService events = watchEvents;
-      if (events != null) {
-        closeQuietly(events); // wakes the watch thread, which ends
-      }
+      tail.close();
       try {
         seal();
         writeIndexFileAtClose();
       } finally {
         closeQuietly(shm);
         closeQuietly(segment.channel);
-        retired.forEach(FileLog::closeQuietly);
+        retired.forEach(LogFiles::closeQuietly);
       }
     }
   }
@@ -215,234 +219,27 @@ final class FileLog {
 
   private FileLog(Path dir, boolean create) {
     this.dir = dir;
-    if (!checkDirectory(dir) && !create) {
+    if (!LogRecovery.checkDirectory(dir) && !create) {
       throw new InvalidLocationException(
           "no store at " + dir + " (nothing was created: only writes create a store)");
     }
     try {
       Files.createDirectories(dir);
       shm = new SharedMemory(dir);
+      tail = new TailWatcher(dir, shm);
     } catch (IOException e) {
       throw new InvalidLocationException("cannot open store directory " + dir + ": " + e, e);
     }
     try (FileLock lock = shm.lock(WRITE_LOCK)) {
       shm.map();
-      segment = recover();
+      segment = LogRecovery.recover(dir, shm);
+      marked = word(segment.generation, segment.end);
     } catch (IOException e) {
       closeQuietly(shm);
       throw new StorageException("cannot open store " + dir + ": " + e, e);
     } catch (RuntimeException e) {
       closeQuietly(shm);
       throw e;
-    }
-  }
-
-  /**
-   * Refuses, before creating anything, a path that is a file or a directory of something else.
-   *
-   * @return whether a store is there
-   */
-  private static boolean checkDirectory(Path dir) {
-    if (Files.exists(dir) && !Files.isDirectory(dir)) {
-      throw new InvalidLocationException("store location " + dir + " is a file, not a directory");
-    }
-    if (!Files.isDirectory(dir)) {
-      return false;
-    }
-    boolean cairn = false;
-    boolean log = false;
-    List<String> others = new ArrayList<>();
-    try (DirectoryStream<Path> files = Files.newDirectoryStream(dir)) {
-      for (Path f : files) {
-        String name = f.getFileName().toString();
-        if (generationOf(name) > 0) {
-          cairn = true;
-          log |= !name.endsWith(".tmp");
-        } else if (name.equals(SHM)
-            || name.equals(FileBackend.SHARED_DIRECTORY)
-            || LogIndexFile.isIndexName(name)) {
-          cairn = true;
-        } else {
-          others.add(name);
-        }
-      }
-    } catch (IOException e) {
-      throw new InvalidLocationException("cannot read store directory " + dir + ": " + e, e);
-    }
-    if (!cairn && !others.isEmpty()) {
-      throw new StoreFormatException(
-          "%s is not a Cairn store: it holds other files (%s) and no %s"
-              .formatted(
-                  dir, String.join(", ", others.subList(0, Math.min(3, others.size()))), SHM));
-    }
-    return log;
-  }
-
-  /**
-   * Under the write lock: finds the current generation, builds the index by reading the log, tells
-   * a torn write (cleared) from damage (refused), and publishes the end. A log of format version 1
-   * is rewritten as the current version. Leftovers of an interrupted compaction are removed.
-   */
-  private LogSegment recover() throws IOException {
-    List<Long> generations = new ArrayList<>();
-    List<Long> indexGenerations = new ArrayList<>();
-    List<Path> stale = new ArrayList<>();
-    try (DirectoryStream<Path> files = Files.newDirectoryStream(dir)) {
-      for (Path f : files) {
-        String name = f.getFileName().toString();
-        if (name.endsWith(".tmp")) {
-          stale.add(f); // a compaction, or an index, that did not finish
-        } else if (generationOf(name) > 0) {
-          generations.add(generationOf(name));
-        } else if (LogIndexFile.generationOf(name) > 0) {
-          indexGenerations.add(LogIndexFile.generationOf(name));
-        }
-      }
-    }
-    long generation = generations.stream().mapToLong(Long::longValue).max().orElse(0);
-    for (long g : generations) {
-      if (g < generation) {
-        stale.add(dir.resolve(logName(g))); // a compaction that finished but for the delete
-      }
-    }
-    for (long g : indexGenerations) {
-      if (g < generation) {
-        stale.add(LogIndexFile.file(dir, g));
-      }
-    }
-    LogSegment s =
-        generation == 0
-            ? createLog(dir, dir.resolve(logName(1)), 1, UUID.randomUUID().toString(), HEADER_END)
-            : openLog(generation);
-    try {
-      SharedMemory.Hints hints = shm.hints(s.storeId(), s.generation);
-      long durable = Math.max(s.header.mark().end(), hints.durable());
-      s = withIndexFile(s, durable);
-      readAll(s, durable, hints.published());
-      long counter = Math.max(s.header.mark().counter(), hints.markCounter());
-      if (s.header.version() < LogFormat.VERSION) {
-        LogSegment upgraded = rewrite(s);
-        closeQuietly(s.channel);
-        s = upgraded;
-        counter = upgraded.header.mark().counter();
-      } else if (s.header.mark().end() != s.end || !s.header.mark().thisBoot()) {
-        // the recovered end becomes the durable point, recorded for this boot
-        try (FileLock sync = shm.lock(SYNC_LOCK)) {
-          s.channel.force(false);
-          counter = Math.max(counter, shm.markCounter());
-          LogFormat.Mark mark = LogFormat.nextMark(s.end, counter);
-          LogFormat.writeMark(s.channel, mark);
-          s.channel.force(false);
-          counter = mark.counter();
-        }
-      }
-      marked = word(s.generation, s.end);
-      shm.describe(s.storeId());
-      shm.markCounter(counter);
-      shm.publish(s.generation, s.end);
-      shm.durable(word(s.generation, s.end));
-    } catch (IOException | RuntimeException e) {
-      closeQuietly(s.channel);
-      throw e;
-    }
-    try (FileLock compacting = shm.tryLock(COMPACT_LOCK)) {
-      for (Path f : stale) {
-        if (compacting != null || !f.toString().endsWith(".tmp")) {
-          Files.deleteIfExists(f); // not the file of a compaction that runs now
-        }
-      }
-    }
-    return s;
-  }
-
-  /** Where a new log's records begin: its header is a whole page. */
-  static final long HEADER_END = LogFormat.HEADER_SIZE;
-
-  /**
-   * {@code s} indexed by its {@link LogIndexFile} up to where that covers it, if it has a usable
-   * one; else {@code s}. An index file that cannot be used is ignored: the log is read whole.
-   */
-  private LogSegment withIndexFile(LogSegment s, long durable) {
-    try {
-      LogIndexFile index = LogIndexFile.open(LogIndexFile.file(dir, s.generation), s, durable);
-      return index == null ? s : s.withIndex(index);
-    } catch (LogIndexFile.Unusable e) {
-      LOG.log(
-          System.Logger.Level.INFO,
-          "{0} is not used ({1}): the log is read instead",
-          LogIndexFile.file(dir, s.generation),
-          e.getMessage());
-      return s;
-    }
-  }
-
-  /**
-   * Indexes every whole append of the log after what its index file covers, then decides what the
-   * rest is: zeros; a torn write, zeroed here; or damage, refused with nothing changed.
-   *
-   * @param durable where the log is known to have been fsynced up to
-   * @param published where every process was told the log ends, if that was on this boot; else -1
-   */
-  private void readAll(LogSegment s, long durable, long published) throws IOException {
-    long size = s.channel.size();
-    if (size < Math.max(durable, published)) {
-      throw damaged(
-          s,
-          size,
-          "the file ends at byte %d, but its first %d bytes had been written and fsynced: it was cut short"
-              .formatted(size, Math.max(durable, published)));
-    }
-    LogScanner scanner = new LogScanner(s.channel, s.header.version(), size);
-    LogScanner.Stop stop = scanner.readAppends(s.end, s.lastSeq, records -> s.index(records));
-    s.end = stop.end();
-    if (stop.clean() && scanner.zeroFrom(stop.end())) {
-      return; // nothing but zeros follows the data
-    }
-    long at = stop.clean() ? stop.end() : stop.badAt();
-    String what =
-        stop.clean() ? "bytes that are not a record follow the end of the data" : stop.what();
-    long next = scanner.resync(stop.end() + 1, stop.lastSeq());
-    if (isDamage(s.header, stop.end(), durable, published, next >= 0)) {
-      throw damaged(
-          s,
-          at,
-          what
-              + (stop.end() < durable
-                  ? ", before byte %d, up to which the log was fsynced".formatted(durable)
-                  : published > stop.end()
-                      ? ", before byte %d, where every process was told it ends"
-                          .formatted(published)
-                      : "; whole appends follow at byte " + next));
-    }
-    // a torn write: bytes past the durable point that no process was told of
-    zero(s.channel, stop.end(), size);
-    s.channel.force(false);
-  }
-
-  /**
-   * Whether reading that stopped at {@code stop} (the end of the last whole append) stopped at
-   * damage rather than at a torn write: the stop lies before what was fsynced, or before what was
-   * published on this boot, or whole appends follow it and no operating-system crash can have lost
-   * pages in between (the durable mark is of this boot; a version-1 log has none, so there the rule
-   * holds always).
-   */
-  static boolean isDamage(
-      LogFormat.Header header, long stop, long durable, long published, boolean appendsFollow) {
-    return stop < durable
-        || stop < published
-        || appendsFollow && (header.version() < LogFormat.VERSION || header.mark().thisBoot());
-  }
-
-  static StoreFormatException damaged(LogSegment s, long at, String what) {
-    return new StoreFormatException(
-        "%s is damaged at byte %d: %s.%s".formatted(s.file, at, what, LogFormat.DAMAGE_ADVICE));
-  }
-
-  private static void zero(FileChannel ch, long from, long to) throws IOException {
-    ByteBuffer zeros = ByteBuffer.allocate(64 * 1024);
-    for (long pos = from; pos < to; pos += zeros.capacity()) {
-      zeros.clear().limit((int) Math.min(zeros.capacity(), to - pos));
-      writeFully(ch, zeros, pos);
     }
   }
 
@@ -459,78 +256,6 @@ final class FileLog {
     long target = (needed / PREALLOCATE + 1) * PREALLOCATE;
     zero(s.channel, s.allocated, target);
     s.allocated = target;
-  }
-
-  /**
-   * Creates a log file of the current format whose first {@code end} bytes will be durable once
-   * forced (its durable mark says so).
-   */
-  static LogSegment createLog(Path dir, Path file, long generation, String storeId, long end)
-      throws IOException {
-    FileChannel ch =
-        FileChannel.open(
-            file, StandardOpenOption.CREATE_NEW, StandardOpenOption.READ, StandardOpenOption.WRITE);
-    try {
-      writeFully(ch, LogFormat.header(generation, storeId), 0);
-      LogFormat.Mark mark = LogFormat.nextMark(end, 0);
-      LogFormat.writeMark(ch, mark);
-      if (end == HEADER_END) {
-        ch.force(true);
-        syncDirectory(dir);
-      }
-      return new LogSegment(
-          dir.resolve(logName(generation)), // its name once in place
-          ch,
-          new LogFormat.Header(
-              LogFormat.VERSION, LogFormat.HEADER_SIZE, generation, storeId, mark));
-    } catch (IOException | RuntimeException e) {
-      closeQuietly(ch);
-      throw e;
-    }
-  }
-
-  private LogSegment openLog(long generation) throws IOException {
-    Path file = dir.resolve(logName(generation));
-    FileChannel ch = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE);
-    try {
-      return new LogSegment(file, ch, LogFormat.readHeader(ch, file, generation));
-    } catch (IOException | RuntimeException e) {
-      closeQuietly(ch);
-      throw e;
-    }
-  }
-
-  /** The generation of the newest log file in {@code dir}, 0 if there is none. */
-  static long newestGeneration(Path dir) {
-    long newest = 0;
-    try (DirectoryStream<Path> files = Files.newDirectoryStream(dir)) {
-      for (Path f : files) {
-        String name = f.getFileName().toString();
-        if (!name.endsWith(".tmp")) {
-          newest = Math.max(newest, generationOf(name));
-        }
-      }
-    } catch (IOException e) {
-      return 0;
-    }
-    return newest;
-  }
-
-  static String logName(long generation) {
-    return "data-%08d.log".formatted(generation);
-  }
-
-  /** The generation in a log file's name ({@code data-N.log} or {@code data-N.log.tmp}), else 0. */
-  static long generationOf(String name) {
-    if (!name.startsWith("data-")) {
-      return 0;
-    }
-    int end = name.indexOf(".log");
-    try {
-      return end < 0 ? 0 : Long.parseLong(name.substring(5, end));
-    } catch (NumberFormatException e) {
-      return 0;
-    }
   }
 
   // ---- reading ----
@@ -565,8 +290,8 @@ final class FileLog {
     LogSegment s = segment;
     try {
       if (generation(w) != s.generation) {
-        LogSegment next = openLog(generation(w));
-        next = withIndexFile(next, next.header.mark().end());
+        LogSegment next = openLog(dir, generation(w));
+        next = LogRecovery.withIndexFile(dir, next, next.header.mark().end());
         scan(next, end(w));
         retired.add(s.channel);
         segment = next;
@@ -727,7 +452,7 @@ final class FileLog {
       throw request.error;
     }
     if (request.result != 0) {
-      watchers.fire();
+      tail.fire();
     }
     return request.result;
   }
@@ -1035,120 +760,9 @@ final class FileLog {
    * Under the write lock, with nothing else appending: rewrites {@code s} whole in the current
    * format as the next generation (a version-1 log, when opened).
    */
-  private LogSegment rewrite(LogSegment s) throws IOException {
-    LogRewrite rewrite = LogRewrite.start(dir, s);
-    try {
-      rewrite.writeKept(s.lastSeq, s.end, (key, entries) -> entries);
-      return rewrite.install();
-    } catch (IOException | RuntimeException e) {
-      rewrite.abandon();
-      throw e;
-    }
-  }
-
   // ---- change notification ----
 
   dev.cairn.Subscription watch(Runnable onAppend) {
-    synchronized (this) {
-      dev.cairn.Subscription registration = watchers.add(onAppend);
-      if (watchThread == null) {
-        watchThread = new Thread(this::followTail, "cairn-watch " + dir.getFileName());
-        watchThread.setDaemon(true);
-        watchThread.start();
-      }
-      return registration;
-    }
-  }
-
-  /** Whether the watch thread goes on; if not, it is gone as far as {@link #watch} knows. */
-  private synchronized boolean stillWatched() {
-    if (watchers.isEmpty()) {
-      watchThread = null;
-      return false;
-    }
-    return true;
-  }
-
-  /**
-   * Watches the published end for appends by other processes: woken by the kernel when a file of
-   * the directory is written (a notice after each publication), and checking at least every 100 ms
-   * in case a notice was lost.
-   */
-  private void followTail() {
-    shm.watching(1);
-    try (java.nio.file.WatchService events = dir.getFileSystem().newWatchService()) {
-      watchEvents = events;
-      dir.register(events, java.nio.file.StandardWatchEventKinds.ENTRY_MODIFY);
-      long seen = shm.published();
-      while (stillWatched()) {
-        java.nio.file.WatchKey key = events.poll(100, java.util.concurrent.TimeUnit.MILLISECONDS);
-        if (key != null) {
-          key.pollEvents();
-          key.reset();
-        }
-        long now = shm.published();
-        if (now != seen) {
-          seen = now;
-          watchers.fire();
-        }
-      }
-    } catch (IOException e) {
-      pollTail(); // no kernel notices here: poll
-    } catch (InterruptedException | java.nio.file.ClosedWatchServiceException e) {
-      // the store was closed
-    } finally {
-      watchEvents = null;
-      shm.watching(-1);
-      synchronized (this) {
-        if (watchThread == Thread.currentThread()) {
-          watchThread = null;
-        }
-      }
-    }
-  }
-
-  /** Watches the published end every millisecond. */
-  private void pollTail() {
-    long seen = shm.published();
-    while (stillWatched()) {
-      long now = shm.published();
-      if (now != seen) {
-        seen = now;
-        watchers.fire();
-      }
-      LockSupport.parkNanos(1_000_000);
-    }
-  }
-
-  // ---- I/O helpers ----
-
-  static void syncDirectory(Path dir) throws IOException {
-    try (FileChannel d = FileChannel.open(dir, StandardOpenOption.READ)) {
-      d.force(true);
-    }
-  }
-
-  /** Reads {@code buf} full from {@code at}; the end of the file before that is an error. */
-  static void readFully(FileChannel ch, ByteBuffer buf, long at) throws IOException {
-    while (buf.hasRemaining()) {
-      if (ch.read(buf, at + buf.position()) < 0) {
-        throw new IOException("unexpected end of file at " + (at + buf.position()));
-      }
-    }
-  }
-
-  static void writeFully(FileChannel ch, ByteBuffer buf, long pos) throws IOException {
-    long at = pos;
-    while (buf.hasRemaining()) {
-      at += ch.write(buf, at);
-    }
-  }
-
-  static void closeQuietly(java.io.Closeable ch) {
-    try {
-      ch.close();
-    } catch (IOException e) {
-      // closing a channel we only read or already forced: nothing to recover
-    }
+    return tail.watch(onAppend);
   }
 }

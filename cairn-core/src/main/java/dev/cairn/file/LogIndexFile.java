@@ -155,7 +155,7 @@ final class LogIndexFile {
         throw new Unusable("it is cut short");
       }
       ByteBuffer h = ByteBuffer.allocate(HEADER_SIZE).order(ByteOrder.LITTLE_ENDIAN);
-      FileLog.readFully(ch, h, 0);
+      LogFiles.readFully(ch, h, 0);
       if (!Arrays.equals(Arrays.copyOf(h.array(), 8), MAGIC)
           || h.getInt(124) != LogFormat.crc(h.array(), 0, 124)) {
         throw new Unusable("its header is not an index header");
@@ -208,7 +208,7 @@ final class LogIndexFile {
       return;
     }
     ByteBuffer prefix = ByteBuffer.allocate(LogFormat.RECORD_PREFIX).order(ByteOrder.LITTLE_ENDIAN);
-    FileLog.readFully(log.channel, prefix, lastRecordAt);
+    LogFiles.readFully(log.channel, prefix, lastRecordAt);
     if (prefix.getInt(4) != lastRecordCrc
         || lastRecordAt + LogFormat.RECORD_PREFIX + prefix.getInt(0) != covered
         || seqAt(entryCount - 1) != lastSeq
@@ -383,7 +383,7 @@ final class LogIndexFile {
       h.putInt((int) entryCrc.getValue()).putInt(crc(table)).putInt((int) keyCrc.getValue());
       h.putInt(124, LogFormat.crc(h.array(), 0, 124));
       h.clear();
-      FileLog.writeFully(ch, h, 0);
+      LogFiles.writeFully(ch, h, 0);
     } catch (IOException | RuntimeException e) {
       Files.deleteIfExists(tmp);
       throw e;
@@ -435,7 +435,7 @@ final class LogIndexFile {
         crc.update(buffer.duplicate());
       }
       int n = buffer.remaining();
-      FileLog.writeFully(channel, buffer, position);
+      LogFiles.writeFully(channel, buffer, position);
       position += n;
       buffer.clear();
     }

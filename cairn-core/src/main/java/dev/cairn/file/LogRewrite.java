@@ -1,6 +1,6 @@
 package dev.cairn.file;
 
-import static dev.cairn.file.FileLog.logName;
+import static dev.cairn.file.LogFiles.logName;
 
 import dev.cairn.spi.LogEntry;
 import java.io.IOException;
@@ -38,7 +38,7 @@ final class LogRewrite {
     return new LogRewrite(
         dir,
         from,
-        FileLog.createLog(dir, tmp, from.generation + 1, from.storeId(), FileLog.HEADER_END));
+        LogFiles.createLog(dir, tmp, from.generation + 1, from.storeId(), LogFiles.HEADER_END));
   }
 
   /**
@@ -159,7 +159,7 @@ final class LogRewrite {
       }
       long at = out.end;
       if (length > buffer.capacity()) {
-        FileLog.writeFully(out.channel, rec, at);
+        LogFiles.writeFully(out.channel, rec, at);
       } else {
         buffer.put(rec);
       }
@@ -176,7 +176,7 @@ final class LogRewrite {
     void flush() throws IOException {
       long at = out.end - buffer.position();
       buffer.flip();
-      FileLog.writeFully(out.channel, buffer, at);
+      LogFiles.writeFully(out.channel, buffer, at);
       buffer.clear();
     }
   }
@@ -200,7 +200,7 @@ final class LogRewrite {
     if (Files.exists(index)) { // after the log: never an index file without its log
       Files.move(index, LogIndexFile.file(dir, out.generation), StandardCopyOption.ATOMIC_MOVE);
     }
-    FileLog.syncDirectory(dir);
+    LogFiles.syncDirectory(dir);
     Files.deleteIfExists(dir.resolve(logName(s.generation)));
     Files.deleteIfExists(LogIndexFile.file(dir, s.generation));
     installed = true;
@@ -212,7 +212,7 @@ final class LogRewrite {
     if (installed) {
       return; // the new log is the store's now
     }
-    FileLog.closeQuietly(out.channel);
+    LogFiles.closeQuietly(out.channel);
     try {
       Files.deleteIfExists(dir.resolve(logName(out.generation) + ".tmp"));
       Files.deleteIfExists(LogIndexFile.tmpFile(dir, out.generation));

@@ -246,7 +246,7 @@ final class LogSegment {
   LogEntry load(Ref r) {
     ByteBuffer buf = ByteBuffer.allocate(r.length);
     try {
-      FileLog.readFully(channel, buf, r.payloadAt);
+      LogFiles.readFully(channel, buf, r.payloadAt);
     } catch (IOException e) {
       throw new StorageException("cannot read " + file + ": " + e, e);
     }
@@ -279,7 +279,7 @@ final class LogSegment {
         rec.position(LogFormat.RECORD_PREFIX + n); // read ahead past the record
       }
       rec.limit(LogFormat.RECORD_PREFIX + n);
-      FileLog.readFully(channel, rec, at);
+      LogFiles.readFully(channel, rec, at);
       ByteBuffer body = rec.duplicate().position(LogFormat.RECORD_PREFIX);
       if (LogFormat.crc(body) != rec.getInt(4)) {
         throw damaged(at, "checksum mismatch");
@@ -361,7 +361,7 @@ final class LogSegment {
       }
       long at = n > 0 ? items[n - 1].recordAt : base.offsetAt(base.entryCount - 1);
       ByteBuffer prefix = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
-      FileLog.readFully(channel, prefix, at);
+      LogFiles.readFully(channel, prefix, at);
       return new Last(last, at, prefix.getInt(4));
     }
 

@@ -4,9 +4,11 @@
  *
  * <ul>
  *   <li>{@link dev.cairn.file.FileBackend} and {@code FileBackendProvider}: the backend, over
- *       {@code FileLog}: one store directory per JVM (opening, recovery, appends with group commit,
- *       durability, compaction's locking, change notices), whose header tells the files and the
- *       rules; {@code LogRewrite} writes a log's next generation (compaction, format upgrade).
+ *       {@code FileLog}: one store directory per JVM (appends with group commit, durability,
+ *       compaction's locking), whose header tells the files and the rules; {@code LogRecovery}
+ *       opens a directory (torn write or damage); {@code LogRewrite} writes a log's next generation
+ *       (compaction, format upgrade); {@code LogFiles} names, creates and opens log files; {@code
+ *       TailWatcher} tells watchers of appends by any process.
  *   <li>{@code LogFormat} (the byte layout of a log file, versioned) and {@code LogScanner}
  *       (reading it, past damage).
  *   <li>{@code LogSegment} (a process's index of one log file), {@code LogIndexFile} (the index

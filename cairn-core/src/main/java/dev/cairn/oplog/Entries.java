@@ -4,7 +4,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.cairn.StoreFormatException;
-import dev.cairn.internal.Json;
+import dev.cairn.json.Json;
 import java.io.UncheckedIOException;
 import java.util.HashMap;
 import java.util.Map;

@@ -1,6 +1,6 @@
 package dev.cairn.oplog;
 
-import dev.cairn.internal.LogKind;
+import dev.cairn.engine.Retention;
 import dev.cairn.spi.LogEntry;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -9,8 +9,8 @@ import java.util.Set;
 
 /** What a store's compaction keeps of an oplog: the best checkpoint and what it does not cover. */
 public final class Pruning {
-  /** The prefix of the keys of oplogs in a store. */
-  public static final String KEY_PREFIX = LogKind.OPLOG.prefix();
+  /** The retention of oplogs: {@link #kept}. */
+  public static final Retention RETENTION = Pruning::kept;
 
   private Pruning() {}
 

@@ -14,6 +14,15 @@ public interface Reducer {
   /** The state after {@code op}. */
   JsonNode apply(JsonNode state, Operation op);
 
+  /**
+   * The payload an operation pushed on {@code state} carries: the one given, unless the reducer
+   * records what the pusher saw (an add-wins set's remove names the adds it observed, so that a
+   * concurrent add survives it).
+   */
+  default JsonNode payloadFor(JsonNode state, JsonNode payload) {
+    return payload;
+  }
+
   /** What readers are given for a state; the state itself unless the reducer keeps more. */
   default JsonNode view(JsonNode state) {
     return state;

@@ -4,7 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.cairn.InvalidUpdateException;
-import dev.cairn.internal.Json;
+import dev.cairn.json.Json;
 import dev.cairn.update.UpdateOperators;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
@@ -91,7 +91,8 @@ public final class Reducers {
     }
 
     /** {@code payload} with the tags of x in {@code state} as observed, if it is a bare remove. */
-    JsonNode withObserved(JsonNode state, JsonNode payload) {
+    @Override
+    public JsonNode payloadFor(JsonNode state, JsonNode payload) {
       if (payload == null || !payload.has("remove") || payload.has("observed")) {
         return payload;
       }

@@ -79,7 +79,7 @@ public final class Reduction {
     StringBuilder identity = new StringBuilder().append(date).append('\n');
     new java.util.TreeMap<>(covers)
         .forEach((w, n) -> identity.append(w).append(':').append(n).append('\n'));
-    identity.append(dev.cairn.internal.Json.write(state));
+    identity.append(dev.cairn.json.Json.write(state));
     return new Checkpoint(
         date,
         Operation.sha(identity.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8)),

@@ -1,7 +1,7 @@
 package dev.cairn.shared;
 
-import dev.cairn.internal.FeedFollower;
-import dev.cairn.internal.Threads;
+import dev.cairn.engine.FeedFollower;
+import dev.cairn.engine.Threads;
 import dev.cairn.spi.Backend;
 import java.util.ArrayList;
 import java.util.List;

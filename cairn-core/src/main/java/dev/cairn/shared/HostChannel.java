@@ -1,6 +1,6 @@
 package dev.cairn.shared;
 
-import dev.cairn.internal.Threads;
+import dev.cairn.engine.Threads;
 import dev.cairn.spi.LogEntry;
 import java.io.BufferedInputStream;
 import java.io.BufferedOutputStream;

@@ -6,8 +6,10 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.cairn.InvalidUpdateException;
 import dev.cairn.StoreFormatException;
-import dev.cairn.internal.Json;
-import dev.cairn.internal.LogKind;
+import dev.cairn.engine.LogKind;
+import dev.cairn.engine.Retention;
+import dev.cairn.json.Json;
+import dev.cairn.spi.Backend;
 import dev.cairn.spi.LogEntry;
 import dev.cairn.update.UpdateOperators;
 import java.io.UncheckedIOException;
@@ -38,8 +40,39 @@ import java.util.Map;
  * version and verdicts, which is what lets a patch be rejected "in every process alike".
  */
 public final class SharedLog {
-  /** Prefix of the keys of shared objects' logs. */
-  public static final String KEY_PREFIX = LogKind.SHARED_OBJECT.prefix();
+  /**
+   * The retention of shared objects' logs: before compaction every log that does not end with a
+   * snapshot of its reduction gets one, and compaction keeps each log from its last snapshot on.
+   */
+  public static final Retention RETENTION =
+      new Retention() {
+        @Override
+        public List<LogEntry> kept(List<LogEntry> log) {
+          for (int i = log.size() - 1; i > 0; i--) {
+            if (isSnapshot(log.get(i).payload())) {
+              return log.subList(i, log.size()); // what precedes it is in the snapshot
+            }
+          }
+          return log;
+        }
+
+        @Override
+        public void prepare(Backend backend) {
+          for (String key : backend.keys(LogKind.SHARED_OBJECT.prefix())) {
+            while (true) {
+              List<LogEntry> entries = backend.read(key, 0);
+              if (entries.isEmpty() || isSnapshot(entries.get(entries.size() - 1).payload())) {
+                break;
+              }
+              State state = new State();
+              entries.forEach(state::apply);
+              if (backend.append(key, state.head(), List.of(state.snapshot())) != 0) {
+                break;
+              }
+            }
+          }
+        }
+      };
 
   /** How many accepted patches a conditional patch may lag behind and still be judged. */
   static final int RECENT = 1000;

@@ -8,8 +8,8 @@ import dev.cairn.Patched;
 import dev.cairn.PathListener;
 import dev.cairn.StalePatchException;
 import dev.cairn.Subscription;
-import dev.cairn.internal.LogKind;
-import dev.cairn.internal.Threads;
+import dev.cairn.engine.LogKind;
+import dev.cairn.engine.Threads;
 import dev.cairn.spi.Backend;
 import dev.cairn.spi.LogEntry;
 import dev.cairn.update.UpdateOperators;
@@ -67,7 +67,7 @@ public final class SharedReplica implements SharedChannel.Sink, AutoCloseable {
   public SharedReplica(
       Backend backend, String name, ObjectNode defaults, Clock clock, int maxPatchBytes) {
     this.backend = backend;
-    this.key = SharedLog.KEY_PREFIX + name;
+    this.key = LogKind.SHARED_OBJECT.key(name);
     this.clock = clock;
     this.maxPatchBytes = maxPatchBytes;
     this.view = confirmed.value();

@@ -51,7 +51,7 @@ class FileLogCompactionTest {
     } finally {
       log.release();
     }
-    assertThat(logFiles()).containsExactly(FileLog.logName(2)); // renamed into place, old removed
+    assertThat(logFiles()).containsExactly(LogFiles.logName(2)); // renamed into place, old removed
     FileLog reopened = FileLog.acquire(dir, false);
     try {
       assertKept(reopened);
@@ -65,7 +65,7 @@ class FileLogCompactionTest {
     FileLog log = FileLog.acquire(dir, true);
     log.append("k", 0, List.of(bytes("v")), true);
     log.release();
-    Path tmp = dir.resolve(FileLog.logName(2) + ".tmp");
+    Path tmp = dir.resolve(LogFiles.logName(2) + ".tmp");
     try (dev.cairn.Jvm compacting =
         dev.cairn.Jvm.start(LockHolder.class, dir.toString(), "compact")) {
       compacting.await("holding"::equals, java.time.Duration.ofSeconds(60));

@@ -34,7 +34,7 @@ class FileLogRecoveryTest {
   @BeforeEach
   void threeAppends() throws IOException {
     append(b -> List.of("one", "two", "three").forEach(v -> b.append("k", Backend.ANY_HEAD, p(v))));
-    log = dir.resolve(FileLog.logName(1));
+    log = dir.resolve(LogFiles.logName(1));
     cleanLog = Files.readAllBytes(log);
     cleanShm = Files.readAllBytes(dir.resolve(FileLog.SHM));
     cleanEnd = dataEnd(cleanLog);

@@ -158,14 +158,14 @@ class LogIndexFileTest {
   void damageInsideWhatTheIndexFileCoversIsReportedWhenTheEntryIsRead() throws Exception {
     writeStoreWithIndexFile();
     String victim = model.keySet().iterator().next();
-    long recordAt = firstRecordOf(dir.resolve(FileLog.logName(1)), victim);
-    flipByte(dir.resolve(FileLog.logName(1)), recordAt + 30);
+    long recordAt = firstRecordOf(dir.resolve(LogFiles.logName(1)), victim);
+    flipByte(dir.resolve(LogFiles.logName(1)), recordAt + 30);
 
     FileLog damaged = FileLog.acquire(dir, false); // opening reads only what follows the index
     try {
       assertThatThrownBy(() -> damaged.read(victim, 0, Integer.MAX_VALUE))
           .isInstanceOf(StoreFormatException.class)
-          .hasMessageContaining(FileLog.logName(1) + " is damaged at byte " + recordAt)
+          .hasMessageContaining(LogFiles.logName(1) + " is damaged at byte " + recordAt)
           .hasMessageContaining("checksum mismatch");
       for (String key : model.keySet()) {
         if (!key.equals(victim)) {
@@ -186,9 +186,9 @@ class LogIndexFileTest {
   void compactionOfALogDamagedWhereTheIndexFileCoversItFailsAndChangesNothing() throws Exception {
     writeStoreWithIndexFile();
     String victim = model.keySet().iterator().next();
-    long recordAt = firstRecordOf(dir.resolve(FileLog.logName(1)), victim);
-    flipByte(dir.resolve(FileLog.logName(1)), recordAt + 30);
-    byte[] before = Files.readAllBytes(dir.resolve(FileLog.logName(1)));
+    long recordAt = firstRecordOf(dir.resolve(LogFiles.logName(1)), victim);
+    flipByte(dir.resolve(LogFiles.logName(1)), recordAt + 30);
+    byte[] before = Files.readAllBytes(dir.resolve(LogFiles.logName(1)));
 
     FileLog log = FileLog.acquire(dir, false);
     try {
@@ -198,9 +198,9 @@ class LogIndexFileTest {
     } finally {
       log.release();
     }
-    assertThat(Files.readAllBytes(dir.resolve(FileLog.logName(1)))).isEqualTo(before);
-    assertThat(dir.resolve(FileLog.logName(2))).doesNotExist();
-    assertThat(dir.resolve(FileLog.logName(2) + ".tmp")).doesNotExist();
+    assertThat(Files.readAllBytes(dir.resolve(LogFiles.logName(1)))).isEqualTo(before);
+    assertThat(dir.resolve(LogFiles.logName(2))).doesNotExist();
+    assertThat(dir.resolve(LogFiles.logName(2) + ".tmp")).doesNotExist();
   }
 
   @Test

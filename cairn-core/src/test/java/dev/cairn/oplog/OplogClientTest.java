@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.cairn.internal.Json;
+import dev.cairn.json.Json;
 import dev.cairn.spi.BackendOptions;
 import dev.cairn.spi.LogEntry;
 import java.nio.file.Path;
@@ -58,7 +58,7 @@ class OplogClientTest {
 
   private static List<Object> kinds(Path store, String key) {
     try (var backend =
-        dev.cairn.internal.Backends.open(
+        dev.cairn.engine.Backends.open(
             store.toString(), new BackendOptions(dev.cairn.Durability.OS))) {
       List<Object> out = new ArrayList<>();
       for (LogEntry e : backend.read(key, 0)) {

@@ -3,7 +3,7 @@ package dev.cairn.oplog;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.cairn.internal.Json;
+import dev.cairn.json.Json;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;

@@ -2,7 +2,7 @@ package dev.cairn.shared;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.cairn.internal.Json;
+import dev.cairn.json.Json;
 import dev.cairn.spi.LogEntry;
 import java.util.ArrayList;
 import java.util.List;

@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.cairn.InvalidUpdateException;
-import dev.cairn.internal.Json;
+import dev.cairn.json.Json;
 import java.time.Clock;
 import java.time.Instant;
 import java.time.ZoneOffset;

@@ -8,7 +8,7 @@ import dev.cairn.Cairn;
 import dev.cairn.ConflictException;
 import dev.cairn.DocumentStore;
 import dev.cairn.InvalidDocumentException;
-import dev.cairn.internal.Backends;
+import dev.cairn.engine.Backends;
 import dev.cairn.spi.Backend;
 import dev.cairn.spi.BackendOptions;
 import java.nio.file.Files;

@@ -6,7 +6,7 @@ import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.cairn.Jvm;
-import dev.cairn.internal.Json;
+import dev.cairn.json.Json;
 import dev.cairn.oplog.OplogClient;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -193,7 +193,7 @@ class NodeTest {
                     java.security.MessageDigest.getInstance("SHA-256")
                         .digest(brief.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
     try (var sessions =
-        dev.cairn.internal.Backends.open(
+        dev.cairn.engine.Backends.open(
             dir.resolve("table/sessions").toString(),
             new dev.cairn.spi.BackendOptions(dev.cairn.Durability.OS, false))) {
       assertThat(sessions.keys()).contains(key);

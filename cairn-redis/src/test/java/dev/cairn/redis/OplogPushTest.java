@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.cairn.Durability;
 import dev.cairn.UnavailableException;
-import dev.cairn.internal.Backends;
+import dev.cairn.engine.Backends;
 import dev.cairn.oplog.OplogClient;
 import dev.cairn.spi.Backend;
 import dev.cairn.spi.BackendOptions;

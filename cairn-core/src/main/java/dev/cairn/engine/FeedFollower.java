@@ -1,4 +1,4 @@
-package dev.cairn.internal;
+package dev.cairn.engine;
 
 import dev.cairn.spi.Backend;
 import dev.cairn.spi.FeedStatus;

@@ -1,4 +1,4 @@
-package dev.cairn.internal;
+package dev.cairn.json;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -188,7 +188,7 @@ public final class Validation {
     return rev(rev.asText());
   }
 
-  static String quote(String s) {
+  public static String quote(String s) {
     String shown = s.length() > 80 ? s.substring(0, 80) + "..." : s;
     StringBuilder b = new StringBuilder("'");
     for (char c : shown.toCharArray()) {

@@ -1,8 +1,11 @@
-package dev.cairn.internal;
+package dev.cairn.document;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.cairn.InvalidDocumentException;
+import dev.cairn.engine.LogKind;
+import dev.cairn.json.Json;
+import dev.cairn.json.Validation;
 import dev.cairn.spi.Backend;
 import dev.cairn.spi.LogEntry;
 import java.nio.ByteBuffer;

@@ -1,4 +1,4 @@
-package dev.cairn.internal;
+package dev.cairn.memory;
 
 import dev.cairn.Subscription;
 import dev.cairn.spi.Backend;

@@ -1,6 +1,7 @@
-package dev.cairn.internal;
+package dev.cairn.document;
 
 import dev.cairn.StorageException;
+import dev.cairn.json.Json;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;

@@ -1,6 +1,7 @@
-package dev.cairn.internal;
+package dev.cairn.document;
 
 import dev.cairn.CheckReport;
+import dev.cairn.engine.LogKind;
 import dev.cairn.file.DirectoryCheck;
 import dev.cairn.spi.Backend;
 import dev.cairn.spi.LogEntry;

@@ -1,4 +1,4 @@
-package dev.cairn.internal;
+package dev.cairn.json;
 
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;

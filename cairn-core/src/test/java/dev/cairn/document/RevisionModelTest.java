@@ -1,9 +1,11 @@
-package dev.cairn.internal;
+package dev.cairn.document;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.cairn.InvalidDocumentException;
+import dev.cairn.json.Json;
+import dev.cairn.json.Validation;
 import dev.cairn.spi.LogEntry;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;

@@ -1,4 +1,4 @@
-package dev.cairn.internal;
+package dev.cairn.memory;
 
 import dev.cairn.spi.Backend;
 import dev.cairn.spi.BackendOptions;

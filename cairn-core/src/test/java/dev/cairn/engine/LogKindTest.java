@@ -1,4 +1,4 @@
-package dev.cairn.internal;
+package dev.cairn.engine;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;

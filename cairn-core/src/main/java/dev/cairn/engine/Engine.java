@@ -1,4 +1,4 @@
-package dev.cairn.internal;
+package dev.cairn.engine;
 
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;

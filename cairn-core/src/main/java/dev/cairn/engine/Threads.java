@@ -1,4 +1,4 @@
-package dev.cairn.internal;
+package dev.cairn.engine;
 
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;

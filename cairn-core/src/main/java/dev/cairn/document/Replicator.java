@@ -1,6 +1,8 @@
-package dev.cairn.internal;
+package dev.cairn.document;
 
 import dev.cairn.ReplicationResult;
+import dev.cairn.engine.Engine;
+import dev.cairn.engine.LogKind;
 import dev.cairn.spi.Backend;
 import dev.cairn.spi.LogEntry;
 import java.nio.ByteBuffer;

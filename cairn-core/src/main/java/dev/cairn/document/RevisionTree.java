@@ -1,7 +1,10 @@
-package dev.cairn.internal;
+package dev.cairn.document;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.cairn.Revision;
+import dev.cairn.engine.Engine;
+import dev.cairn.engine.Retention;
+import dev.cairn.json.Json;
 import dev.cairn.spi.LogEntry;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -323,10 +326,32 @@ public final class RevisionTree implements Engine.Reduction {
   }
 
   /**
-   * The entries to keep when compacting to the last {@code keep} revisions of every branch: the
-   * leaves and their ancestors up to {@code keep - 1} generations back.
+   * The retention of documents' logs: of every branch, the leaf and its {@code keep - 1} nearest
+   * ancestors, each revision once.
    */
-  public static Set<String> retained(Map<String, RevisionEntry.Header> byRev, int keep) {
+  public static Retention retention(int keep) {
+    if (keep < 1) {
+      throw new IllegalArgumentException("keepRevisions must be at least 1, got " + keep);
+    }
+    return entries -> {
+      Map<String, RevisionEntry.Header> byRev = new HashMap<>();
+      for (LogEntry e : entries) {
+        RevisionEntry.Header h = RevisionEntry.header(e.payload());
+        byRev.putIfAbsent(h.rev(), h);
+      }
+      Set<String> kept = retained(byRev, keep);
+      List<LogEntry> out = new ArrayList<>();
+      for (LogEntry e : entries) {
+        if (kept.remove(RevisionEntry.header(e.payload()).rev())) {
+          out.add(e);
+        }
+      }
+      return out;
+    };
+  }
+
+  /** The leaves and their ancestors up to {@code keep - 1} generations back. */
+  private static Set<String> retained(Map<String, RevisionEntry.Header> byRev, int keep) {
     Set<String> parents = new HashSet<>();
     for (RevisionEntry.Header h : byRev.values()) {
       if (h.parent() != null) {

@@ -1,7 +1,10 @@
-package dev.cairn.internal;
+package dev.cairn.engine;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.cairn.document.RevisionEntry;
+import dev.cairn.document.RevisionTree;
+import dev.cairn.memory.MemoryBackend;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import org.junit.jupiter.api.Test;

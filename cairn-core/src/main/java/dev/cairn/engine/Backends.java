@@ -1,4 +1,4 @@
-package dev.cairn.internal;
+package dev.cairn.engine;
 
 import dev.cairn.InvalidLocationException;
 import dev.cairn.spi.Backend;
