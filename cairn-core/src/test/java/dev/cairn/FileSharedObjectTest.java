@@ -1,5 +1,6 @@
 package dev.cairn;
 
+import dev.cairn.testkit.SharedObjectContract;
 import java.nio.file.Path;
 import org.junit.jupiter.api.io.TempDir;
 

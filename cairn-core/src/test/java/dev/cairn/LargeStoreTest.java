@@ -2,6 +2,7 @@ package dev.cairn;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.cairn.testkit.Jvm;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;

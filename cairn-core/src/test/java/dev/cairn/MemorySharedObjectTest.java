@@ -1,5 +1,7 @@
 package dev.cairn;
 
+import dev.cairn.testkit.SharedObjectContract;
+
 /**
  * The shared-object contract on {@code mem:}, whose data lives as long as its one handle: the
  * "second handle" is the first, so two replicas share one store, ordered by it.

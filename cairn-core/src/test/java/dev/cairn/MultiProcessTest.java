@@ -3,6 +3,9 @@ package dev.cairn;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import dev.cairn.testkit.Jvm;
+import dev.cairn.testkit.ScopedLoad;
+import dev.cairn.testkit.Worker;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;

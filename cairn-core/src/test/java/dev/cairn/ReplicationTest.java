@@ -2,6 +2,7 @@ package dev.cairn;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.cairn.testkit.DocumentStoreContract;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;

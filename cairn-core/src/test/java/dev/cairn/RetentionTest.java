@@ -3,6 +3,7 @@ package dev.cairn;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import dev.cairn.testkit.Jvm;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;

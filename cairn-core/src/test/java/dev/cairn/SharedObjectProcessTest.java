@@ -3,6 +3,9 @@ package dev.cairn;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.cairn.testkit.Jvm;
+import dev.cairn.testkit.ShareWorker;
+import dev.cairn.testkit.SharedLoad;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;

@@ -79,23 +79,20 @@ final class Demo implements Callable<Integer> {
     out.flush();
     List<Process> processes = new ArrayList<>();
     for (int w = 0; w < workers; w++) {
+      List<String> command = new ArrayList<>(mainCommand());
+      command.addAll(
+          List.of(
+              "demo-worker",
+              "--store",
+              shared.toString(),
+              "--durability",
+              main.durability.name(),
+              "--counters",
+              "" + counters,
+              "--updates",
+              "" + updates));
       processes.add(
-          new ProcessBuilder(
-                  javaCommand(),
-                  "-cp",
-                  System.getProperty("java.class.path"),
-                  Main.class.getName(),
-                  "demo-worker",
-                  "--store",
-                  shared.toString(),
-                  "--durability",
-                  main.durability.name(),
-                  "--counters",
-                  "" + counters,
-                  "--updates",
-                  "" + updates)
-              .redirectError(ProcessBuilder.Redirect.INHERIT)
-              .start());
+          new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT).start());
     }
     List<BufferedReader> outputs = new ArrayList<>();
     for (Process p : processes) {
@@ -189,6 +186,22 @@ final class Demo implements Callable<Integer> {
       }
     }
     return Files.createDirectories(dir);
+  }
+
+  /** How to run {@link Main} again as this JVM runs it: from the module path, or the class path. */
+  private static List<String> mainCommand() {
+    Module module = Main.class.getModule();
+    String modulePath = System.getProperty("jdk.module.path");
+    if (module.isNamed() && modulePath != null) {
+      return List.of(
+          javaCommand(),
+          "--module-path",
+          modulePath,
+          "-m",
+          module.getName() + "/" + Main.class.getName());
+    }
+    return List.of(
+        javaCommand(), "-cp", System.getProperty("java.class.path"), Main.class.getName());
   }
 
   private static String javaCommand() {

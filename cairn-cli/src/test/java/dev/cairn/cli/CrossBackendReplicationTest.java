@@ -41,7 +41,7 @@ class CrossBackendReplicationTest {
       stores.add(s);
       return s;
     } catch (dev.cairn.InvalidLocationException e) {
-      throw dev.cairn.Servers.missing("server missing: " + e.getMessage(), e);
+      throw dev.cairn.testkit.Servers.missing("server missing: " + e.getMessage(), e);
     }
   }
 

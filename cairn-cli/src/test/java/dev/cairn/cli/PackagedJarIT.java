@@ -15,13 +15,18 @@ import org.junit.jupiter.api.io.TempDir;
 class PackagedJarIT {
   @TempDir Path dir;
 
-  private record Run(int code, String out) {}
+  record Run(int code, String out) {}
 
-  private Run cairn(String... args) throws IOException, InterruptedException {
-    List<String> command = new ArrayList<>();
-    command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-    command.add("-jar");
-    command.add(System.getProperty("cairn.jar"));
+  /** The command that starts {@code cairn}: the runnable jar. */
+  List<String> launcher() throws IOException {
+    return List.of(
+        Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        "-jar",
+        System.getProperty("cairn.jar"));
+  }
+
+  Run cairn(String... args) throws IOException, InterruptedException {
+    List<String> command = new ArrayList<>(launcher());
     command.addAll(List.of(args));
     Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
     String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
@@ -58,10 +63,7 @@ class PackagedJarIT {
     assertThat(cairn("serve", "--help").out())
         .contains("--table=URL")
         .contains("CAIRN_ADMIN_TOKEN");
-    List<String> command = new ArrayList<>();
-    command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-    command.add("-jar");
-    command.add(System.getProperty("cairn.jar"));
+    List<String> command = new ArrayList<>(launcher());
     command.addAll(List.of("serve", "--port", "0", "--data", dir.resolve("node").toString()));
     ProcessBuilder pb = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT);
     pb.environment().put("CAIRN_ADMIN_TOKEN", "the-admin-token");

@@ -24,7 +24,7 @@ public final class Backends {
       known.addAll(provider.schemes());
     }
     throw new InvalidLocationException(
-        "no backend for scheme '%s' in location '%s'; the backends on the class path open: %s"
+        "no backend for scheme '%s' in location '%s'; the backends installed open: %s"
             .formatted(scheme, Locations.redact(location), String.join(", ", known)));
   }
 }

@@ -2,7 +2,7 @@ package dev.cairn.file;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.cairn.Jvm;
+import dev.cairn.testkit.Jvm;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;

@@ -66,8 +66,8 @@ class FileLogCompactionTest {
     log.append("k", 0, List.of(bytes("v")), true);
     log.release();
     Path tmp = dir.resolve(LogFiles.logName(2) + ".tmp");
-    try (dev.cairn.Jvm compacting =
-        dev.cairn.Jvm.start(LockHolder.class, dir.toString(), "compact")) {
+    try (dev.cairn.testkit.Jvm compacting =
+        dev.cairn.testkit.Jvm.start(LockHolder.class, dir.toString(), "compact")) {
       compacting.await("holding"::equals, java.time.Duration.ofSeconds(60));
       Files.write(tmp, bytes("the next generation, being written"));
       FileLog opened = FileLog.acquire(dir, false);

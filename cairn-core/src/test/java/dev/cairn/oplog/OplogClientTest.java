@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.cairn.json.Json;
 import dev.cairn.spi.BackendOptions;
 import dev.cairn.spi.LogEntry;
+import dev.cairn.testkit.OplogPushWorker;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
@@ -153,7 +154,7 @@ class OplogClientTest {
 
   @Test
   void aPushThatReturnedIsInTheLocalStoreWhenTheProcessIsKilled() throws Exception {
-    dev.cairn.Jvm writer = dev.cairn.Jvm.start(OplogPushWorker.class, a.toString());
+    dev.cairn.testkit.Jvm writer = dev.cairn.testkit.Jvm.start(OplogPushWorker.class, a.toString());
     try {
       writer.await(l -> l.equals("pushed 50"), Duration.ofSeconds(60));
       writer.kill9();

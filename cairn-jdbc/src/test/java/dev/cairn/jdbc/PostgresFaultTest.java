@@ -5,7 +5,7 @@ import static org.awaitility.Awaitility.await;
 
 import dev.cairn.Cairn;
 import dev.cairn.DocumentStore;
-import dev.cairn.ScopedLoad;
+import dev.cairn.testkit.ScopedLoad;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.ResultSet;

@@ -5,11 +5,11 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.cairn.Cairn;
 import dev.cairn.DocumentStore;
-import dev.cairn.DocumentStoreContract;
 import dev.cairn.InvalidLocationException;
-import dev.cairn.ScopedLoad;
 import dev.cairn.StoreFormatException;
 import dev.cairn.UnavailableException;
+import dev.cairn.testkit.DocumentStoreContract;
+import dev.cairn.testkit.ScopedLoad;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.Statement;

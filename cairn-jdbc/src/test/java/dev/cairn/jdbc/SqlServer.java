@@ -27,7 +27,7 @@ enum SqlServer {
     } catch (SQLException e) {
       String message =
           "no " + name() + " server at " + url + " (set " + variable + "): " + e.getMessage();
-      throw dev.cairn.Servers.missing(message, e);
+      throw dev.cairn.testkit.Servers.missing(message, e);
     }
   }
 

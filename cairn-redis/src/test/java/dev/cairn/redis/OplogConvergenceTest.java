@@ -110,28 +110,28 @@ class OplogConvergenceTest {
   void threeProcessesPushingToADirectoryAndRedisConverge() throws Exception {
     String directory = dir.resolve("shared-dir").toString();
     String redis = RedisServer.freshLocation();
-    List<dev.cairn.Jvm> jvms = new ArrayList<>();
+    List<dev.cairn.testkit.Jvm> jvms = new ArrayList<>();
     int count = 150;
     try {
       for (int i = 0; i < 3; i++) {
         jvms.add(
-            dev.cairn.Jvm.start(
-                dev.cairn.oplog.OplogWorker.class, "" + count, "" + i, directory, redis));
+            dev.cairn.testkit.Jvm.start(
+                dev.cairn.testkit.OplogWorker.class, "" + count, "" + i, directory, redis));
       }
-      for (dev.cairn.Jvm j : jvms) {
+      for (dev.cairn.testkit.Jvm j : jvms) {
         j.await("ready"::equals, Duration.ofSeconds(60));
       }
-      for (dev.cairn.Jvm j : jvms) {
+      for (dev.cairn.testkit.Jvm j : jvms) {
         j.send("go");
       }
-      for (dev.cairn.Jvm j : jvms) {
+      for (dev.cairn.testkit.Jvm j : jvms) {
         j.await("pushed"::equals, Duration.ofSeconds(60));
       }
       long total = count * (1 + 2 + 3);
-      for (dev.cairn.Jvm j : jvms) {
+      for (dev.cairn.testkit.Jvm j : jvms) {
         j.send("await " + total + " " + 3 * count);
       }
-      for (dev.cairn.Jvm j : jvms) {
+      for (dev.cairn.testkit.Jvm j : jvms) {
         assertThat(j.await(l -> l.startsWith("value "), Duration.ofSeconds(90)))
             .isEqualTo("value " + total + " " + 3 * count);
         assertThat(j.waitFor(Duration.ofSeconds(30))).isZero();
@@ -144,7 +144,7 @@ class OplogConvergenceTest {
         }
       }
     } finally {
-      jvms.forEach(dev.cairn.Jvm::close);
+      jvms.forEach(dev.cairn.testkit.Jvm::close);
       RedisServer.drop(redis);
     }
   }

@@ -23,7 +23,7 @@ final class OwnRedisServer implements AutoCloseable {
 
   OwnRedisServer(Path dir) throws IOException {
     if (!Files.isExecutable(Path.of(BINARY))) {
-      throw dev.cairn.Servers.missing(
+      throw dev.cairn.testkit.Servers.missing(
           "no " + BINARY + " to start a Redis server of the test's own", null);
     }
     this.dir = dir;

@@ -22,7 +22,7 @@ final class RedisServer {
       redis.ping();
     } catch (RuntimeException e) {
       String message = "no Redis server at " + URL + " (set CAIRN_TEST_REDIS): " + e.getMessage();
-      throw dev.cairn.Servers.missing(message, e);
+      throw dev.cairn.testkit.Servers.missing(message, e);
     }
   }
 

@@ -2,8 +2,8 @@ package dev.cairn.redis;
 
 import dev.cairn.Cairn;
 import dev.cairn.DocumentStore;
-import dev.cairn.SharedLoad;
-import dev.cairn.SharedObjectContract;
+import dev.cairn.testkit.SharedLoad;
+import dev.cairn.testkit.SharedObjectContract;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 

@@ -1,6 +1,10 @@
-package dev.cairn;
+package dev.cairn.testkit;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.cairn.Cairn;
+import dev.cairn.ConflictException;
+import dev.cairn.DocumentStore;
+import dev.cairn.Durability;
 import java.util.Map;
 
 /**

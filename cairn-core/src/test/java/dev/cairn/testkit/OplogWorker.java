@@ -1,5 +1,6 @@
-package dev.cairn.oplog;
+package dev.cairn.testkit;
 
+import dev.cairn.oplog.OplogClient;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.time.Duration;

@@ -1,4 +1,4 @@
-package dev.cairn;
+package dev.cairn.testkit;
 
 import java.io.BufferedReader;
 import java.io.IOException;

@@ -1,4 +1,4 @@
-package dev.cairn;
+package dev.cairn.testkit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -6,6 +6,15 @@ import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.cairn.CompactionResult;
+import dev.cairn.DocumentStore;
+import dev.cairn.InvalidDocumentException;
+import dev.cairn.InvalidUpdateException;
+import dev.cairn.Patched;
+import dev.cairn.SharedObject;
+import dev.cairn.StalePatchException;
+import dev.cairn.Subscription;
+import dev.cairn.Update;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;

@@ -1,6 +1,12 @@
-package dev.cairn;
+package dev.cairn.testkit;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.cairn.Cairn;
+import dev.cairn.DocumentStore;
+import dev.cairn.InvalidUpdateException;
+import dev.cairn.Patched;
+import dev.cairn.SharedObject;
+import dev.cairn.Update;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.time.Duration;

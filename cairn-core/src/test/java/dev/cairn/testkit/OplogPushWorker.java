@@ -1,4 +1,6 @@
-package dev.cairn.oplog;
+package dev.cairn.testkit;
+
+import dev.cairn.oplog.OplogClient;
 
 /**
  * Pushes 1 to the counter {@code core/counter/n} of a store directory ({@code DIR}) until it is

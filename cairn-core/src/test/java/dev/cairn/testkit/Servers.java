@@ -1,4 +1,4 @@
-package dev.cairn;
+package dev.cairn.testkit;
 
 import org.junit.jupiter.api.Assertions;
 import org.junit.jupiter.api.Assumptions;

@@ -1,8 +1,13 @@
-package dev.cairn;
+package dev.cairn.testkit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.cairn.Cairn;
+import dev.cairn.DocumentStore;
+import dev.cairn.Durability;
+import dev.cairn.InvalidUpdateException;
+import dev.cairn.SharedObject;
 import dev.cairn.json.Json;
 import dev.cairn.spi.Backend;
 import dev.cairn.spi.BackendOptions;
@@ -94,7 +99,8 @@ public final class SharedLoad {
    * with the time it was sent, a patch that cannot apply being skipped. No entry is taken twice.
    */
   private static Replay replay(String location, String name) {
-    try (Backend backend = Cairn.backend(location, new BackendOptions(Durability.OS))) {
+    try (Backend backend =
+        dev.cairn.engine.Backends.open(location, new BackendOptions(Durability.OS))) {
       ObjectNode state = null;
       long accepted = 0;
       for (LogEntry e : backend.read("_shared/" + name, 0)) {

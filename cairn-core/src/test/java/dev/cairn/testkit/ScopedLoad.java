@@ -1,5 +1,6 @@
-package dev.cairn;
+package dev.cairn.testkit;
 
+import dev.cairn.DocumentStore;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;

@@ -1,10 +1,27 @@
-package dev.cairn;
+package dev.cairn.testkit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.cairn.Cairn;
+import dev.cairn.Change;
+import dev.cairn.CompactionResult;
+import dev.cairn.ConflictException;
+import dev.cairn.ContentionException;
+import dev.cairn.DocumentStore;
+import dev.cairn.ImportResult;
+import dev.cairn.InvalidDocumentException;
+import dev.cairn.InvalidUpdateException;
+import dev.cairn.NotFoundException;
+import dev.cairn.ReplicationResult;
+import dev.cairn.Retry;
+import dev.cairn.Revision;
+import dev.cairn.SharedObject;
+import dev.cairn.Subscription;
+import dev.cairn.Versioned;
+import dev.cairn.WriteMode;
 import dev.cairn.json.Json;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -518,7 +535,7 @@ public abstract class DocumentStoreContract {
   }
 
   /** Every document's winner and conflicts, for comparing two stores. */
-  protected static Map<String, String> snapshot(DocumentStore s) {
+  public static Map<String, String> snapshot(DocumentStore s) {
     return s.ids().stream()
         .collect(
             Collectors.toMap(
