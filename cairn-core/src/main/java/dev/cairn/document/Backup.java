@@ -3,6 +3,7 @@ package dev.cairn.document;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.cairn.InvalidDocumentException;
+import dev.cairn.engine.ConditionalAppend;
 import dev.cairn.engine.LogKind;
 import dev.cairn.json.Json;
 import dev.cairn.json.Validation;
@@ -163,21 +164,22 @@ public final class Backup {
    * @return how many were appended
    */
   public static long addMissing(Backend backend, String key, List<byte[]> payloads) {
-    while (true) {
-      long head = backend.head(key);
-      Set<ByteBuffer> held = new HashSet<>();
-      for (LogEntry e : backend.read(key, 0)) {
-        held.add(ByteBuffer.wrap(e.payload()));
-      }
-      List<byte[]> missing = new ArrayList<>();
-      for (byte[] p : payloads) {
-        if (held.add(ByteBuffer.wrap(p))) {
-          missing.add(p);
-        }
-      }
-      if (missing.isEmpty() || backend.append(key, head, missing) != 0) {
-        return missing.size();
-      }
-    }
+    return ConditionalAppend.run(
+        backend,
+        key,
+        () -> {
+          long head = backend.head(key);
+          Set<ByteBuffer> held = new HashSet<>();
+          for (LogEntry e : backend.read(key, 0)) {
+            held.add(ByteBuffer.wrap(e.payload()));
+          }
+          List<byte[]> missing = new ArrayList<>();
+          for (byte[] p : payloads) {
+            if (held.add(ByteBuffer.wrap(p))) {
+              missing.add(p);
+            }
+          }
+          return ConditionalAppend.Attempt.append(head, missing, (long) missing.size());
+        });
   }
 }

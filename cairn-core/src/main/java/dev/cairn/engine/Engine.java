@@ -115,25 +115,21 @@ public final class Engine<S extends Engine.Reduction> implements AutoCloseable {
    * value's monitor, may run more than once, and may throw to abort the write.
    */
   public <R> R write(String key, Function<S, Decision<R>> decide) {
-    while (true) {
-      S state = state(key);
-      Decision<R> decision;
-      long head;
-      synchronized (state) {
-        head = state.head();
-        decision = decide.apply(state);
-      }
-      if (decision.payloads().isEmpty()) {
-        return decision.result();
-      }
-      long last = backend.append(key, head, decision.payloads());
-      if (last != 0) {
-        applyOwn(key, state, head, last, decision.payloads());
-        return decision.result();
-      }
-      // another writer appended first: decide again on its result. Each retry means some writer
-      // made progress, so the loop cannot spin without the store moving forward.
-    }
+    return ConditionalAppend.run(
+        backend,
+        key,
+        () -> {
+          S state = state(key);
+          synchronized (state) {
+            long head = state.head();
+            Decision<R> d = decide.apply(state);
+            return new ConditionalAppend.Attempt<>(
+                head,
+                d.payloads(),
+                d.result(),
+                last -> applyOwn(key, state, head, last, d.payloads()));
+          }
+        });
   }
 
   /**

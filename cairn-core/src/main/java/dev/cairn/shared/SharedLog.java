@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.cairn.InvalidUpdateException;
 import dev.cairn.StoreFormatException;
+import dev.cairn.engine.ConditionalAppend;
 import dev.cairn.engine.LogKind;
 import dev.cairn.engine.Retention;
 import dev.cairn.json.Json;
@@ -59,17 +60,19 @@ public final class SharedLog {
         @Override
         public void prepare(Backend backend) {
           for (String key : backend.keys(LogKind.SHARED_OBJECT.prefix())) {
-            while (true) {
-              List<LogEntry> entries = backend.read(key, 0);
-              if (entries.isEmpty() || isSnapshot(entries.get(entries.size() - 1).payload())) {
-                break;
-              }
-              State state = new State();
-              entries.forEach(state::apply);
-              if (backend.append(key, state.head(), List.of(state.snapshot())) != 0) {
-                break;
-              }
-            }
+            ConditionalAppend.run(
+                backend,
+                key,
+                () -> {
+                  List<LogEntry> entries = backend.read(key, 0);
+                  if (entries.isEmpty() || isSnapshot(entries.get(entries.size() - 1).payload())) {
+                    return ConditionalAppend.Attempt.done(null);
+                  }
+                  State state = new State();
+                  entries.forEach(state::apply);
+                  return ConditionalAppend.Attempt.append(
+                      state.head(), List.of(state.snapshot()), null);
+                });
           }
         }
       };

@@ -8,6 +8,7 @@ import dev.cairn.Patched;
 import dev.cairn.PathListener;
 import dev.cairn.StalePatchException;
 import dev.cairn.Subscription;
+import dev.cairn.engine.ConditionalAppend;
 import dev.cairn.engine.LogKind;
 import dev.cairn.engine.Threads;
 import dev.cairn.spi.Backend;
@@ -188,27 +189,36 @@ public final class SharedReplica implements SharedChannel.Sink, AutoCloseable {
   @Override
   public List<LogEntry> appendOrdered(List<byte[]> payloads) {
     List<LogEntry> applied = new ArrayList<>();
-    while (true) {
-      long head;
-      synchronized (this) {
-        head = confirmed.head();
-      }
-      long last = backend.append(key, head, payloads);
-      if (last == 0) {
-        applied.addAll(catchUp()); // someone else appended: take it in, then try again after it
-        continue;
-      }
-      List<Runnable> after = new ArrayList<>();
-      synchronized (this) {
-        List<LogEntry> entries =
-            confirmed.head() == head
-                ? numbered(payloads, last)
-                : backend.read(key, confirmed.head());
-        applied.addAll(applyLocked(entries, after));
-      }
-      after.forEach(Runnable::run);
-      return applied;
-    }
+    boolean[] retry = {false};
+    ConditionalAppend.run(
+        backend,
+        key,
+        () -> {
+          if (retry[0]) {
+            applied.addAll(catchUp()); // someone else appended: take it in, then go after it
+          }
+          retry[0] = true;
+          long head;
+          synchronized (this) {
+            head = confirmed.head();
+          }
+          return new ConditionalAppend.Attempt<>(
+              head,
+              payloads,
+              null,
+              last -> {
+                List<Runnable> after = new ArrayList<>();
+                synchronized (this) {
+                  List<LogEntry> entries =
+                      confirmed.head() == head
+                          ? numbered(payloads, last)
+                          : backend.read(key, confirmed.head());
+                  applied.addAll(applyLocked(entries, after));
+                }
+                after.forEach(Runnable::run);
+              });
+        });
+    return applied;
   }
 
   @Override
