@@ -14,8 +14,6 @@ import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
-import java.nio.channels.SelectionKey;
-import java.nio.channels.Selector;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
@@ -24,7 +22,6 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
@@ -60,8 +57,8 @@ final class HostChannel implements SharedChannel {
 
   private static final byte WELCOME = 1;
   private static final int BATCH = 1000;
-  private static final int MAX_FRAME = 64 << 20;
-  private static final long MAX_BACKLOG_BYTES = 64L << 20;
+  static final int MAX_FRAME = 64 << 20;
+  static final long MAX_BACKLOG_BYTES = 64L << 20;
   private static final int MAX_SOCKET_PATH = 100;
 
   /** Processes of one JVM take turns at the file lock, which Java holds per JVM, not per thread. */
@@ -81,7 +78,7 @@ final class HostChannel implements SharedChannel {
   /** Wakes the retry thread early (when closing). */
   private final Semaphore retry = new Semaphore(0);
 
-  private final List<Peer> peers = new CopyOnWriteArrayList<>();
+  private final List<HostPeer> peers = new CopyOnWriteArrayList<>();
   private final Thread standby;
   private final Thread follower;
   private volatile boolean closed;
@@ -259,15 +256,23 @@ final class HostChannel implements SharedChannel {
     if (entries.isEmpty()) {
       return;
     }
-    for (Peer p : peers) {
+    for (HostPeer p : peers) {
       p.send(entries);
+    }
+  }
+
+  /** Patches a process sent, appended in one batch (with whatever else waits). */
+  private void received(List<byte[]> patches) {
+    if (!closed) {
+      inbox.addAll(patches);
+      appendWaiting();
     }
   }
 
   private void accept() {
     while (!closed) {
       try {
-        Peer p = new Peer(server.accept());
+        HostPeer p = new HostPeer(server.accept(), name, this::received, peers::remove);
         synchronized (p) {
           // registered before welcomed, and nothing sent before the welcome: an entry appended
           // before it is in the log the process reads next, one appended after reaches it here
@@ -280,142 +285,6 @@ final class HostChannel implements SharedChannel {
           SharedReplica.warn("shared object " + name + ": accepting a connection failed", e);
         }
         return;
-      }
-    }
-  }
-
-  /**
-   * A connected process, as the host sees it: its patches in, the log's entries out. The socket is
-   * non-blocking: entries are written by the thread that appended them, at once, and only what the
-   * socket cannot take now waits for this peer's thread, so a slow process never holds up the host.
-   */
-  private final class Peer {
-    private final SocketChannel ch;
-    private final Selector selector;
-    private final SelectionKey key;
-    private final ArrayDeque<ByteBuffer> backlog = new ArrayDeque<>();
-    private long backlogBytes;
-    private ByteBuffer in = ByteBuffer.allocate(1 << 16);
-
-    Peer(SocketChannel ch) throws IOException {
-      this.ch = ch;
-      ch.configureBlocking(false);
-      this.selector = Selector.open();
-      this.key = ch.register(selector, SelectionKey.OP_READ);
-    }
-
-    void start() {
-      Threads.daemon("cairn-share-peer " + name, this::run).start();
-    }
-
-    void send(List<LogEntry> entries) {
-      int size = 0;
-      for (LogEntry e : entries) {
-        size += 12 + e.payload().length;
-      }
-      ByteBuffer out = ByteBuffer.allocate(size);
-      for (LogEntry e : entries) {
-        out.putLong(e.seq()).putInt(e.payload().length).put(e.payload());
-      }
-      write(out.flip());
-    }
-
-    /** Writes what the socket takes now; the rest waits, in order, for this peer's thread. */
-    synchronized void write(ByteBuffer out) {
-      try {
-        if (backlog.isEmpty()) {
-          ch.write(out);
-          if (!out.hasRemaining()) {
-            return;
-          }
-        }
-        backlog.add(out);
-        backlogBytes += out.remaining();
-        if (backlogBytes > MAX_BACKLOG_BYTES) {
-          close(); // too slow to follow: it reconnects and reads the log itself
-          return;
-        }
-        key.interestOps(SelectionKey.OP_READ | SelectionKey.OP_WRITE);
-        selector.wakeup();
-      } catch (IOException | java.nio.channels.CancelledKeyException e) {
-        close();
-      }
-    }
-
-    private void run() {
-      try {
-        while (!closed && ch.isOpen()) {
-          selector.select();
-          if (key.isValid() && key.isReadable() && !readPatches()) {
-            break;
-          }
-          if (key.isValid() && key.isWritable()) {
-            writeBacklog();
-          }
-        }
-      } catch (IOException
-          | java.nio.channels.CancelledKeyException
-          | java.nio.channels.ClosedSelectorException e) {
-        // the process went away, or the host is leaving
-      }
-      close();
-    }
-
-    /** Reads the frames that arrived; false at the end of the stream. */
-    private boolean readPatches() throws IOException {
-      if (ch.read(in) < 0) {
-        return false;
-      }
-      in.flip();
-      boolean any = false;
-      while (in.remaining() >= 4) {
-        int length = in.getInt(in.position());
-        if (length < 0 || length > MAX_FRAME) {
-          throw new IOException("bad frame length " + length);
-        }
-        if (in.remaining() < 4 + length) {
-          if (4 + length > in.capacity()) {
-            ByteBuffer bigger = ByteBuffer.allocate(4 + length);
-            bigger.put(in);
-            bigger.flip();
-            in = bigger;
-          }
-          break;
-        }
-        byte[] payload = new byte[length];
-        in.getInt();
-        in.get(payload);
-        inbox.add(payload);
-        any = true;
-      }
-      in.compact();
-      if (any) {
-        appendWaiting(); // all that arrived together goes in one batch
-      }
-      return true;
-    }
-
-    private synchronized void writeBacklog() throws IOException {
-      while (!backlog.isEmpty()) {
-        ByteBuffer b = backlog.peek();
-        int before = b.remaining();
-        ch.write(b);
-        backlogBytes -= before - b.remaining();
-        if (b.hasRemaining()) {
-          return;
-        }
-        backlog.poll();
-      }
-      key.interestOps(SelectionKey.OP_READ);
-    }
-
-    void close() {
-      peers.remove(this);
-      try {
-        ch.close();
-        selector.close();
-      } catch (IOException e) {
-        // closing anyway
       }
     }
   }
@@ -576,7 +445,7 @@ final class HostChannel implements SharedChannel {
       } catch (IOException e) {
         // closing anyway
       }
-      peers.forEach(Peer::close);
+      peers.forEach(HostPeer::close);
       try {
         Files.deleteIfExists(socketFile); // still under the lock: the next host binds afresh
       } catch (IOException e) {

@@ -3,7 +3,8 @@
  * and {@link dev.cairn.spi.BackendProvider}, and lists the provider in {@code
  * META-INF/services/dev.cairn.spi.BackendProvider}; {@link dev.cairn.Cairn#open(String)} finds it
  * by the location's scheme. The contract of each method, thread safety and crash atomicity
- * included, is on {@link dev.cairn.spi.Backend}; the test suite {@code DocumentStoreContract} (in
- * cairn-core's test jar) checks a backend against it.
+ * included, is on {@link dev.cairn.spi.Backend}; the test suites {@code
+ * dev.cairn.testkit.BackendContract} and {@code DocumentStoreContract} (in cairn-core's test jar)
+ * check a backend against it.
  */
 package dev.cairn.spi;

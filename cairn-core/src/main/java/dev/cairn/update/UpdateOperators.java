@@ -33,22 +33,6 @@ import java.util.Set;
  */
 public final class UpdateOperators {
   private static final JsonNodeFactory NODES = JsonNodeFactory.instance;
-  private static final Set<String> OPERATORS =
-      Set.of(
-          "$set",
-          "$unset",
-          "$inc",
-          "$mul",
-          "$min",
-          "$max",
-          "$rename",
-          "$currentDate",
-          "$push",
-          "$addToSet",
-          "$pop",
-          "$pull",
-          "$pullAll",
-          "$bit");
 
   private UpdateOperators() {}
 
@@ -91,7 +75,7 @@ public final class UpdateOperators {
     List<String> paths = new ArrayList<>();
     for (Map.Entry<String, JsonNode> op : DocumentPath.fields(update)) {
       String name = op.getKey();
-      if (!OPERATORS.contains(name)) {
+      if (!OPERATORS.containsKey(name)) {
         throw new InvalidUpdateException(
             name.startsWith("$")
                 ? "unknown update operator " + name
@@ -200,173 +184,202 @@ public final class UpdateOperators {
 
   // ---- the operators ----
 
+  /** What an operator does to one path of a document copy; it throws to reject the update. */
+  @FunctionalInterface
+  private interface Operator {
+    void apply(ObjectNode doc, String op, String path, JsonNode arg, Clock clock);
+  }
+
+  /** Every operator, by name: the one list of what an update may contain. */
+  private static final Map<String, Operator> OPERATORS =
+      Map.ofEntries(
+          Map.entry("$set", UpdateOperators::set),
+          Map.entry("$unset", UpdateOperators::unset),
+          Map.entry("$inc", UpdateOperators::incOrMul),
+          Map.entry("$mul", UpdateOperators::incOrMul),
+          Map.entry("$min", UpdateOperators::minOrMax),
+          Map.entry("$max", UpdateOperators::minOrMax),
+          Map.entry("$rename", UpdateOperators::rename),
+          Map.entry("$currentDate", UpdateOperators::currentDate),
+          Map.entry("$push", UpdateOperators::push),
+          Map.entry("$addToSet", UpdateOperators::addToSet),
+          Map.entry("$pop", UpdateOperators::pop),
+          Map.entry("$pull", UpdateOperators::pull),
+          Map.entry("$pullAll", UpdateOperators::pull),
+          Map.entry("$bit", UpdateOperators::bit));
+
   private static void applyOne(ObjectNode doc, String op, String path, JsonNode arg, Clock clock) {
-    switch (op) {
-      case "$set" -> DocumentPath.resolve(doc, op, path, true).forEach(s -> s.set(arg.deepCopy()));
-      case "$unset" ->
-          DocumentPath.resolve(doc, op, path, false).forEach(DocumentPath.Slot::remove);
-      case "$inc", "$mul" -> {
-        if (!arg.isNumber()) {
-          throw new InvalidUpdateException(
-              op + " needs a number for '" + path + "', got " + Json.kind(arg));
+    OPERATORS.get(op).apply(doc, op, path, arg, clock);
+  }
+
+  private static void set(ObjectNode doc, String op, String path, JsonNode arg, Clock clock) {
+    DocumentPath.resolve(doc, op, path, true).forEach(s -> s.set(arg.deepCopy()));
+  }
+
+  private static void unset(ObjectNode doc, String op, String path, JsonNode arg, Clock clock) {
+    DocumentPath.resolve(doc, op, path, false).forEach(DocumentPath.Slot::remove);
+  }
+
+  private static void incOrMul(ObjectNode doc, String op, String path, JsonNode arg, Clock clock) {
+    if (!arg.isNumber()) {
+      throw new InvalidUpdateException(
+          op + " needs a number for '" + path + "', got " + Json.kind(arg));
+    }
+    for (DocumentPath.Slot s : DocumentPath.resolve(doc, op, path, true)) {
+      JsonNode now = s.get();
+      if (now != null && !now.isNumber()) {
+        throw new InvalidUpdateException(
+            "cannot apply %s to '%s': it holds %s, not a number"
+                .formatted(op, path, Json.kind(now)));
+      }
+      JsonNode base = now == null ? (op.equals("$inc") ? NODES.numberNode(0) : zeroLike(arg)) : now;
+      s.set(op.equals("$inc") ? add(base, arg, path) : multiply(base, arg, path));
+    }
+  }
+
+  private static void minOrMax(ObjectNode doc, String op, String path, JsonNode arg, Clock clock) {
+    for (DocumentPath.Slot s : DocumentPath.resolve(doc, op, path, true)) {
+      JsonNode now = s.get();
+      int c = now == null ? 0 : ValueOrder.compare(arg, now);
+      if (now == null || (op.equals("$min") ? c < 0 : c > 0)) {
+        s.set(arg.deepCopy());
+      }
+    }
+  }
+
+  private static void rename(ObjectNode doc, String op, String path, JsonNode arg, Clock clock) {
+    List<DocumentPath.Slot> from = DocumentPath.resolve(doc, op, path, false);
+    if (from.isEmpty() || from.get(0).get() == null) {
+      return; // a missing source renames nothing
+    }
+    DocumentPath.Slot source = from.get(0);
+    if (source.container().isArray()) {
+      throw new InvalidUpdateException("$rename source '" + path + "' is an array element");
+    }
+    JsonNode value = source.get();
+    List<DocumentPath.Slot> to = DocumentPath.resolve(doc, op, arg.asText(), true);
+    if (to.get(0).container().isArray()) {
+      throw new InvalidUpdateException("$rename target '" + arg.asText() + "' is an array element");
+    }
+    source.remove();
+    to.get(0).set(value);
+  }
+
+  private static void currentDate(
+      ObjectNode doc, String op, String path, JsonNode arg, Clock clock) {
+    boolean timestamp;
+    if (arg.isBoolean() && arg.asBoolean()) {
+      timestamp = false;
+    } else if (arg.isObject()
+        && arg.size() == 1
+        && arg.path("$type").isTextual()
+        && Set.of("date", "timestamp").contains(arg.get("$type").asText())) {
+      timestamp = arg.get("$type").asText().equals("timestamp");
+    } else {
+      throw new InvalidUpdateException(
+          "$currentDate for '" + path + "' takes true or {\"$type\": \"date\"|\"timestamp\"}");
+    }
+    JsonNode now =
+        timestamp ? NODES.numberNode(clock.millis()) : NODES.textNode(clock.instant().toString());
+    DocumentPath.resolve(doc, op, path, true).forEach(s -> s.set(now));
+  }
+
+  private static void push(ObjectNode doc, String op, String path, JsonNode arg, Clock clock) {
+    Push push = Push.parse(path, arg);
+    for (DocumentPath.Slot s : DocumentPath.resolve(doc, op, path, true)) {
+      s.set(push.apply(array(op, path, s.get())));
+    }
+  }
+
+  private static void addToSet(ObjectNode doc, String op, String path, JsonNode arg, Clock clock) {
+    List<JsonNode> values = eachOrOne(op, path, arg);
+    for (DocumentPath.Slot s : DocumentPath.resolve(doc, op, path, true)) {
+      ArrayNode a = array(op, path, s.get());
+      for (JsonNode v : values) {
+        boolean present = false;
+        for (JsonNode e : a) {
+          present |= ValueOrder.equal(e, v, true);
         }
-        for (DocumentPath.Slot s : DocumentPath.resolve(doc, op, path, true)) {
-          JsonNode now = s.get();
-          if (now != null && !now.isNumber()) {
-            throw new InvalidUpdateException(
-                "cannot apply %s to '%s': it holds %s, not a number"
-                    .formatted(op, path, Json.kind(now)));
+        if (!present) {
+          a.add(v.deepCopy());
+        }
+      }
+      s.set(a);
+    }
+  }
+
+  private static void pop(ObjectNode doc, String op, String path, JsonNode arg, Clock clock) {
+    if (!arg.isNumber() || (arg.asDouble() != 1 && arg.asDouble() != -1)) {
+      throw new InvalidUpdateException("$pop expects 1 or -1 for '" + path + "', found " + arg);
+    }
+    for (DocumentPath.Slot s : DocumentPath.resolve(doc, op, path, false)) {
+      JsonNode now = s.get();
+      if (now == null) {
+        continue;
+      }
+      ArrayNode a = array(op, path, now);
+      if (!a.isEmpty()) {
+        a.remove(arg.asDouble() == 1 ? a.size() - 1 : 0);
+      }
+    }
+  }
+
+  private static void pull(ObjectNode doc, String op, String path, JsonNode arg, Clock clock) {
+    if (op.equals("$pullAll") && !arg.isArray()) {
+      throw new InvalidUpdateException(
+          "$pullAll needs an array for '" + path + "', got " + Json.kind(arg));
+    }
+    for (DocumentPath.Slot s : DocumentPath.resolve(doc, op, path, false)) {
+      JsonNode now = s.get();
+      if (now == null) {
+        continue;
+      }
+      ArrayNode a = array(op, path, now);
+      for (Iterator<JsonNode> it = a.iterator(); it.hasNext(); ) {
+        JsonNode e = it.next();
+        boolean remove = false;
+        if (op.equals("$pullAll")) {
+          for (JsonNode v : arg) {
+            remove |= ValueOrder.equal(e, v, false);
           }
-          JsonNode base =
-              now == null ? (op.equals("$inc") ? NODES.numberNode(0) : zeroLike(arg)) : now;
-          s.set(op.equals("$inc") ? add(base, arg, path) : multiply(base, arg, path));
-        }
-      }
-      case "$min", "$max" -> {
-        for (DocumentPath.Slot s : DocumentPath.resolve(doc, op, path, true)) {
-          JsonNode now = s.get();
-          int c = now == null ? 0 : ValueOrder.compare(arg, now);
-          if (now == null || (op.equals("$min") ? c < 0 : c > 0)) {
-            s.set(arg.deepCopy());
-          }
-        }
-      }
-      case "$rename" -> {
-        List<DocumentPath.Slot> from = DocumentPath.resolve(doc, op, path, false);
-        if (from.isEmpty() || from.get(0).get() == null) {
-          return; // a missing source renames nothing
-        }
-        DocumentPath.Slot source = from.get(0);
-        if (source.container().isArray()) {
-          throw new InvalidUpdateException("$rename source '" + path + "' is an array element");
-        }
-        JsonNode value = source.get();
-        List<DocumentPath.Slot> to = DocumentPath.resolve(doc, op, arg.asText(), true);
-        if (to.get(0).container().isArray()) {
-          throw new InvalidUpdateException(
-              "$rename target '" + arg.asText() + "' is an array element");
-        }
-        source.remove();
-        to.get(0).set(value);
-      }
-      case "$currentDate" -> {
-        boolean timestamp;
-        if (arg.isBoolean() && arg.asBoolean()) {
-          timestamp = false;
-        } else if (arg.isObject()
-            && arg.size() == 1
-            && arg.path("$type").isTextual()
-            && Set.of("date", "timestamp").contains(arg.get("$type").asText())) {
-          timestamp = arg.get("$type").asText().equals("timestamp");
         } else {
-          throw new InvalidUpdateException(
-              "$currentDate for '" + path + "' takes true or {\"$type\": \"date\"|\"timestamp\"}");
+          remove = QueryMatcher.pulls(arg, e, path);
         }
-        JsonNode now =
-            timestamp
-                ? NODES.numberNode(clock.millis())
-                : NODES.textNode(clock.instant().toString());
-        DocumentPath.resolve(doc, op, path, true).forEach(s -> s.set(now));
-      }
-      case "$push" -> {
-        Push push = Push.parse(path, arg);
-        for (DocumentPath.Slot s : DocumentPath.resolve(doc, op, path, true)) {
-          s.set(push.apply(array(op, path, s.get())));
+        if (remove) {
+          it.remove();
         }
       }
-      case "$addToSet" -> {
-        List<JsonNode> values = eachOrOne(op, path, arg);
-        for (DocumentPath.Slot s : DocumentPath.resolve(doc, op, path, true)) {
-          ArrayNode a = array(op, path, s.get());
-          for (JsonNode v : values) {
-            boolean present = false;
-            for (JsonNode e : a) {
-              present |= ValueOrder.equal(e, v, true);
-            }
-            if (!present) {
-              a.add(v.deepCopy());
-            }
-          }
-          s.set(a);
-        }
+    }
+  }
+
+  private static void bit(ObjectNode doc, String op, String path, JsonNode arg, Clock clock) {
+    if (!arg.isObject() || arg.isEmpty()) {
+      throw new InvalidUpdateException(
+          "$bit for '" + path + "' takes {\"and\"|\"or\"|\"xor\": integer}");
+    }
+    for (DocumentPath.Slot s : DocumentPath.resolve(doc, op, path, true)) {
+      JsonNode now = s.get();
+      if (now != null && !now.isIntegralNumber()) {
+        throw new InvalidUpdateException(
+            "cannot apply $bit to '" + path + "': it holds " + Json.kind(now) + ", not an integer");
       }
-      case "$pop" -> {
-        if (!arg.isNumber() || (arg.asDouble() != 1 && arg.asDouble() != -1)) {
-          throw new InvalidUpdateException("$pop expects 1 or -1 for '" + path + "', found " + arg);
+      long value = now == null ? 0 : now.asLong();
+      for (Map.Entry<String, JsonNode> bit : DocumentPath.fields(arg)) {
+        if (!bit.getValue().isIntegralNumber()) {
+          throw new InvalidUpdateException("$bit " + bit.getKey() + " needs an integer");
         }
-        for (DocumentPath.Slot s : DocumentPath.resolve(doc, op, path, false)) {
-          JsonNode now = s.get();
-          if (now == null) {
-            continue;
-          }
-          ArrayNode a = array(op, path, now);
-          if (!a.isEmpty()) {
-            a.remove(arg.asDouble() == 1 ? a.size() - 1 : 0);
-          }
-        }
+        long with = bit.getValue().asLong();
+        value =
+            switch (bit.getKey()) {
+              case "and" -> value & with;
+              case "or" -> value | with;
+              case "xor" -> value ^ with;
+              default ->
+                  throw new InvalidUpdateException(
+                      "$bit takes and, or, xor; got '" + bit.getKey() + "'");
+            };
       }
-      case "$pull", "$pullAll" -> {
-        if (op.equals("$pullAll") && !arg.isArray()) {
-          throw new InvalidUpdateException(
-              "$pullAll needs an array for '" + path + "', got " + Json.kind(arg));
-        }
-        for (DocumentPath.Slot s : DocumentPath.resolve(doc, op, path, false)) {
-          JsonNode now = s.get();
-          if (now == null) {
-            continue;
-          }
-          ArrayNode a = array(op, path, now);
-          for (Iterator<JsonNode> it = a.iterator(); it.hasNext(); ) {
-            JsonNode e = it.next();
-            boolean remove = false;
-            if (op.equals("$pullAll")) {
-              for (JsonNode v : arg) {
-                remove |= ValueOrder.equal(e, v, false);
-              }
-            } else {
-              remove = QueryMatcher.pulls(arg, e, path);
-            }
-            if (remove) {
-              it.remove();
-            }
-          }
-        }
-      }
-      case "$bit" -> {
-        if (!arg.isObject() || arg.isEmpty()) {
-          throw new InvalidUpdateException(
-              "$bit for '" + path + "' takes {\"and\"|\"or\"|\"xor\": integer}");
-        }
-        for (DocumentPath.Slot s : DocumentPath.resolve(doc, op, path, true)) {
-          JsonNode now = s.get();
-          if (now != null && !now.isIntegralNumber()) {
-            throw new InvalidUpdateException(
-                "cannot apply $bit to '"
-                    + path
-                    + "': it holds "
-                    + Json.kind(now)
-                    + ", not an integer");
-          }
-          long value = now == null ? 0 : now.asLong();
-          for (Map.Entry<String, JsonNode> bit : DocumentPath.fields(arg)) {
-            if (!bit.getValue().isIntegralNumber()) {
-              throw new InvalidUpdateException("$bit " + bit.getKey() + " needs an integer");
-            }
-            long with = bit.getValue().asLong();
-            value =
-                switch (bit.getKey()) {
-                  case "and" -> value & with;
-                  case "or" -> value | with;
-                  case "xor" -> value ^ with;
-                  default ->
-                      throw new InvalidUpdateException(
-                          "$bit takes and, or, xor; got '" + bit.getKey() + "'");
-                };
-          }
-          s.set(NODES.numberNode(value));
-        }
-      }
-      default -> throw new IllegalStateException(op);
+      s.set(NODES.numberNode(value));
     }
   }
 
