@@ -9,6 +9,7 @@ import dev.cairn.document.RevisionEntry;
 import dev.cairn.document.RevisionTree;
 import dev.cairn.document.RevisionTree.Leaf;
 import dev.cairn.document.RevisionTree.Snapshot;
+import dev.cairn.document.Writes;
 import dev.cairn.engine.Compaction;
 import dev.cairn.engine.Engine;
 import dev.cairn.engine.Engine.Decision;
@@ -21,7 +22,6 @@ import dev.cairn.shared.SharedLog;
 import dev.cairn.shared.SharedReplica;
 import dev.cairn.spi.Backend;
 import dev.cairn.spi.LogEntry;
-import dev.cairn.update.UpdateOperators;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -64,6 +64,12 @@ import java.util.stream.Stream;
  * detected before anything is written. Documents are limited to {@link
  * Cairn.Builder#maxDocumentBytes a size} (8 MiB of canonical JSON by default); ids to 512 UTF-8
  * bytes without control characters, {@code /} or {@code \}.
+ *
+ * <h2>This class</h2>
+ *
+ * It is the documents' API: one method per operation, with its contract. Each checks its input and
+ * hands the engine a decision ({@code dev.cairn.document.Writes}); notification, replication,
+ * backup and compaction are in {@code dev.cairn.document} and {@code dev.cairn.engine}.
  */
 public final class DocumentStore implements AutoCloseable {
   private static final System.Logger LOG = System.getLogger(DocumentStore.class.getName());
@@ -123,19 +129,7 @@ public final class DocumentStore implements AutoCloseable {
       throw new InvalidDocumentException(
           "create makes a new document and takes no _rev; use update to change '" + id + "'");
     }
-    byte[] body = body(doc);
-    return write(
-        id,
-        tree -> {
-          Snapshot s = tree.snapshot();
-          if (s.exists()) {
-            throw new ConflictException(
-                id,
-                s.winnerRev(),
-                "document '" + id + "' already exists (rev " + s.winnerRev() + ")");
-          }
-          return append(RevisionEntry.create(s.winnerRev(), false, body));
-        });
+    return write(id, Writes.create(id, body(doc)));
   }
 
   /** Creates document {@code id} with {@code body} (a record, POJO, Map, node or JSON text). */
@@ -154,16 +148,7 @@ public final class DocumentStore implements AutoCloseable {
   public String upsert(ObjectNode doc) {
     String id = Validation.idOf(doc);
     Validation.revOf(doc);
-    byte[] body = body(doc);
-    return write(
-        id,
-        tree -> {
-          Snapshot s = tree.snapshot();
-          if (s.exists() && s.winner().hasBody(body)) {
-            return Decision.none(s.winnerRev());
-          }
-          return append(RevisionEntry.create(s.winnerRev(), false, body));
-        });
+    return write(id, Writes.upsert(body(doc)));
   }
 
   /** Upserts document {@code id} with {@code body} (a record, POJO, Map, node or JSON text). */
@@ -192,9 +177,7 @@ public final class DocumentStore implements AutoCloseable {
       throw new InvalidDocumentException(
           "update of '" + id + "' needs the _rev it is based on; use upsert to write without one");
     }
-    byte[] body = body(doc);
-    return write(
-        id, tree -> append(RevisionEntry.create(parentFor(id, rev, mode, tree), false, body)));
+    return write(id, Writes.update(id, rev, mode, body(doc)));
   }
 
   /** Updates document {@code id}, based on revision {@code rev}, to {@code body}. */
@@ -211,34 +194,6 @@ public final class DocumentStore implements AutoCloseable {
     return update(doc, mode);
   }
 
-  /** The tree's snapshot, if the document exists (is not deleted). */
-  private static Snapshot existing(String id, RevisionTree tree) {
-    Snapshot s = tree.snapshot();
-    if (!s.exists()) {
-      throw new NotFoundException("document '" + id + "' does not exist");
-    }
-    return s;
-  }
-
-  private static String parentFor(String id, String rev, WriteMode mode, RevisionTree tree) {
-    Snapshot s = existing(id, tree);
-    if (rev.equals(s.winnerRev())) {
-      return rev;
-    }
-    if (mode == WriteMode.KEEP_BOTH && tree.isLive(rev)) {
-      return rev;
-    }
-    throw new ConflictException(
-        id,
-        s.winnerRev(),
-        "document '%s' is at rev %s; the write was based on %s%s"
-            .formatted(
-                id,
-                s.winnerRev(),
-                rev,
-                tree.isLive(rev) ? "" : ", which is not a live revision of it"));
-  }
-
   /**
    * Deletes the document: writes a deletion (tombstone) revision over the winner, so that
    * replication carries the deletion to other copies.
@@ -248,7 +203,7 @@ public final class DocumentStore implements AutoCloseable {
    */
   public String delete(String id) {
     Validation.id(id);
-    return write(id, tree -> append(RevisionEntry.tombstone(existing(id, tree).winnerRev())));
+    return write(id, Writes.delete(id));
   }
 
   /**
@@ -259,8 +214,7 @@ public final class DocumentStore implements AutoCloseable {
   public String delete(String id, String rev) {
     Validation.id(id);
     Validation.rev(rev);
-    return write(
-        id, tree -> append(RevisionEntry.tombstone(parentFor(id, rev, WriteMode.STRICT, tree))));
+    return write(id, Writes.delete(id, rev));
   }
 
   /**
@@ -274,12 +228,7 @@ public final class DocumentStore implements AutoCloseable {
   public String resolve(String id, String keepRev) {
     Validation.id(id);
     Validation.rev(keepRev);
-    return write(
-        id,
-        tree -> {
-          List<byte[]> payloads = discardOthers(id, keepRev, tree);
-          return new Decision<>(payloads, keepRev);
-        });
+    return write(id, Writes.resolve(id, keepRev));
   }
 
   /**
@@ -296,30 +245,7 @@ public final class DocumentStore implements AutoCloseable {
       throw new InvalidDocumentException(
           "a merged version of '" + id + "' needs the _rev of the leaf it extends");
     }
-    byte[] body = body(merged);
-    return write(
-        id,
-        tree -> {
-          List<byte[]> payloads = new ArrayList<>(discardOthers(id, base, tree));
-          RevisionEntry entry = RevisionEntry.create(base, false, body);
-          payloads.add(entry.encode());
-          return new Decision<>(payloads, entry.rev());
-        });
-  }
-
-  private static List<byte[]> discardOthers(String id, String keep, RevisionTree tree) {
-    Snapshot s = tree.snapshot();
-    if (s.leaves().stream().noneMatch(l -> l.rev().equals(keep) && !l.deleted())) {
-      throw new ConflictException(
-          id, s.winnerRev(), "rev " + keep + " is not a live leaf of '" + id + "'");
-    }
-    List<byte[]> payloads = new ArrayList<>();
-    for (Leaf leaf : s.leaves()) {
-      if (!leaf.deleted() && !leaf.rev().equals(keep)) {
-        payloads.add(RevisionEntry.tombstone(leaf.rev()).encode());
-      }
-    }
-    return payloads;
+    return write(id, Writes.resolve(id, base, body(merged)));
   }
 
   // ---- patch ----
@@ -337,18 +263,7 @@ public final class DocumentStore implements AutoCloseable {
    */
   public ObjectNode patch(String id, JsonNode update) {
     Validation.id(id);
-    return write(
-        id,
-        tree -> {
-          Snapshot s = existing(id, tree);
-          ObjectNode patched = UpdateOperators.apply(s.winner().body(), update, clock);
-          byte[] after = body(patched);
-          if (s.winner().hasBody(after)) {
-            return Decision.none(document(id, s.winnerRev(), s.winner().body()));
-          }
-          RevisionEntry entry = RevisionEntry.create(s.winnerRev(), false, after);
-          return new Decision<>(List.of(entry.encode()), document(id, entry.rev(), patched));
-        });
+    return write(id, Writes.patch(id, update, clock, this::body));
   }
 
   /** {@link #patch(String, JsonNode)} with the update as JSON text. */
@@ -463,7 +378,7 @@ public final class DocumentStore implements AutoCloseable {
     Validation.id(id);
     Snapshot s = engine.state(id).snapshot();
     return s.exists()
-        ? Optional.of(document(id, s.winnerRev(), s.winner().body()))
+        ? Optional.of(Writes.document(id, s.winnerRev(), s.winner().body()))
         : Optional.empty();
   }
 
@@ -477,7 +392,8 @@ public final class DocumentStore implements AutoCloseable {
     RevisionTree tree = engine.state(id);
     for (Leaf leaf : tree.snapshot().leaves()) {
       if (leaf.rev().equals(rev)) {
-        return Optional.of(leaf.deleted() ? tombstone(id, rev) : document(id, rev, leaf.body()));
+        return Optional.of(
+            leaf.deleted() ? Writes.tombstone(id, rev) : Writes.document(id, rev, leaf.body()));
       }
     }
     long seq;
@@ -492,11 +408,12 @@ public final class DocumentStore implements AutoCloseable {
       RevisionEntry.Header h = RevisionEntry.header(e.payload());
       if (e.seq() == seq && h.rev().equals(rev)) {
         if (h.deleted()) {
-          return Optional.of(tombstone(id, rev));
+          return Optional.of(Writes.tombstone(id, rev));
         }
         byte[] p = e.payload();
         return Optional.of(
-            document(id, rev, Json.readStored(p, h.bodyOffset(), p.length - h.bodyOffset())));
+            Writes.document(
+                id, rev, Json.readStored(p, h.bodyOffset(), p.length - h.bodyOffset())));
       }
     }
     return Optional.empty(); // compacted away meanwhile
@@ -779,10 +696,6 @@ public final class DocumentStore implements AutoCloseable {
     }
   }
 
-  private static Decision<String> append(RevisionEntry entry) {
-    return new Decision<>(List.of(entry.encode()), entry.rev());
-  }
-
   private byte[] body(ObjectNode doc) {
     Validation.body(doc);
     byte[] body = Json.canonical(doc, META);
@@ -811,22 +724,6 @@ public final class DocumentStore implements AutoCloseable {
     }
     node.put("_id", id);
     return node;
-  }
-
-  private static ObjectNode document(String id, String rev, ObjectNode body) {
-    ObjectNode doc = Json.MAPPER.createObjectNode();
-    doc.put("_id", id);
-    doc.put("_rev", rev);
-    doc.setAll(body.deepCopy());
-    return doc;
-  }
-
-  private static ObjectNode tombstone(String id, String rev) {
-    ObjectNode doc = Json.MAPPER.createObjectNode();
-    doc.put("_id", id);
-    doc.put("_rev", rev);
-    doc.put("_deleted", true);
-    return doc;
   }
 
   static boolean isInternal(String key) {

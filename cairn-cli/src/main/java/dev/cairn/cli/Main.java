@@ -44,7 +44,11 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-/** The {@code cairn} command. */
+/**
+ * The {@code cairn} command: one method per document command, with its help beside it; the longer
+ * commands ({@code demo}, {@code oplog}, {@code serve}, {@code serve-counter}) are classes of their
+ * own.
+ */
 @Command(
     name = "cairn",
     mixinStandardHelpOptions = true,

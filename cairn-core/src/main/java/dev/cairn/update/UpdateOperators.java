@@ -30,6 +30,10 @@ import java.util.Set;
  * one a prefix of the other. JSON has no dates: {@code $currentDate} writes an ISO-8601 UTC string
  * for {@code "date"} (and {@code true}) and epoch milliseconds for {@code "timestamp"}. The members
  * {@code _id} and {@code _rev} cannot be changed.
+ *
+ * <p>This class is the table of operators, each a method beside it, and the checks of an update's
+ * form; paths are {@link DocumentPath}, {@code $pull} conditions {@link QueryMatcher}, comparison
+ * {@link ValueOrder}.
  */
 public final class UpdateOperators {
   private static final JsonNodeFactory NODES = JsonNodeFactory.instance;

@@ -52,6 +52,10 @@ import java.util.regex.Pattern;
  *
  * <p>Changes are announced with {@code NOTIFY} on PostgreSQL; on MariaDB/MySQL the sequence is
  * polled every {@code cairn.poll} milliseconds (default 50).
+ *
+ * <p>One class, as one backend: the pool, the retry rule for lost connections and the change feed
+ * share the connection state above; what PostgreSQL and MariaDB do differently is their {@link
+ * Dialect}.
  */
 public final class JdbcBackend implements Backend {
   private static final int VERSION = 1;

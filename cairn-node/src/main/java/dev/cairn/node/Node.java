@@ -44,6 +44,9 @@ import org.eclipse.jetty.util.ssl.SslContextFactory;
  * about every token, so a revoked session is refused by every store at once. A user's logs live
  * under a prefix of their own that the node adds to every key, so no key a client sends can reach
  * another user's data. Secrets and tokens are never logged.
+ *
+ * <p>This class is the routes, each a few lines beside the checks they share; users, sessions and
+ * mounts are {@link NodeTable}, login limits {@link LoginGuard}.
  */
 public final class Node implements AutoCloseable {
   private static final System.Logger LOG = System.getLogger(Node.class.getName());

@@ -56,6 +56,9 @@ import redis.clients.jedis.exceptions.JedisException;
  * acknowledged append survives a crash of the server; without persistence it lives as long as the
  * server process. A standalone server (or a primary) is expected, not a cluster: the scripts touch
  * keys of one namespace they compute.
+ *
+ * <p>One class, as one backend: the scripts, the key layout above and the retry rule are read
+ * together.
  */
 public final class RedisBackend implements Backend {
   private static final int VERSION = 1;
