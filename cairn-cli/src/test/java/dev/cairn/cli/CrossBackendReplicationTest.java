@@ -1,5 +1,8 @@
 package dev.cairn.cli;
 
+import static dev.cairn.testkit.Servers.MARIADB;
+import static dev.cairn.testkit.Servers.POSTGRES;
+import static dev.cairn.testkit.Servers.REDIS;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.cairn.Cairn;
@@ -21,15 +24,6 @@ import redis.clients.jedis.JedisPooled;
  * edited apart, synchronised in a ring, end with the same documents, winners and conflicts.
  */
 class CrossBackendReplicationTest {
-  private static final String REDIS =
-      System.getenv().getOrDefault("CAIRN_TEST_REDIS", "redis://127.0.0.1:6379/0");
-  private static final String POSTGRES =
-      System.getenv()
-          .getOrDefault(
-              "CAIRN_TEST_POSTGRES", "jdbc:postgresql://127.0.0.1:5432/test?user=postgres");
-  private static final String MARIADB =
-      System.getenv()
-          .getOrDefault("CAIRN_TEST_MARIADB", "jdbc:mariadb://127.0.0.1:3306/test?user=root");
 
   @TempDir Path dir;
   private final String ns = "x" + UUID.randomUUID().toString().replace("-", "").substring(0, 12);

@@ -1,5 +1,8 @@
 package dev.cairn.cli;
 
+import static dev.cairn.testkit.Servers.MARIADB;
+import static dev.cairn.testkit.Servers.POSTGRES;
+import static dev.cairn.testkit.Servers.REDIS;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.IOException;
@@ -16,15 +19,6 @@ import redis.clients.jedis.JedisPooled;
  * module-info}, each backend found as a service, picocli and Jackson reaching what they reflect on.
  */
 class ModulesIT extends PackagedJarIT {
-  private static final String REDIS =
-      System.getenv().getOrDefault("CAIRN_TEST_REDIS", "redis://127.0.0.1:6379/0");
-  private static final String POSTGRES =
-      System.getenv()
-          .getOrDefault(
-              "CAIRN_TEST_POSTGRES", "jdbc:postgresql://127.0.0.1:5432/test?user=postgres");
-  private static final String MARIADB =
-      System.getenv()
-          .getOrDefault("CAIRN_TEST_MARIADB", "jdbc:mariadb://127.0.0.1:3306/test?user=root");
 
   private final String ns = "m" + UUID.randomUUID().toString().replace("-", "").substring(0, 12);
 

@@ -10,6 +10,21 @@ import org.junit.jupiter.api.Assumptions;
  * names the server and the variable that points the tests elsewhere (docs/backends.md).
  */
 public final class Servers {
+  /** The Redis server of the tests: {@code CAIRN_TEST_REDIS}, else this machine's. */
+  public static final String REDIS =
+      System.getenv().getOrDefault("CAIRN_TEST_REDIS", "redis://127.0.0.1:6379/0");
+
+  /** The PostgreSQL database of the tests: {@code CAIRN_TEST_POSTGRES}, else this machine's. */
+  public static final String POSTGRES =
+      System.getenv()
+          .getOrDefault(
+              "CAIRN_TEST_POSTGRES", "jdbc:postgresql://127.0.0.1:5432/test?user=postgres");
+
+  /** The MariaDB database of the tests: {@code CAIRN_TEST_MARIADB}, else this machine's. */
+  public static final String MARIADB =
+      System.getenv()
+          .getOrDefault("CAIRN_TEST_MARIADB", "jdbc:mariadb://127.0.0.1:3306/test?user=root");
+
   private Servers() {}
 
   /** Fails under CI, skips elsewhere; never returns normally. */

@@ -10,15 +10,15 @@ import java.util.UUID;
  * be reached, the tests fail under {@code CI=true} and are skipped, with a message, elsewhere.
  */
 enum SqlServer {
-  POSTGRESQL("CAIRN_TEST_POSTGRES", "jdbc:postgresql://127.0.0.1:5432/test?user=postgres"),
-  MARIADB("CAIRN_TEST_MARIADB", "jdbc:mariadb://127.0.0.1:3306/test?user=root");
+  POSTGRESQL("CAIRN_TEST_POSTGRES", dev.cairn.testkit.Servers.POSTGRES),
+  MARIADB("CAIRN_TEST_MARIADB", dev.cairn.testkit.Servers.MARIADB);
 
   final String url;
   private final String variable;
 
-  SqlServer(String variable, String fallback) {
+  SqlServer(String variable, String url) {
     this.variable = variable;
-    this.url = System.getenv().getOrDefault(variable, fallback);
+    this.url = url;
   }
 
   void require() {

@@ -11,8 +11,7 @@ import redis.clients.jedis.resps.ScanResult;
  * elsewhere.
  */
 final class RedisServer {
-  static final String URL =
-      System.getenv().getOrDefault("CAIRN_TEST_REDIS", "redis://127.0.0.1:6379/0");
+  static final String URL = dev.cairn.testkit.Servers.REDIS;
 
   private RedisServer() {}
 
