@@ -57,6 +57,9 @@ public final class Node implements AutoCloseable {
   /** The largest request body. */
   static final int MAX_BODY_BYTES = 16 << 20;
 
+  /** A refused body up to this size is read and discarded, so that its client reads the answer. */
+  static final long MAX_DRAIN_BYTES = 64L << 20;
+
   /**
    * The bytes of request bodies the node holds at once, all requests together: a request that would
    * go over waits a little, then gets 503. A body takes several times its size in memory while it
@@ -176,7 +179,7 @@ public final class Node implements AutoCloseable {
     this.app =
         Javalin.create(
             c -> {
-              c.showJavalinBanner = false;
+              c.startup.showJavalinBanner = false;
               c.http.maxRequestSize = MAX_BODY_BYTES;
               if (config.tlsKeystore() != null) {
                 c.jetty.addConnector(
@@ -193,8 +196,8 @@ public final class Node implements AutoCloseable {
                       return https;
                     });
               }
+              routes(c.routes, config.tlsKeystore() != null);
             });
-    routes(config.tlsKeystore() != null);
     app.start(config.host(), config.port());
     long sweep = config.sessionSweep().toMillis();
     sweeper.scheduleWithFixedDelay(
@@ -211,58 +214,58 @@ public final class Node implements AutoCloseable {
 
   /** The port the node listens on. */
   public int port() {
-    return ((ServerConnector) app.jettyServer().server().getConnectors()[0]).getLocalPort();
+    return app.port();
   }
 
-  private void routes(boolean tls) {
+  private void routes(io.javalin.config.RoutesConfig http, boolean tls) {
     if (tls) {
-      app.before(ctx -> ctx.header("Strict-Transport-Security", "max-age=31536000"));
+      http.before(ctx -> ctx.header("Strict-Transport-Security", "max-age=31536000"));
     }
-    app.before(this::admitBody);
-    app.after(this::releaseBody);
-    app.exception(
+    http.before(this::admitBody);
+    http.after(this::releaseBody);
+    http.exception(
         LoginGuard.Busy.class,
         (e, ctx) -> {
           ctx.header("Retry-After", "1");
           error(ctx, 503, e.getMessage());
         });
-    app.exception(
+    http.exception(
         dev.cairn.UnavailableException.class,
         (e, ctx) -> {
           ctx.header("Retry-After", "1");
           error(ctx, 503, "unavailable: " + e.getMessage());
         });
-    app.exception(
+    http.exception(
         io.javalin.http.HttpResponseException.class,
         (e, ctx) -> error(ctx, e.getStatus(), e.getMessage()));
-    app.exception(AccessDeniedException.class, (e, ctx) -> refuse(ctx));
-    app.exception(InvalidDocumentException.class, (e, ctx) -> error(ctx, 400, e.getMessage()));
-    app.exception(IllegalArgumentException.class, (e, ctx) -> error(ctx, 400, e.getMessage()));
-    app.exception(ConflictException.class, (e, ctx) -> error(ctx, 409, e.getMessage()));
+    http.exception(AccessDeniedException.class, (e, ctx) -> refuse(ctx));
+    http.exception(InvalidDocumentException.class, (e, ctx) -> error(ctx, 400, e.getMessage()));
+    http.exception(IllegalArgumentException.class, (e, ctx) -> error(ctx, 400, e.getMessage()));
+    http.exception(ConflictException.class, (e, ctx) -> error(ctx, 409, e.getMessage()));
 
     // the token first, before anything is touched
-    app.before("/store/*", ctx -> ctx.attribute("user", authenticate(ctx)));
-    app.before("/mounts*", ctx -> ctx.attribute("user", authenticate(ctx)));
+    http.before("/store/*", ctx -> ctx.attribute("user", authenticate(ctx)));
+    http.before("/mounts*", ctx -> ctx.attribute("user", authenticate(ctx)));
 
     // the table
-    app.post("/users", this::createUser);
-    app.post("/sessions", this::login);
-    app.delete("/sessions", this::revoke);
-    app.get("/sessions/check", ctx -> ctx.json(Map.of("user", table.authenticate(token(ctx)))));
-    app.get("/mounts", ctx -> ctx.json(table.mounts(user(ctx))));
-    app.put("/mounts/{channel}", this::mount);
+    http.post("/users", this::createUser);
+    http.post("/sessions", this::login);
+    http.delete("/sessions", this::revoke);
+    http.get("/sessions/check", ctx -> ctx.json(Map.of("user", table.authenticate(token(ctx)))));
+    http.get("/mounts", ctx -> ctx.json(table.mounts(user(ctx))));
+    http.put("/mounts/{channel}", this::mount);
 
     // the store
-    app.get("/store/id", ctx -> ctx.json(Map.of("id", logs.storeId())));
-    app.get("/store/logs", this::read);
-    app.post("/store/logs", this::append);
-    app.get("/store/head", ctx -> ctx.json(Map.of("head", logs.head(key(ctx)))));
-    app.get("/store/keys", this::keys);
+    http.get("/store/id", ctx -> ctx.json(Map.of("id", logs.storeId())));
+    http.get("/store/logs", this::read);
+    http.post("/store/logs", this::append);
+    http.get("/store/head", ctx -> ctx.json(Map.of("head", logs.head(key(ctx)))));
+    http.get("/store/keys", this::keys);
     // a number, not data: it says nothing of what others wrote
-    app.get("/store/last", ctx -> ctx.json(Map.of("last", logs.lastSequence())));
-    app.get("/store/changes", this::changes);
-    app.get("/store/epoch", ctx -> ctx.json(Map.of("epoch", logs.epoch())));
-    app.sse(
+    http.get("/store/last", ctx -> ctx.json(Map.of("last", logs.lastSequence())));
+    http.get("/store/changes", this::changes);
+    http.get("/store/epoch", ctx -> ctx.json(Map.of("epoch", logs.epoch())));
+    http.sse(
         "/store/stream",
         client -> {
           Context ctx = client.ctx();
@@ -334,15 +337,36 @@ public final class Node implements AutoCloseable {
       throw new io.javalin.http.HttpResponseException(411, "a body needs a Content-Length");
     }
     if (length > MAX_BODY_BYTES) {
+      drain(ctx, length);
       throw new io.javalin.http.HttpResponseException(
           413, "a body is at most " + MAX_BODY_BYTES + " bytes");
     }
     int bytes = (int) length;
     if (!bodies.tryAcquire(bytes, 2, java.util.concurrent.TimeUnit.SECONDS)) {
+      drain(ctx, length);
       ctx.header("Retry-After", "1");
       throw new io.javalin.http.HttpResponseException(503, "too many requests in flight");
     }
     ctx.attribute("cairn.body", bytes);
+  }
+
+  /**
+   * Reads and discards a refused body, up to {@link #MAX_DRAIN_BYTES}, through one small buffer:
+   * Jetty closes a connection whose request body was not read, and a client still sending then may
+   * never read the refusal. A larger body is not read: that connection is closed.
+   */
+  private static void drain(Context ctx, long length) {
+    if (length > MAX_DRAIN_BYTES) {
+      return;
+    }
+    try (java.io.InputStream in = ctx.req().getInputStream()) {
+      byte[] discard = new byte[64 << 10];
+      while (in.read(discard) >= 0) {
+        // discarded
+      }
+    } catch (java.io.IOException e) {
+      // the client went away: nothing to answer
+    }
   }
 
   private void releaseBody(Context ctx) {
