@@ -160,7 +160,7 @@ final class LogCopy {
 
   /** The reducer's state of the whole copy. */
   JsonNode state() {
-    return state != null ? state : reduced(); // reduced() leaves it set
+    return state != null ? state : reduce();
   }
 
   /** The value after {@code op} was added: one step, or the latest millisecond folded again. */

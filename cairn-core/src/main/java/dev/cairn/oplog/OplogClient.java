@@ -43,7 +43,6 @@ public final class OplogClient implements AutoCloseable {
   private final Map<String, List<ChannelStore>> channels;
   private final Map<String, Reducer> reducers;
   private final Clock clock;
-  private final Duration syncInterval;
   private final Duration pushTimeout;
   private final Map<String, LogCopy> logs = new ConcurrentHashMap<>();
   private final Map<String, List<OplogListener>> channelListeners = new ConcurrentHashMap<>();
@@ -55,7 +54,6 @@ public final class OplogClient implements AutoCloseable {
   private OplogClient(Builder b) {
     this.reducers = Map.copyOf(b.reducers);
     this.clock = b.clock;
-    this.syncInterval = b.syncInterval;
     this.pushTimeout = b.pushTimeout;
     BackendOptions options = new BackendOptions(b.durability, b.createStores);
     Map<String, List<ChannelStore>> byChannel = new LinkedHashMap<>();
@@ -72,7 +70,7 @@ public final class OplogClient implements AutoCloseable {
         .forEach(
             stores ->
                 stores.forEach(
-                    s -> s.start(syncInterval, this::discoverLocalLogs, () -> round(s))));
+                    s -> s.start(b.syncInterval, this::discoverLocalLogs, () -> round(s))));
   }
 
   public static Builder builder() {
