@@ -52,6 +52,7 @@ import picocli.CommandLine.Parameters;
 @Command(
     name = "cairn",
     mixinStandardHelpOptions = true,
+    scope = CommandLine.ScopeType.INHERIT, // every command answers --help, -h and --version
     version = "cairn 0.1.0",
     description = "Persistent JSON documents that many processes share and update at once.",
     footerHeading = "%nExit codes:%n",
@@ -88,7 +89,10 @@ public final class Main {
       names = "--store",
       paramLabel = "LOCATION",
       description =
-          "Store directory or URI (file:, mem:, redis://). Default: $CAIRN_STORE or ./cairn-data.",
+          "Store: a directory (or file:DIR), mem:, redis://HOST[:PORT][/DB][?namespace=NAME],"
+              + " jdbc:postgresql://..., jdbc:mariadb://..., jdbc:mysql://..., or a node's"
+              + " cairn+http(s)://token:TOKEN@HOST:PORT (oplogs only)."
+              + " Default: $CAIRN_STORE or ./cairn-data.",
       scope = CommandLine.ScopeType.INHERIT)
   String store;
 

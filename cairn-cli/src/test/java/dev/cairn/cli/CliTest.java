@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.cairn.json.Json;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
@@ -55,6 +56,44 @@ class CliTest {
 
   private Result run(String... args) {
     return runAt(dir.resolve("store").toString(), "", args);
+  }
+
+  /** Every command's path, nested ones included ("oplog push"), read from the command model. */
+  private static List<List<String>> commandPaths(picocli.CommandLine line, List<String> above) {
+    List<List<String>> out = new java.util.ArrayList<>();
+    for (var sub : line.getSubcommands().entrySet()) {
+      if (sub.getValue().getCommandSpec().usageMessage().hidden()
+          || !sub.getKey().equals(sub.getValue().getCommandName())) {
+        continue; // hidden workers, and aliases of a command already listed
+      }
+      List<String> path = new java.util.ArrayList<>(above);
+      path.add(sub.getKey());
+      out.add(path);
+      out.addAll(commandPaths(sub.getValue(), path));
+    }
+    return out;
+  }
+
+  @Test
+  void everyCommandPrintsItsHelpAndExitsZero() {
+    List<List<String>> paths =
+        commandPaths(
+            new picocli.CommandLine(
+                new Main(
+                    InputStream.nullInputStream(),
+                    new PrintWriter(new StringWriter()),
+                    new PrintWriter(new StringWriter()))),
+            List.of());
+    assertThat(paths).hasSizeGreaterThan(20);
+    for (List<String> path : paths) {
+      for (String flag : List.of("--help", "-h")) {
+        List<String> args = new java.util.ArrayList<>(path);
+        args.add(flag);
+        Result help = run(args.toArray(String[]::new));
+        assertThat(help.code()).as("%s: %s", args, help.err()).isZero();
+        assertThat(help.out()).as("%s", args).contains("Usage: cairn " + String.join(" ", path));
+      }
+    }
   }
 
   @Test
