@@ -207,8 +207,12 @@ public final class Main {
       name = "put",
       description = "Create or replace a document (upsert). JSON from the argument or stdin.")
   int put(
-      @Parameters(paramLabel = "ID") String id,
-      @Parameters(paramLabel = "JSON", arity = "0..1") String json)
+      @Parameters(paramLabel = "ID", description = "The document's id.") String id,
+      @Parameters(
+              paramLabel = "JSON",
+              arity = "0..1",
+              description = "The document as a JSON object; read from stdin if left out.")
+          String json)
       throws IOException {
     ObjectNode doc = body(id, json);
     doc.remove("_rev");
@@ -220,8 +224,12 @@ public final class Main {
 
   @Command(name = "create", description = "Create a document; fails (exit 4) if the id exists.")
   int create(
-      @Parameters(paramLabel = "ID") String id,
-      @Parameters(paramLabel = "JSON", arity = "0..1") String json)
+      @Parameters(paramLabel = "ID", description = "The document's id.") String id,
+      @Parameters(
+              paramLabel = "JSON",
+              arity = "0..1",
+              description = "The document as a JSON object; read from stdin if left out.")
+          String json)
       throws IOException {
     ObjectNode doc = body(id, json);
     try (DocumentStore s = open()) {
@@ -235,9 +243,14 @@ public final class Main {
       description =
           "Update a document based on revision REV; fails (exit 4) if REV is not current.")
   int update(
-      @Parameters(paramLabel = "ID") String id,
-      @Parameters(paramLabel = "JSON") String json,
-      @Option(names = "--rev", required = true, paramLabel = "REV") String rev,
+      @Parameters(paramLabel = "ID", description = "The document's id.") String id,
+      @Parameters(paramLabel = "JSON", description = "The new content, a JSON object.") String json,
+      @Option(
+              names = "--rev",
+              required = true,
+              paramLabel = "REV",
+              description = "The revision the new content is based on.")
+          String rev,
       @Option(
               names = "--keep-both",
               description = "Store a stale update as a conflict instead of failing.")
@@ -256,8 +269,12 @@ public final class Main {
       name = "patch",
       description = "Apply MongoDB update operators to a document, e.g. '{\"$inc\":{\"n\":1}}'.")
   int patch(
-      @Parameters(paramLabel = "ID") String id,
-      @Parameters(paramLabel = "UPDATE", arity = "0..1") String update)
+      @Parameters(paramLabel = "ID", description = "The document's id.") String id,
+      @Parameters(
+              paramLabel = "UPDATE",
+              arity = "0..1",
+              description = "MongoDB update operators, a JSON object; read from stdin if left out.")
+          String update)
       throws IOException {
     try (DocumentStore s = open()) {
       out.println(Json.write(s.patch(id, update != null ? update : readAll(in))));
@@ -267,8 +284,12 @@ public final class Main {
 
   @Command(name = "get", description = "Print a document (its winning revision, or --rev REV).")
   int get(
-      @Parameters(paramLabel = "ID") String id,
-      @Option(names = "--rev", paramLabel = "REV") String rev) {
+      @Parameters(paramLabel = "ID", description = "The document's id.") String id,
+      @Option(
+              names = "--rev",
+              paramLabel = "REV",
+              description = "Print this revision instead of the winner.")
+          String rev) {
     try (DocumentStore s = openExisting()) {
       ObjectNode doc =
           (rev == null ? s.get(id) : s.get(id, rev))
@@ -285,7 +306,7 @@ public final class Main {
 
   @Command(name = "delete", description = "Delete a document (leaves a tombstone revision).")
   int delete(
-      @Parameters(paramLabel = "ID") String id,
+      @Parameters(paramLabel = "ID", description = "The document's id.") String id,
       @Option(names = "--rev", paramLabel = "REV", description = "Only if REV is still current.")
           String rev) {
     try (DocumentStore s = open()) {
@@ -305,7 +326,7 @@ public final class Main {
   @Command(
       name = "conflicts",
       description = "List the conflicting revisions of a document, one a line.")
-  int conflicts(@Parameters(paramLabel = "ID") String id) {
+  int conflicts(@Parameters(paramLabel = "ID", description = "The document's id.") String id) {
     try (DocumentStore s = openExisting()) {
       s.conflicts(id).forEach(out::println);
     }
@@ -314,8 +335,13 @@ public final class Main {
 
   @Command(name = "resolve", description = "Settle a document's conflicts by keeping revision REV.")
   int resolve(
-      @Parameters(paramLabel = "ID") String id,
-      @Option(names = "--keep", required = true, paramLabel = "REV") String keep) {
+      @Parameters(paramLabel = "ID", description = "The document's id.") String id,
+      @Option(
+              names = "--keep",
+              required = true,
+              paramLabel = "REV",
+              description = "The live revision to keep.")
+          String keep) {
     try (DocumentStore s = open()) {
       printRev(id, s.resolve(id, keep));
     }
@@ -325,7 +351,7 @@ public final class Main {
   @Command(
       name = "history",
       description = "List a document's revisions, newest first, as JSON lines.")
-  int history(@Parameters(paramLabel = "ID") String id) {
+  int history(@Parameters(paramLabel = "ID", description = "The document's id.") String id) {
     try (DocumentStore s = openExisting()) {
       for (Revision r : s.history(id)) {
         out.println(Json.write(Json.MAPPER.valueToTree(r)));
@@ -342,7 +368,11 @@ public final class Main {
             + " was written meanwhile once it is back."
       })
   int watch(
-      @Parameters(paramLabel = "ID", arity = "0..*") List<String> ids,
+      @Parameters(
+              paramLabel = "ID",
+              arity = "0..*",
+              description = "Only changes to these documents; every change if none.")
+          List<String> ids,
       @Option(names = "--count", paramLabel = "N", description = "Stop after N changes.")
           Integer count)
       throws InterruptedException {
@@ -384,7 +414,7 @@ public final class Main {
         "The first process to share NAME creates it from --defaults."
       })
   int share(
-      @Parameters(paramLabel = "NAME") String name,
+      @Parameters(paramLabel = "NAME", description = "The shared object's name.") String name,
       @Option(
               names = "--defaults",
               paramLabel = "JSON",
@@ -436,7 +466,9 @@ public final class Main {
   }
 
   @Command(name = "sync", description = "Replicate both ways between two stores until they agree.")
-  int sync(@Parameters(paramLabel = "SRC") String src, @Parameters(paramLabel = "DST") String dst) {
+  int sync(
+      @Parameters(paramLabel = "SRC", description = "One store's location.") String src,
+      @Parameters(paramLabel = "DST", description = "The other store's location.") String dst) {
     try (DocumentStore a = open(src);
         DocumentStore b = open(dst)) {
       ReplicationResult r = DocumentStore.sync(a, b);
@@ -474,7 +506,10 @@ public final class Main {
         "Every line is checked before anything is written: one bad line imports nothing."
       })
   int importLines(
-      @Parameters(paramLabel = "FILE|-") String file,
+      @Parameters(
+              paramLabel = "FILE|-",
+              description = "JSON lines, as export writes them; - reads stdin.")
+          String file,
       @Option(names = "--all", description = "Import a faithful backup made by export --all.")
           boolean all)
       throws IOException {

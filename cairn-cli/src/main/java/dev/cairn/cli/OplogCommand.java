@@ -79,13 +79,19 @@ final class OplogCommand {
 
   /** The name of one log: its channel, type and path. */
   static final class LogName {
-    @Parameters(index = "0", paramLabel = "CHANNEL")
+    @Parameters(index = "0", paramLabel = "CHANNEL", description = "The channel's name.")
     String channel;
 
-    @Parameters(index = "1", paramLabel = "TYPE")
+    @Parameters(
+        index = "1",
+        paramLabel = "TYPE",
+        description = "The log's type, which names its reducer (counter, register, set, document).")
     String type;
 
-    @Parameters(index = "2", paramLabel = "PATH")
+    @Parameters(
+        index = "2",
+        paramLabel = "PATH",
+        description = "The log's path: names separated by /.")
     String path;
   }
 
@@ -105,7 +111,7 @@ final class OplogCommand {
 
     @Mixin LogName log;
 
-    @Parameters(index = "3", paramLabel = "JSON")
+    @Parameters(index = "3", paramLabel = "JSON", description = "The operation's payload, as JSON.")
     String json;
 
     @Override
@@ -159,7 +165,7 @@ final class OplogCommand {
     @ParentCommand OplogCommand parent;
     @Spec CommandSpec spec;
 
-    @Parameters(index = "0", paramLabel = "CHANNEL")
+    @Parameters(index = "0", paramLabel = "CHANNEL", description = "The channel's name.")
     String channel;
 
     @Option(names = "--count", paramLabel = "N", description = "Stop after N values.")

@@ -74,16 +74,35 @@ class CliTest {
     return out;
   }
 
+  private static picocli.CommandLine commandModel() {
+    return new picocli.CommandLine(
+        new Main(
+            InputStream.nullInputStream(),
+            new PrintWriter(new StringWriter()),
+            new PrintWriter(new StringWriter())));
+  }
+
+  @Test
+  void everyParameterAndOptionOfEveryCommandIsDescribed() {
+    picocli.CommandLine top = commandModel();
+    List<String> undescribed = new java.util.ArrayList<>();
+    for (List<String> path : commandPaths(top, List.of())) {
+      picocli.CommandLine line = top;
+      for (String name : path) {
+        line = line.getSubcommands().get(name);
+      }
+      for (var arg : line.getCommandSpec().args()) {
+        if (!arg.hidden() && String.join("", arg.description()).isBlank()) {
+          undescribed.add(String.join(" ", path) + " " + arg.paramLabel());
+        }
+      }
+    }
+    assertThat(undescribed).isEmpty();
+  }
+
   @Test
   void everyCommandPrintsItsHelpAndExitsZero() {
-    List<List<String>> paths =
-        commandPaths(
-            new picocli.CommandLine(
-                new Main(
-                    InputStream.nullInputStream(),
-                    new PrintWriter(new StringWriter()),
-                    new PrintWriter(new StringWriter()))),
-            List.of());
+    List<List<String>> paths = commandPaths(commandModel(), List.of());
     assertThat(paths).hasSizeGreaterThan(20);
     for (List<String> path : paths) {
       for (String flag : List.of("--help", "-h")) {
