@@ -126,6 +126,10 @@ public final class Main {
     cmd.setOut(out);
     cmd.setErr(err);
     cmd.setCaseInsensitiveEnumValuesAllowed(true);
+    cmd.getHelpSectionMap()
+        .put(CommandLine.Model.UsageMessageSpec.SECTION_KEY_COMMAND_LIST_HEADING, help -> "");
+    cmd.getHelpSectionMap()
+        .put(CommandLine.Model.UsageMessageSpec.SECTION_KEY_COMMAND_LIST, Main::commandList);
     cmd.setExitCodeExceptionMapper(Main::exitCode);
     cmd.setExecutionExceptionHandler(
         (e, command, parsed) -> {
@@ -138,6 +142,62 @@ public final class Main {
     int code = cmd.execute(args);
     out.flush();
     return code;
+  }
+
+  /** A heading of the top command's help and the commands under it. */
+  record CommandGroup(String heading, List<String> commands) {}
+
+  /** The top command's commands, grouped by what they work on, in the order a newcomer needs. */
+  static final List<CommandGroup> COMMAND_GROUPS =
+      List.of(
+          new CommandGroup(
+              "Documents",
+              List.of(
+                  "put",
+                  "create",
+                  "get",
+                  "update",
+                  "patch",
+                  "delete",
+                  "ls",
+                  "conflicts",
+                  "resolve",
+                  "history",
+                  "watch")),
+          new CommandGroup("Live objects", List.of("share")),
+          new CommandGroup("Oplogs", List.of("oplog")),
+          new CommandGroup("Servers", List.of("serve", "serve-counter")),
+          new CommandGroup(
+              "Tools",
+              List.of("demo", "export", "import", "sync", "compact", "check", "recover", "help")));
+
+  /** The command list of a help: the top command's in groups, a nested command's as picocli has. */
+  private static String commandList(CommandLine.Help help) {
+    Map<String, CommandLine.Help> commands = help.subcommands();
+    if (commands.isEmpty()) {
+      return "";
+    }
+    if (help.commandSpec().parent() != null) {
+      return "Commands:%n".formatted() + help.commandList(commands);
+    }
+    Map<String, CommandLine.Help> left = new LinkedHashMap<>(commands);
+    StringBuilder out = new StringBuilder();
+    for (CommandGroup group : COMMAND_GROUPS) {
+      Map<String, CommandLine.Help> these = new LinkedHashMap<>();
+      for (String name : group.commands()) {
+        CommandLine.Help h = left.remove(name);
+        if (h != null) {
+          these.put(name, h);
+        }
+      }
+      if (!these.isEmpty()) {
+        out.append("%n%s:%n".formatted(group.heading())).append(help.commandList(these));
+      }
+    }
+    if (!left.isEmpty()) {
+      out.append("%nOther commands:%n".formatted()).append(help.commandList(left));
+    }
+    return out.toString();
   }
 
   static int exitCode(Throwable e) {

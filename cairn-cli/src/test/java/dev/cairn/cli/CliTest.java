@@ -101,6 +101,22 @@ class CliTest {
   }
 
   @Test
+  void theTopHelpListsEveryCommandUnderItsGroupInOrder() {
+    String help = run("--help").out();
+    assertThat(help).doesNotContain("Other commands:"); // every command has a group
+    int last = -1;
+    for (Main.CommandGroup group : Main.COMMAND_GROUPS) {
+      int heading = help.indexOf("\n" + group.heading() + ":\n");
+      assertThat(heading).as(group.heading()).isGreaterThan(last);
+      for (String command : group.commands()) {
+        int at = help.indexOf("\n  " + command + " ", heading);
+        assertThat(at).as(command).isGreaterThan(last);
+        last = at;
+      }
+    }
+  }
+
+  @Test
   void everyCommandPrintsItsHelpAndExitsZero() {
     List<List<String>> paths = commandPaths(commandModel(), List.of());
     assertThat(paths).hasSizeGreaterThan(20);
