@@ -130,7 +130,7 @@ final class DocumentPath {
     JsonNode child;
     if (node.isObject()) {
       child = node.get(part);
-      if (child == null || (child.isNull() && create)) {
+      if (child == null) {
         if (!create) {
           return List.of();
         }
@@ -140,11 +140,11 @@ final class DocumentPath {
     } else if (node.isArray() && isIndex(part)) {
       int i = Integer.parseInt(part);
       child = i < node.size() ? node.get(i) : null;
-      if (child == null || (child.isNull() && create)) {
+      if (child == null) {
         if (!create) {
           return List.of();
         }
-        child = NODES.objectNode();
+        child = NODES.objectNode(); // past the end: padded with nulls up to it, as MongoDB does
         new Slot(node, part).set(child);
       }
     } else {
@@ -152,6 +152,11 @@ final class DocumentPath {
         return List.of();
       }
       throw cannotCreate(op, path, part, node);
+    }
+    if (child.isNull() && create) {
+      // MongoDB never writes through a null: a field cannot be created in it (PathNotViable)
+      throw new InvalidUpdateException(
+          "%s: Cannot create field '%s' in element {%s: null}".formatted(op, parts[p + 1], part));
     }
     return List.of(child);
   }

@@ -40,6 +40,8 @@ class UpdateOperatorsTest {
         row("{'a':1,'b':2}", "{'$unset':{'a':''}}", "{'b':2}"),
         row("{'b':2}", "{'$unset':{'x.y':''}}", "{'b':2}"),
         row("{'a':[1,2,3]}", "{'$unset':{'a.1':''}}", "{'a':[1,null,3]}"),
+        row("{'a':null}", "{'$unset':{'a.b':''}}", "{'a':null}"), // nothing to remove through null
+        row("{'a':{'b':null}}", "{'$set':{'a.b':1}}", "{'a':{'b':1}}"), // a null itself is replaced
         row("{'a':[{'x':1,'y':1},{'x':2}]}", "{'$unset':{'a.$[].x':''}}", "{'a':[{'y':1},{}]}"),
         // $inc
         row("{'n':1}", "{'$inc':{'n':2}}", "{'n':3}"),
@@ -164,6 +166,22 @@ class UpdateOperatorsTest {
         Arguments.of("{}", "{'$set':{'a..b':1}}", "empty part"),
         Arguments.of("{}", "{'$set':{'a.$.b':1}}", "only the positional $[]"),
         Arguments.of("{'a':5}", "{'$set':{'a.b':1}}", "cannot create field 'b'"),
+        // never through a null: MongoDB fails with PathNotViable, "Cannot create field 'b' in
+        // element {a: null}", for every operator that creates a path ($set's page, "Set Fields in
+        // Embedded Documents": https://www.mongodb.com/docs/manual/reference/operator/update/set/)
+        Arguments.of(
+            "{'a':null}", "{'$set':{'a.b':1}}", "Cannot create field 'b' in element {a: null}"),
+        Arguments.of(
+            "{'a':{'b':null}}",
+            "{'$inc':{'a.b.c':1}}",
+            "Cannot create field 'c' in element {b: null}"),
+        Arguments.of("{'a':null}", "{'$push':{'a.b':1}}", "Cannot create field 'b'"),
+        Arguments.of("{'a':null}", "{'$addToSet':{'a.b':1}}", "Cannot create field 'b'"),
+        Arguments.of("{'a':null}", "{'$min':{'a.b':1}}", "Cannot create field 'b'"),
+        Arguments.of("{'a':null}", "{'$currentDate':{'a.b':true}}", "Cannot create field 'b'"),
+        Arguments.of("{'a':null,'x':1}", "{'$rename':{'x':'a.b'}}", "Cannot create field 'b'"),
+        Arguments.of(
+            "{'a':[null]}", "{'$set':{'a.0.b':1}}", "Cannot create field 'b' in element {0: null}"),
         Arguments.of("{'a':{}}", "{'$set':{'a.$[].b':1}}", "needs an array"),
         Arguments.of("{'n':'x'}", "{'$inc':{'n':1}}", "not a number"),
         Arguments.of("{'n':1}", "{'$inc':{'n':'1'}}", "needs a number"),
