@@ -252,6 +252,12 @@ public final class UpdateOperators {
   }
 
   private static void rename(ObjectNode doc, String op, String path, JsonNode arg, Clock clock) {
+    for (String end : List.of(path, arg.asText())) {
+      if (insideArray(doc, end)) {
+        throw new InvalidUpdateException(
+            "$rename cannot move a field into or out of an array: '" + end + "' is inside one");
+      }
+    }
     List<DocumentPath.Slot> from = DocumentPath.resolve(doc, op, path, false);
     if (from.isEmpty() || from.get(0).get() == null) {
       return; // a missing source renames nothing
@@ -267,6 +273,19 @@ public final class UpdateOperators {
     }
     source.remove();
     to.get(0).set(value);
+  }
+
+  /** Whether a dot path passes through an array of {@code doc} on its way to its last member. */
+  private static boolean insideArray(JsonNode doc, String path) {
+    JsonNode node = doc;
+    String[] parts = path.split("\\.");
+    for (int i = 0; i < parts.length; i++) {
+      if (node == null || node.isArray()) {
+        return node != null;
+      }
+      node = i < parts.length - 1 ? node.get(parts[i]) : null;
+    }
+    return false;
   }
 
   private static void currentDate(

@@ -189,7 +189,11 @@ class UpdateOperatorsTest {
         Arguments.of("{'n':1}", "{'$mul':{'n':true}}", "needs a number"),
         Arguments.of("{'a':1}", "{'$rename':{'a':'a'}}", "the same"),
         Arguments.of("{'a':1}", "{'$rename':{'a':2}}", "string target"),
-        Arguments.of("{'a':[1]}", "{'$rename':{'a.0':'b'}}", "array element"),
+        // $rename does not reach into arrays, either way ($rename's page, "Behavior":
+        // https://www.mongodb.com/docs/manual/reference/operator/update/rename/)
+        Arguments.of("{'a':[1]}", "{'$rename':{'a.0':'b'}}", "into or out of an array"),
+        Arguments.of("{'a':[{'b':1}]}", "{'$rename':{'a.0.b':'c'}}", "into or out of an array"),
+        Arguments.of("{'a':[{}],'x':1}", "{'$rename':{'x':'a.0.b'}}", "into or out of an array"),
         Arguments.of("{}", "{'$currentDate':{'d':{'$type':'week'}}}", "takes true or"),
         Arguments.of("{'a':1}", "{'$push':{'a':2}}", "not an array"),
         Arguments.of("{'a':[]}", "{'$push':{'a':{'$slice':1}}}", "needs $each"),
