@@ -30,7 +30,10 @@ final class ValueOrder {
     return 8; // boolean
   }
 
-  /** MongoDB's order: null, numbers, strings, objects, arrays, booleans; then by value. */
+  /**
+   * MongoDB's order (https://www.mongodb.com/docs/manual/reference/bson-type-comparison-order/):
+   * null, numbers, strings, objects, arrays, booleans; then by value, objects pair by pair.
+   */
   static int compare(JsonNode a, JsonNode b) {
     int ra = rank(a);
     int rb = rank(b);
@@ -41,17 +44,21 @@ final class ValueOrder {
       case 2:
         return a.decimalValue().compareTo(b.decimalValue());
       case 3:
-        return a.asText().compareTo(b.asText());
+        return compareCodePoints(a.asText(), b.asText());
       case 4:
         {
           Iterator<Map.Entry<String, JsonNode>> x = a.fields();
           Iterator<Map.Entry<String, JsonNode>> y = b.fields();
           while (x.hasNext() && y.hasNext()) {
+            // BSON's order, pair by pair: the value's type, then the name, then the value
             Map.Entry<String, JsonNode> ex = x.next();
             Map.Entry<String, JsonNode> ey = y.next();
-            int c = compare(ex.getValue(), ey.getValue());
+            int c = Integer.compare(rank(ex.getValue()), rank(ey.getValue()));
             if (c == 0) {
-              c = ex.getKey().compareTo(ey.getKey());
+              c = compareCodePoints(ex.getKey(), ey.getKey());
+            }
+            if (c == 0) {
+              c = compare(ex.getValue(), ey.getValue());
             }
             if (c != 0) {
               return c;
@@ -74,6 +81,25 @@ final class ValueOrder {
       default:
         return 0;
     }
+  }
+
+  /**
+   * Strings as MongoDB orders them (its simple collation: UTF-8 bytes), which is code point order;
+   * Java's {@code compareTo} orders UTF-16 units and puts U+10000 and above before U+E000..U+FFFF.
+   */
+  static int compareCodePoints(String a, String b) {
+    int i = 0;
+    int j = 0;
+    while (i < a.length() && j < b.length()) {
+      int ca = a.codePointAt(i);
+      int cb = b.codePointAt(j);
+      if (ca != cb) {
+        return Integer.compare(ca, cb);
+      }
+      i += Character.charCount(ca);
+      j += Character.charCount(cb);
+    }
+    return Boolean.compare(i < a.length(), j < b.length());
   }
 
   /**

@@ -60,6 +60,15 @@ class UpdateOperatorsTest {
         row("{}", "{'$max':{'hi':7}}", "{'hi':7}"),
         row("{'v':'a'}", "{'$min':{'v':1}}", "{'v':1}"),
         row("{'v':null}", "{'$max':{'v':0}}", "{'v':0}"),
+        // objects in BSON's order, pair by pair: type, then name, then value; fewer pairs first
+        // (https://www.mongodb.com/docs/manual/reference/bson-type-comparison-order/#objects)
+        row("{'o':{'b':1}}", "{'$min':{'o':{'a':2}}}", "{'o':{'a':2}}"),
+        row("{'o':{'a':2}}", "{'$max':{'o':{'b':1}}}", "{'o':{'b':1}}"),
+        row("{'o':{'a':1}}", "{'$max':{'o':{'a':'x'}}}", "{'o':{'a':'x'}}"),
+        row("{'o':{'b':'x'}}", "{'$min':{'o':{'a':{}}}}", "{'o':{'b':'x'}}"),
+        row("{'o':{'a':1}}", "{'$max':{'o':{'a':1,'b':0}}}", "{'o':{'a':1,'b':0}}"),
+        // strings by code point, as UTF-8 bytes compare (simple collation)
+        row("{'v':'\uff5a'}", "{'$min':{'v':'\ud83d\ude00'}}", "{'v':'\uff5a'}"),
         // $rename
         row("{'a':1}", "{'$rename':{'a':'b'}}", "{'b':1}"),
         row("{'n':{'first':'x'}}", "{'$rename':{'n.first':'fname'}}", "{'n':{},'fname':'x'}"),
@@ -80,6 +89,10 @@ class UpdateOperatorsTest {
         row("{'a':[1,2]}", "{'$push':{'a':{'$each':[9],'$position':0}}}", "{'a':[9,1,2]}"),
         row("{'a':[1,2,3]}", "{'$push':{'a':{'$each':[9],'$position':-1}}}", "{'a':[1,2,9,3]}"),
         row("{'a':[3,1]}", "{'$push':{'a':{'$each':[2],'$sort':1}}}", "{'a':[1,2,3]}"),
+        row(
+            "{'a':[{'b':1},{'a':2}]}",
+            "{'$push':{'a':{'$each':[],'$sort':1}}}",
+            "{'a':[{'a':2},{'b':1}]}"),
         row("{'a':[3,1]}", "{'$push':{'a':{'$each':[2],'$sort':-1}}}", "{'a':[3,2,1]}"),
         row("{'a':[1,2,3]}", "{'$push':{'a':{'$each':[4],'$slice':-2}}}", "{'a':[3,4]}"),
         row("{'a':[1,2,3]}", "{'$push':{'a':{'$each':[],'$slice':0}}}", "{'a':[]}"),
