@@ -23,14 +23,37 @@ final class QueryMatcher {
         boolean ok =
             c.isObject() && !c.isEmpty() && allOperators(c)
                 ? matchesOperators(value, c, path)
-                : value != null && ValueOrder.equal(value, c, false);
+                : equalsOrHolds(value, c);
         if (!ok) {
           return false;
         }
       }
       return true;
     }
-    return ValueOrder.equal(element, condition, false);
+    return ValueOrder.equal(element, condition, true);
+  }
+
+  /**
+   * A query's equality: the value equals {@code c} (an embedded document with the same members in
+   * the same order), or is an array holding an element that does.
+   */
+  static boolean equalsOrHolds(JsonNode value, JsonNode c) {
+    return value != null && anyOf(value, v -> ValueOrder.equal(v, c, true));
+  }
+
+  /** Whether the value, or, if it is an array, one of its elements, passes {@code test}. */
+  private static boolean anyOf(JsonNode value, java.util.function.Predicate<JsonNode> test) {
+    if (test.test(value)) {
+      return true;
+    }
+    if (value.isArray()) {
+      for (JsonNode e : value) {
+        if (test.test(e)) {
+          return true;
+        }
+      }
+    }
+    return false;
   }
 
   static boolean allOperators(JsonNode object) {
@@ -48,16 +71,13 @@ final class QueryMatcher {
       JsonNode arg = op.getValue();
       boolean ok =
           switch (op.getKey()) {
-            case "$eq" -> value != null && ValueOrder.equal(value, arg, false);
-            case "$ne" -> value == null || !ValueOrder.equal(value, arg, false);
-            case "$gt" ->
-                value != null && sameKind(value, arg) && ValueOrder.compare(value, arg) > 0;
-            case "$gte" ->
-                value != null && sameKind(value, arg) && ValueOrder.compare(value, arg) >= 0;
-            case "$lt" ->
-                value != null && sameKind(value, arg) && ValueOrder.compare(value, arg) < 0;
-            case "$lte" ->
-                value != null && sameKind(value, arg) && ValueOrder.compare(value, arg) <= 0;
+            // on an array, as in a MongoDB query, the array itself or any element may match
+            case "$eq" -> equalsOrHolds(value, arg);
+            case "$ne" -> !equalsOrHolds(value, arg);
+            case "$gt" -> value != null && anyOf(value, v -> compares(v, arg, c -> c > 0));
+            case "$gte" -> value != null && anyOf(value, v -> compares(v, arg, c -> c >= 0));
+            case "$lt" -> value != null && anyOf(value, v -> compares(v, arg, c -> c < 0));
+            case "$lte" -> value != null && anyOf(value, v -> compares(v, arg, c -> c <= 0));
             case "$in", "$nin" -> {
               if (!arg.isArray()) {
                 throw new InvalidUpdateException(
@@ -65,7 +85,7 @@ final class QueryMatcher {
               }
               boolean in = false;
               for (JsonNode candidate : arg) {
-                in |= value != null && ValueOrder.equal(value, candidate, false);
+                in |= equalsOrHolds(value, candidate);
               }
               yield op.getKey().equals("$in") == in;
             }
@@ -96,8 +116,11 @@ final class QueryMatcher {
     return true;
   }
 
-  /** Range comparisons in queries match values of the same kind only, as in MongoDB. */
-  static boolean sameKind(JsonNode a, JsonNode b) {
-    return ValueOrder.rank(a) == ValueOrder.rank(b);
+  /**
+   * A range comparison of a value with a query's argument: a value of another kind never matches
+   * (MongoDB's type bracketing).
+   */
+  private static boolean compares(JsonNode v, JsonNode arg, java.util.function.IntPredicate test) {
+    return ValueOrder.rank(v) == ValueOrder.rank(arg) && test.test(ValueOrder.compare(v, arg));
   }
 }

@@ -363,7 +363,7 @@ public final class UpdateOperators {
         boolean remove = false;
         if (op.equals("$pullAll")) {
           for (JsonNode v : arg) {
-            remove |= ValueOrder.equal(e, v, false);
+            remove |= ValueOrder.equal(e, v, true); // exactly: members in the same order
           }
         } else {
           remove = QueryMatcher.pulls(arg, e, path);

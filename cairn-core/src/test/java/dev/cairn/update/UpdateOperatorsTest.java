@@ -123,6 +123,32 @@ class UpdateOperatorsTest {
         row("{'v':[6,7,8,9]}", "{'$pull':{'v':{'$gte':8}}}", "{'v':[6,7]}"),
         row("{'v':[6,'8',9]}", "{'$pull':{'v':{'$gte':8}}}", "{'v':[6,'8']}"),
         row("{'a':[1,2,1]}", "{'$pull':{'a':1}}", "{'a':[2]}"),
+        // a condition is a query on each element: a field holding an array matches if any of its
+        // elements does; an embedded document matches only with the same members in the same
+        // order (https://www.mongodb.com/docs/manual/reference/operator/update/pull/ and
+        // https://www.mongodb.com/docs/manual/tutorial/query-arrays/)
+        row(
+            "{'a':[{'tags':['x','y']},{'tags':['z']}]}",
+            "{'$pull':{'a':{'tags':'x'}}}",
+            "{'a':[{'tags':['z']}]}"),
+        row(
+            "{'a':[{'s':[1,9]},{'s':[2,3]}]}",
+            "{'$pull':{'a':{'s':{'$gt':8}}}}",
+            "{'a':[{'s':[2,3]}]}"),
+        row(
+            "{'a':[{'t':['x']},{'t':['y']}]}",
+            "{'$pull':{'a':{'t':{'$ne':'x'}}}}",
+            "{'a':[{'t':['x']}]}"),
+        row(
+            "{'a':[{'o':{'x':1,'y':2}},{'o':{'y':2,'x':1}}]}",
+            "{'$pull':{'a':{'o':{'x':1,'y':2}}}}",
+            "{'a':[{'o':{'y':2,'x':1}}]}"),
+        // $pullAll removes exact matches, members in order
+        // (https://www.mongodb.com/docs/manual/reference/operator/update/pullAll/)
+        row(
+            "{'a':[{'x':1,'y':2},{'y':2,'x':1}]}",
+            "{'$pullAll':{'a':[{'x':1,'y':2}]}}",
+            "{'a':[{'y':2,'x':1}]}"),
         row("{'a':[[1,2],[2,1]]}", "{'$pull':{'a':[1,2]}}", "{'a':[[2,1]]}"),
         row(
             "{'r':[{'item':'A','score':5},{'item':'B','score':8,'c':'x'}]}",
