@@ -103,6 +103,11 @@ public final class Main {
       scope = CommandLine.ScopeType.INHERIT)
   Durability durability = Durability.SYNC;
 
+  // the descriptions several commands share, written once
+  private static final String ID_HELP = "The document's id.";
+  private static final String JSON_HELP =
+      "The document as a JSON object; read from stdin if left out.";
+
   private final InputStream in;
   private final PrintWriter out;
   private final PrintWriter err;
@@ -267,12 +272,8 @@ public final class Main {
       name = "put",
       description = "Create or replace a document (upsert). JSON from the argument or stdin.")
   int put(
-      @Parameters(paramLabel = "ID", description = "The document's id.") String id,
-      @Parameters(
-              paramLabel = "JSON",
-              arity = "0..1",
-              description = "The document as a JSON object; read from stdin if left out.")
-          String json)
+      @Parameters(paramLabel = "ID", description = ID_HELP) String id,
+      @Parameters(paramLabel = "JSON", arity = "0..1", description = JSON_HELP) String json)
       throws IOException {
     ObjectNode doc = body(id, json);
     doc.remove("_rev");
@@ -284,12 +285,8 @@ public final class Main {
 
   @Command(name = "create", description = "Create a document; fails (exit 4) if the id exists.")
   int create(
-      @Parameters(paramLabel = "ID", description = "The document's id.") String id,
-      @Parameters(
-              paramLabel = "JSON",
-              arity = "0..1",
-              description = "The document as a JSON object; read from stdin if left out.")
-          String json)
+      @Parameters(paramLabel = "ID", description = ID_HELP) String id,
+      @Parameters(paramLabel = "JSON", arity = "0..1", description = JSON_HELP) String json)
       throws IOException {
     ObjectNode doc = body(id, json);
     try (DocumentStore s = open()) {
@@ -303,7 +300,7 @@ public final class Main {
       description =
           "Update a document based on revision REV; fails (exit 4) if REV is not current.")
   int update(
-      @Parameters(paramLabel = "ID", description = "The document's id.") String id,
+      @Parameters(paramLabel = "ID", description = ID_HELP) String id,
       @Parameters(paramLabel = "JSON", description = "The new content, a JSON object.") String json,
       @Option(
               names = "--rev",
@@ -329,7 +326,7 @@ public final class Main {
       name = "patch",
       description = "Apply MongoDB update operators to a document, e.g. '{\"$inc\":{\"n\":1}}'.")
   int patch(
-      @Parameters(paramLabel = "ID", description = "The document's id.") String id,
+      @Parameters(paramLabel = "ID", description = ID_HELP) String id,
       @Parameters(
               paramLabel = "UPDATE",
               arity = "0..1",
@@ -344,7 +341,7 @@ public final class Main {
 
   @Command(name = "get", description = "Print a document (its winning revision, or --rev REV).")
   int get(
-      @Parameters(paramLabel = "ID", description = "The document's id.") String id,
+      @Parameters(paramLabel = "ID", description = ID_HELP) String id,
       @Option(
               names = "--rev",
               paramLabel = "REV",
@@ -366,7 +363,7 @@ public final class Main {
 
   @Command(name = "delete", description = "Delete a document (leaves a tombstone revision).")
   int delete(
-      @Parameters(paramLabel = "ID", description = "The document's id.") String id,
+      @Parameters(paramLabel = "ID", description = ID_HELP) String id,
       @Option(names = "--rev", paramLabel = "REV", description = "Only if REV is still current.")
           String rev) {
     try (DocumentStore s = open()) {
@@ -386,7 +383,7 @@ public final class Main {
   @Command(
       name = "conflicts",
       description = "List the conflicting revisions of a document, one a line.")
-  int conflicts(@Parameters(paramLabel = "ID", description = "The document's id.") String id) {
+  int conflicts(@Parameters(paramLabel = "ID", description = ID_HELP) String id) {
     try (DocumentStore s = openExisting()) {
       s.conflicts(id).forEach(out::println);
     }
@@ -395,7 +392,7 @@ public final class Main {
 
   @Command(name = "resolve", description = "Settle a document's conflicts by keeping revision REV.")
   int resolve(
-      @Parameters(paramLabel = "ID", description = "The document's id.") String id,
+      @Parameters(paramLabel = "ID", description = ID_HELP) String id,
       @Option(
               names = "--keep",
               required = true,
@@ -411,7 +408,7 @@ public final class Main {
   @Command(
       name = "history",
       description = "List a document's revisions, newest first, as JSON lines.")
-  int history(@Parameters(paramLabel = "ID", description = "The document's id.") String id) {
+  int history(@Parameters(paramLabel = "ID", description = ID_HELP) String id) {
     try (DocumentStore s = openExisting()) {
       for (Revision r : s.history(id)) {
         out.println(Json.write(Json.MAPPER.valueToTree(r)));

@@ -30,6 +30,8 @@ import picocli.CommandLine.Spec;
     },
     subcommands = {OplogCommand.Push.class, OplogCommand.Get.class, OplogCommand.Watch.class})
 final class OplogCommand {
+  static final String CHANNEL_HELP = "The channel's name.";
+
   @ParentCommand Main main;
 
   @Option(
@@ -79,7 +81,7 @@ final class OplogCommand {
 
   /** The name of one log: its channel, type and path. */
   static final class LogName {
-    @Parameters(index = "0", paramLabel = "CHANNEL", description = "The channel's name.")
+    @Parameters(index = "0", paramLabel = "CHANNEL", description = CHANNEL_HELP)
     String channel;
 
     @Parameters(
@@ -165,7 +167,7 @@ final class OplogCommand {
     @ParentCommand OplogCommand parent;
     @Spec CommandSpec spec;
 
-    @Parameters(index = "0", paramLabel = "CHANNEL", description = "The channel's name.")
+    @Parameters(index = "0", paramLabel = "CHANNEL", description = CHANNEL_HELP)
     String channel;
 
     @Option(names = "--count", paramLabel = "N", description = "Stop after N values.")
