@@ -3,6 +3,7 @@ module dev.cairn.cli {
   requires dev.cairn.core;
   requires dev.cairn.node;
   requires info.picocli;
+  requires java.net.http;
   requires jdk.httpserver;
 
   opens dev.cairn.cli to

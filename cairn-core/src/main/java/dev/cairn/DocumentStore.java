@@ -271,6 +271,35 @@ public final class DocumentStore implements AutoCloseable {
     return patch(id, Json.parseObject(update));
   }
 
+  /**
+   * {@link #patch(String, JsonNode)}, creating the document if it does not exist (or is deleted),
+   * as MongoDB's update with {@code upsert: true}: the update is applied to an empty document, and
+   * {@code $setOnInsert} sets its fields only then. Racing creators do not both create: the loser's
+   * update is applied to the winner's document.
+   *
+   * @return the document as patched or created, with {@code _id} and {@code _rev}
+   * @throws InvalidUpdateException if the update is malformed or cannot apply; nothing is written
+   */
+  public ObjectNode patchOrCreate(String id, JsonNode update) {
+    Validation.id(id);
+    return write(id, Writes.patch(id, update, true, clock, this::body));
+  }
+
+  /** {@link #patch(String, JsonNode)} with the update built by {@link Update}. */
+  public ObjectNode patch(String id, Update update) {
+    return patch(id, update.toJson());
+  }
+
+  /** {@link #patchOrCreate(String, JsonNode)} with the update built by {@link Update}. */
+  public ObjectNode patchOrCreate(String id, Update update) {
+    return patchOrCreate(id, update.toJson());
+  }
+
+  /** {@link #patchOrCreate(String, JsonNode)} with the update as JSON text. */
+  public ObjectNode patchOrCreate(String id, String update) {
+    return patchOrCreate(id, Json.parseObject(update));
+  }
+
   // ---- scoped ----
 
   /**
@@ -611,7 +640,20 @@ public final class DocumentStore implements AutoCloseable {
    * document this store holds.
    */
   public ReplicationResult pushTo(DocumentStore target) {
-    return Replicator.replicate(this.engine, target.engine);
+    return pushTo(target, running -> {});
+  }
+
+  /**
+   * {@link #pushTo(DocumentStore)}, telling {@code progress} the running totals after every page of
+   * up to 1000 changes read from this store (its {@code sourceSequence} against this store's {@link
+   * #lastSequence()} says how far it is), on the calling thread.
+   */
+  public ReplicationResult pushTo(
+      DocumentStore target, java.util.function.Consumer<ReplicationResult> progress) {
+    if (target == null || progress == null) {
+      throw new IllegalArgumentException("target and progress must not be null");
+    }
+    return Replicator.replicate(this.engine, target.engine, progress);
   }
 
   /** Copies from {@code source} every revision it has that this store lacks. */

@@ -96,6 +96,9 @@ public final class SharedObject implements AutoCloseable {
    * or under one) was changed by a patch accepted after {@code seenVersion}; the future then fails
    * with a {@link StalePatchException} that carries the current state. A patch more than 1000
    * versions behind is always rejected.
+   *
+   * @throws IllegalArgumentException if {@code seenVersion} is negative or above every version the
+   *     object's log holds; nothing is sent
    */
   public CompletableFuture<Patched> patchIfUnchanged(long seenVersion, JsonNode update) {
     if (seenVersion < 0) {

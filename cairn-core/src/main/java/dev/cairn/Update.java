@@ -5,9 +5,10 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.cairn.json.Json;
 
 /**
- * Builds an update document of MongoDB update operators, for {@link SharedObject#patch(Update)}:
- * {@code Update.of().inc("visits", 1).push("log", entry)}. Values are converted to JSON like
- * documents are (records, POJOs, Maps, lists, numbers, strings, nodes).
+ * Builds an update document of MongoDB update operators, for {@link SharedObject#patch(Update)} and
+ * {@link DocumentStore#patch(String, Update)}: {@code Update.of().inc("visits", 1).push("log",
+ * entry)}. Values are converted to JSON like documents are (records, POJOs, Maps, lists, numbers,
+ * strings, nodes).
  */
 public final class Update {
   private final ObjectNode doc = Json.MAPPER.createObjectNode();
@@ -20,6 +21,11 @@ public final class Update {
 
   public Update set(String path, Object value) {
     return put("$set", path, value);
+  }
+
+  /** Sets {@code path} only when the update creates the document ({@code patchOrCreate}). */
+  public Update setOnInsert(String path, Object value) {
+    return put("$setOnInsert", path, value);
   }
 
   public Update unset(String path) {

@@ -1,6 +1,5 @@
 package dev.cairn.cli;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.cairn.Cairn;
 import dev.cairn.Change;
@@ -74,6 +73,9 @@ import picocli.CommandLine.Parameters;
       CounterServer.class,
       OplogCommand.class,
       Serve.class,
+      NodeAccounts.UserCommand.class,
+      NodeAccounts.SessionCommand.class,
+      Completion.class,
       CommandLine.HelpCommand.class
     })
 public final class Main {
@@ -139,9 +141,11 @@ public final class Main {
     cmd.setExecutionExceptionHandler(
         (e, command, parsed) -> {
           int code = exitCode(e);
-          // Cairn's own exceptions say what failed; anything else is a bug, named by its class
-          err.println(
-              "cairn: " + (e instanceof dev.cairn.CairnException ? e.getMessage() : e.toString()));
+          // Cairn's own exceptions and refused arguments say what failed; anything else is a
+          // bug, named by its class
+          boolean explained =
+              e instanceof dev.cairn.CairnException || e instanceof IllegalArgumentException;
+          err.println("cairn: " + (explained ? e.getMessage() : e.toString()));
           return code;
         });
     int code = cmd.execute(args);
@@ -171,10 +175,19 @@ public final class Main {
                   "watch")),
           new CommandGroup("Live objects", List.of("share")),
           new CommandGroup("Oplogs", List.of("oplog")),
-          new CommandGroup("Servers", List.of("serve", "serve-counter")),
+          new CommandGroup("Servers", List.of("serve", "user", "session", "serve-counter")),
           new CommandGroup(
               "Tools",
-              List.of("demo", "export", "import", "sync", "compact", "check", "recover", "help")));
+              List.of(
+                  "demo",
+                  "export",
+                  "import",
+                  "sync",
+                  "compact",
+                  "check",
+                  "recover",
+                  "completion",
+                  "help")));
 
   /** The command list of a help: the top command's in groups, a nested command's as picocli has. */
   private static String commandList(CommandLine.Help help) {
@@ -227,6 +240,11 @@ public final class Main {
     return UNEXPECTED;
   }
 
+  /** The command's stdin. */
+  InputStream in() {
+    return in;
+  }
+
   String location() {
     if (store != null) {
       return store;
@@ -270,15 +288,19 @@ public final class Main {
 
   @Command(
       name = "put",
-      description = "Create or replace a document (upsert). JSON from the argument or stdin.")
+      description = {
+        "Write a document. JSON from the argument or stdin.",
+        "With a _rev in the JSON (as get prints it), a strict update of that revision, as"
+            + " CouchDB's PUT: exit 4 if another writer got there first, so get | edit | put never"
+            + " overwrites a change it did not see. Without _rev, create or replace (upsert)."
+      })
   int put(
       @Parameters(paramLabel = "ID", description = ID_HELP) String id,
       @Parameters(paramLabel = "JSON", arity = "0..1", description = JSON_HELP) String json)
       throws IOException {
     ObjectNode doc = body(id, json);
-    doc.remove("_rev");
     try (DocumentStore s = open()) {
-      printRev(id, s.upsert(doc));
+      printRev(id, doc.has("_rev") ? s.update(doc) : s.upsert(doc));
     }
     return OK;
   }
@@ -324,19 +346,38 @@ public final class Main {
 
   @Command(
       name = "patch",
-      description = "Apply MongoDB update operators to a document, e.g. '{\"$inc\":{\"n\":1}}'.")
+      description = {
+        "Apply MongoDB update operators to a document, e.g. '{\"$inc\":{\"n\":1}}', and print"
+            + " it. Exit 3 if it does not exist, unless --upsert."
+      })
   int patch(
       @Parameters(paramLabel = "ID", description = ID_HELP) String id,
       @Parameters(
               paramLabel = "UPDATE",
               arity = "0..1",
               description = "MongoDB update operators, a JSON object; read from stdin if left out.")
-          String update)
+          String update,
+      @Option(
+              names = "--upsert",
+              description =
+                  "Create the document if it does not exist: the update applied to an empty"
+                      + " document, with $setOnInsert's fields (as MongoDB's upsert).")
+          boolean upsert)
       throws IOException {
+    String operators = update != null ? update : readAll(in);
     try (DocumentStore s = open()) {
-      out.println(Json.write(s.patch(id, update != null ? update : readAll(in))));
+      out.println(
+          Json.write(upsert ? s.patchOrCreate(id, operators) : patchExisting(s, id, operators)));
     }
     return OK;
+  }
+
+  private static ObjectNode patchExisting(DocumentStore s, String id, String operators) {
+    try {
+      return s.patch(id, operators);
+    } catch (NotFoundException e) {
+      throw new NotFoundException(e.getMessage() + "; patch --upsert creates it");
+    }
   }
 
   @Command(name = "get", description = "Print a document (its winning revision, or --rev REV).")
@@ -431,8 +472,19 @@ public final class Main {
               description = "Only changes to these documents; every change if none.")
           List<String> ids,
       @Option(names = "--count", paramLabel = "N", description = "Stop after N changes.")
-          Integer count)
+          Integer count,
+      @Option(
+              names = "--since",
+              paramLabel = "SEQ",
+              description =
+                  "First print the changes after sequence number SEQ (each change printed has"
+                      + " its seq: pass the last one seen to resume), then follow. 0: from the"
+                      + " start.")
+          Long since)
       throws InterruptedException {
+    if (since != null && since < 0) {
+      throw new IllegalArgumentException("--since is a sequence number, 0 or more; got " + since);
+    }
     Set<String> only = ids == null ? Set.of() : Set.copyOf(ids);
     only.forEach(Validation::id);
     BlockingQueue<Change> changes = new LinkedBlockingQueue<>();
@@ -454,13 +506,34 @@ public final class Main {
                   }
                 })) {
       err.println("cairn: watching " + s.location() + (only.isEmpty() ? "" : " " + only));
-      for (int seen = 0; count == null || seen < count; seen++) {
+      // the past is read after listening starts, so nothing falls between; what both saw is
+      // printed once, by its sequence number
+      long printed = since == null ? -1 : since;
+      List<Change> past = since == null ? List.of() : s.changes(since);
+      int seen = 0;
+      for (int i = 0; i < past.size() && (count == null || seen < count); i++) {
+        Change c = past.get(i);
+        printed = c.seq();
+        if (only.isEmpty() || only.contains(c.id())) {
+          printChange(c);
+          seen++;
+        }
+      }
+      while (count == null || seen < count) {
         Change c = changes.take();
-        out.println(Json.write(Json.MAPPER.valueToTree(c)));
-        out.flush();
+        if (c.seq() > printed) {
+          printed = c.seq();
+          printChange(c);
+          seen++;
+        }
       }
     }
     return OK;
+  }
+
+  private void printChange(Change c) {
+    out.println(Json.write(Json.MAPPER.valueToTree(c)));
+    out.flush();
   }
 
   @Command(
@@ -468,6 +541,7 @@ public final class Main {
       description = {
         "A live shared object: print its state, apply a patch of MongoDB update operators"
             + " (--patch), or print its state after every change by any process (--watch).",
+        "Each state is printed as {\"version\": V, \"state\": {...}}: pass V to --if-version.",
         "The first process to share NAME creates it from --defaults."
       })
   int share(
@@ -485,7 +559,9 @@ public final class Main {
       @Option(
               names = "--if-version",
               paramLabel = "V",
-              description = "With --patch: reject it (exit 4) if what it touches changed after V.")
+              description =
+                  "With --patch: reject it (exit 4) if what it touches changed after version V;"
+                      + " a V the object has not reached is invalid (exit 5).")
           Long ifVersion,
       @Option(names = "--watch", description = "Print the state, then again after every change.")
           boolean watch,
@@ -501,37 +577,97 @@ public final class Main {
         try {
           Patched p =
               (ifVersion == null ? obj.patch(patch) : obj.patchIfUnchanged(ifVersion, patch)).get();
-          out.println(Json.write(p.state()));
+          printState(p.version(), p.state());
         } catch (ExecutionException e) {
           throw e.getCause() instanceof RuntimeException r ? r : e;
         }
       } else if (watch) {
-        BlockingQueue<JsonNode> states = new LinkedBlockingQueue<>();
-        try (Subscription sub = obj.observe("", (path, state, version) -> states.add(state))) {
-          out.println(Json.write(obj.get()));
-          out.flush();
+        BlockingQueue<Patched> states = new LinkedBlockingQueue<>();
+        try (Subscription sub =
+            obj.observe(
+                "",
+                (path, state, version) -> states.add(new Patched(version, (ObjectNode) state)))) {
+          printState(obj.version(), obj.get());
           for (int seen = 0; count == null || seen < count; seen++) {
-            out.println(Json.write(states.take()));
-            out.flush();
+            Patched next = states.take();
+            printState(next.version(), next.state());
           }
         }
       } else {
-        out.println(Json.write(obj.get()));
+        printState(obj.version(), obj.get());
       }
     }
     return OK;
   }
 
-  @Command(name = "sync", description = "Replicate both ways between two stores until they agree.")
+  private void printState(long version, ObjectNode state) {
+    ObjectNode line = Json.MAPPER.createObjectNode().put("version", version);
+    line.set("state", state);
+    out.println(Json.write(line));
+    out.flush();
+  }
+
+  private static final String PROGRESS_HELP =
+      "Report progress on stderr (it is reported anyway when stderr is a terminal).";
+
+  /** Whether to report progress: asked for, or a person is watching. */
+  private static boolean showProgress(boolean asked) {
+    return asked || System.console() != null;
+  }
+
+  @Command(
+      name = "sync",
+      description = {
+        "Replicate both ways between two stores until they agree, and print what was copied.",
+        "On a long run, reports the documents and revisions copied and the rate on stderr."
+      })
   int sync(
       @Parameters(paramLabel = "SRC", description = "One store's location.") String src,
-      @Parameters(paramLabel = "DST", description = "The other store's location.") String dst) {
+      @Parameters(paramLabel = "DST", description = "The other store's location.") String dst,
+      @Option(names = "--progress", description = PROGRESS_HELP) boolean progress) {
     try (DocumentStore a = open(src);
         DocumentStore b = open(dst)) {
-      ReplicationResult r = DocumentStore.sync(a, b);
+      boolean report = showProgress(progress);
+      ReplicationResult forth = a.pushTo(b, progressOf(report, a, b));
+      ReplicationResult back = b.pushTo(a, progressOf(report, b, a));
+      ReplicationResult r =
+          new ReplicationResult(
+              forth.documents() + back.documents(),
+              forth.revisions() + back.revisions(),
+              back.sourceSequence());
       out.println(Json.write(Json.MAPPER.valueToTree(r)));
     }
     return OK;
+  }
+
+  /** Reports one direction's running totals about once a second, and when it is done. */
+  private java.util.function.Consumer<ReplicationResult> progressOf(
+      boolean report, DocumentStore from, DocumentStore to) {
+    if (!report) {
+      return running -> {};
+    }
+    long start = System.nanoTime();
+    long last = from.lastSequence();
+    long[] reported = {start};
+    return running -> {
+      long now = System.nanoTime();
+      if (now - reported[0] < 1_000_000_000L && running.sourceSequence() < last) {
+        return;
+      }
+      reported[0] = now;
+      double seconds = Math.max(1e-3, (now - start) / 1e9);
+      err.printf(
+          "cairn: sync %s -> %s: %d revisions of %d documents copied, change %d of %d, %.0f"
+              + " changes/s%n",
+          from.location(),
+          to.location(),
+          running.revisions(),
+          running.documents(),
+          running.sourceSequence(),
+          last,
+          running.sourceSequence() / seconds);
+      err.flush();
+    };
   }
 
   @Command(
@@ -560,7 +696,8 @@ public final class Main {
         "With --all: read what export --all wrote, adding every revision and log entry the store"
             + " lacks, with the same revision ids (a revision whose content does not match its id"
             + " is refused).",
-        "Every line is checked before anything is written: one bad line imports nothing."
+        "Every line is checked before anything is written: one bad line imports nothing.",
+        "On a long run, reports the documents imported and the rate on stderr."
       })
   int importLines(
       @Parameters(
@@ -568,7 +705,8 @@ public final class Main {
               description = "JSON lines, as export writes them; - reads stdin.")
           String file,
       @Option(names = "--all", description = "Import a faithful backup made by export --all.")
-          boolean all)
+          boolean all,
+      @Option(names = "--progress", description = PROGRESS_HELP) boolean progress)
       throws IOException {
     List<ObjectNode> docs = new ArrayList<>();
     List<Integer> lines = new ArrayList<>();
@@ -619,6 +757,9 @@ public final class Main {
       }
       return OK;
     }
+    boolean report = showProgress(progress);
+    long start = System.nanoTime();
+    long reported = start;
     try (DocumentStore s = open()) {
       int done = 0;
       int unchanged = 0;
@@ -628,8 +769,14 @@ public final class Main {
         if (s.upsert(doc).equals(before)) {
           unchanged++;
         }
-        if (++done % 10_000 == 0) {
-          err.println("cairn: imported " + done + " of " + docs.size());
+        done++;
+        long now = System.nanoTime();
+        if (report && (now - reported >= 1_000_000_000L || done == docs.size())) {
+          reported = now;
+          err.printf(
+              "cairn: imported %d of %d, %.0f documents/s%n",
+              done, docs.size(), done / Math.max(1e-3, (now - start) / 1e9));
+          err.flush();
         }
       }
       err.printf(

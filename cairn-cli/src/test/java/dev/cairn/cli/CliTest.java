@@ -356,7 +356,32 @@ class CliTest {
 
     assertThat(sync.code()).isZero();
     assertThat(sync.json().get("revisions").asInt()).isEqualTo(2);
+    assertThat(sync.err()).isEmpty(); // no terminal, no --progress: nothing on stderr
     assertThat(run("ls").lines()).containsExactly("here", "there");
+  }
+
+  @Test
+  void syncAndImportReportProgressOnStderrWhenAsked() {
+    Path other = dir.resolve("other");
+    StringBuilder lines = new StringBuilder();
+    for (int i = 0; i < 2500; i++) {
+      lines.append("{\"_id\":\"d").append(i).append("\",\"i\":").append(i).append("}\n");
+    }
+    Result imported = withStdin(lines.toString(), "import", "-", "--progress");
+    assertThat(imported.code()).isZero();
+    assertThat(imported.err())
+        .containsPattern("cairn: imported 2500 of 2500, \\d+ documents/s")
+        .contains("imported 2500 documents");
+    assertThat(withStdin(lines.toString(), "import", "-").err())
+        .doesNotContain("documents/s"); // no terminal, no --progress
+
+    Result sync = run("sync", dir.resolve("store").toString(), other.toString(), "--progress");
+    assertThat(sync.code()).isZero();
+    assertThat(sync.err())
+        .containsPattern(
+            "cairn: sync \\S+ -> \\S+: 2500 revisions of 2500 documents copied, change 2500 of"
+                + " 2500, \\d+ changes/s");
+    assertThat(runAt(other.toString(), "", "ls").lines()).hasSize(2500);
   }
 
   @Test
@@ -381,11 +406,11 @@ class CliTest {
   void shareCreatesPatchesAndPrintsASharedObject() {
     Result created = run("share", "cfg", "--defaults", "{\"n\":1}");
     assertThat(created.code()).isZero();
-    assertThat(created.out().trim()).isEqualTo("{\"n\":1}");
+    assertThat(created.out().trim()).isEqualTo("{\"version\":0,\"state\":{\"n\":1}}");
 
     Result patched = run("share", "cfg", "--patch", "{\"$inc\":{\"n\":2},\"$push\":{\"l\":\"x\"}}");
     assertThat(patched.code()).isZero();
-    assertThat(patched.out().trim()).isEqualTo("{\"n\":3,\"l\":[\"x\"]}");
+    assertThat(patched.out().trim()).isEqualTo("{\"version\":1,\"state\":{\"n\":3,\"l\":[\"x\"]}}");
 
     Result stale = run("share", "cfg", "--patch", "{\"$set\":{\"n\":0}}", "--if-version", "0");
     assertThat(stale.code()).isEqualTo(4);
@@ -393,8 +418,127 @@ class CliTest {
 
     Result bad = run("share", "cfg", "--patch", "{\"$inc\":{\"l\":1}}");
     assertThat(bad.code()).isEqualTo(5);
-    assertThat(run("share", "cfg").out().trim()).isEqualTo("{\"n\":3,\"l\":[\"x\"]}");
+    assertThat(run("share", "cfg").out().trim())
+        .isEqualTo("{\"version\":1,\"state\":{\"n\":3,\"l\":[\"x\"]}}");
     assertThat(run("share", "cfg", "--patch", "{}", "--watch").code()).isEqualTo(5);
+  }
+
+  @Test
+  void aVersionPrintedByShareMakesAConditionalPatchAndOneNotYetReachedIsRefused() {
+    run("share", "cfg", "--defaults", "{\"a\":0,\"b\":0}");
+    long seen = run("share", "cfg").json().get("version").asLong();
+    run("share", "cfg", "--patch", "{\"$inc\":{\"b\":1}}"); // another path: no conflict
+
+    Result based =
+        run("share", "cfg", "--patch", "{\"$set\":{\"a\":5}}", "--if-version", "" + seen);
+    assertThat(based.code()).as(based.err()).isZero();
+    assertThat(based.json().get("state").get("a").asInt()).isEqualTo(5);
+
+    long now = based.json().get("version").asLong();
+    Result ahead =
+        run("share", "cfg", "--patch", "{\"$set\":{\"a\":6}}", "--if-version", "" + (now + 1));
+    assertThat(ahead.code()).isEqualTo(Main.INVALID);
+    assertThat(ahead.err())
+        .isEqualTo(
+            "cairn: the patch is based on version %d, but the object's version is %d%n"
+                .formatted(now + 1, now));
+    assertThat(run("share", "cfg").json().get("version").asLong()).isEqualTo(now);
+  }
+
+  @Test
+  void putWithARevIsAStrictUpdateSoGetEditPutNeverOverwritesAnotherWriter() {
+    run("put", "doc", "{\"n\":1}");
+    ObjectNode seen = run("get", "doc").json();
+
+    ObjectNode mine = seen.deepCopy().put("n", 2);
+    assertThat(withStdin(Json.write(mine), "put", "doc").code()).isZero();
+    ObjectNode theirs = seen.deepCopy().put("n", 3); // based on the same, now stale, revision
+    Result stale = withStdin(Json.write(theirs), "put", "doc");
+    assertThat(stale.code()).isEqualTo(Main.CONFLICT);
+    assertThat(stale.err()).contains("the write was based on " + seen.get("_rev").asText());
+    assertThat(run("get", "doc").json().get("n").asInt()).isEqualTo(2);
+
+    assertThat(run("put", "doc", "{\"_rev\":\"zz\",\"n\":4}").code()).isEqualTo(Main.INVALID);
+    assertThat(run("put", "doc", "{\"n\":5}").code()).isZero(); // no _rev: an upsert
+    assertThat(run("get", "doc").json().get("n").asInt()).isEqualTo(5);
+  }
+
+  @Test
+  void patchUpsertCreatesWithSetOnInsertAndOtherwisePatches() {
+    Result missing = run("patch", "visits", "{\"$inc\":{\"n\":1}}");
+    assertThat(missing.code()).isEqualTo(Main.NOT_FOUND);
+    assertThat(missing.err()).contains("does not exist; patch --upsert creates it");
+    assertThat(run("ls").lines()).isEmpty();
+
+    String update = "{\"$inc\":{\"n\":1},\"$setOnInsert\":{\"first\":\"yes\"}}";
+    Result created = run("patch", "visits", update, "--upsert");
+    assertThat(created.code()).isZero();
+    assertThat(created.json().get("n").asInt()).isEqualTo(1);
+    assertThat(created.json().get("first").asText()).isEqualTo("yes");
+    assertThat(created.json().get("_rev").asText()).startsWith("1-");
+
+    String again = "{\"$inc\":{\"n\":1},\"$setOnInsert\":{\"first\":\"no\"}}";
+    Result patched = run("patch", "visits", again, "--upsert");
+    assertThat(patched.json().get("n").asInt()).isEqualTo(2);
+    assertThat(patched.json().get("first").asText()).isEqualTo("yes");
+  }
+
+  @Test
+  void watchSinceResumesTheFeedFromASequenceNumber() throws Exception {
+    run("put", "a", "{}");
+    run("put", "b", "{}");
+    run("put", "a", "{\"v\":2}");
+
+    Result all = run("watch", "--since", "0", "--count", "3");
+    assertThat(all.lines()).hasSize(3);
+    long second = Json.MAPPER.readTree(all.lines().get(1)).get("seq").asLong();
+
+    Result resumed = run("watch", "--since", "" + second, "--count", "1", "a");
+    assertThat(resumed.code()).isZero();
+    JsonNode next = Json.MAPPER.readTree(resumed.out());
+    assertThat(next.get("seq").asLong()).isGreaterThan(second);
+    assertThat(next.get("id").asText()).isEqualTo("a");
+
+    // the past, then what is written while it watches, each change once
+    CompletableFuture<Result> following =
+        CompletableFuture.supplyAsync(() -> run("watch", "--since", "" + second, "--count", "3"));
+    int i = 0;
+    while (!following.isDone() && i < 10_000) {
+      run("put", "c", "{\"i\":" + i++ + "}");
+    }
+    List<String> lines = following.get(30, TimeUnit.SECONDS).lines();
+    assertThat(lines).hasSize(3);
+    List<Long> seqs = new java.util.ArrayList<>();
+    for (String line : lines) {
+      seqs.add(Json.MAPPER.readTree(line).get("seq").asLong());
+    }
+    assertThat(seqs).isSorted().doesNotHaveDuplicates().allMatch(seq -> seq > second);
+    assertThat(seqs.get(0)).isEqualTo(second + 1);
+    assertThat(run("watch", "--since", "-1").code()).isEqualTo(Main.INVALID);
+  }
+
+  @Test
+  void completionPrintsAScriptThatCompletesCommandsInBash() throws Exception {
+    Result script = run("completion");
+    assertThat(script.code()).isZero();
+    Path file = Files.writeString(dir.resolve("cairn-completion.bash"), script.out());
+
+    Process bash =
+        new ProcessBuilder(
+                "bash",
+                "-c",
+                "source \"$1\"; COMP_WORDS=(cairn sha); COMP_CWORD=1; COMP_LINE='cairn sha';"
+                    + " _complete_cairn cairn sha cairn; printf '%s\\n' \"${COMPREPLY[@]}\";"
+                    + " COMP_WORDS=(cairn patch doc --up); COMP_CWORD=3;"
+                    + " COMP_LINE='cairn patch doc --up'; _complete_cairn cairn --up doc;"
+                    + " printf '%s\\n' \"${COMPREPLY[@]}\"",
+                "completion-test",
+                file.toString())
+            .redirectErrorStream(true)
+            .start();
+    String out = new String(bash.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertThat(bash.waitFor(1, TimeUnit.MINUTES)).isTrue();
+    assertThat(out.lines()).contains("share", "--upsert");
   }
 
   @Test
@@ -413,8 +557,11 @@ class CliTest {
     assertThat(watched.code()).isZero();
     List<String> lines = watched.lines();
     assertThat(lines).hasSize(3); // the state, then two changes
-    long first = Json.MAPPER.readTree(lines.get(1)).get("n").asLong();
-    assertThat(Json.MAPPER.readTree(lines.get(2)).get("n").asLong()).isEqualTo(first + 1);
+    JsonNode first = Json.MAPPER.readTree(lines.get(1));
+    JsonNode second = Json.MAPPER.readTree(lines.get(2));
+    assertThat(second.get("state").get("n").asLong())
+        .isEqualTo(first.get("state").get("n").asLong() + 1);
+    assertThat(second.get("version").asLong()).isEqualTo(first.get("version").asLong() + 1);
   }
 
   @Test

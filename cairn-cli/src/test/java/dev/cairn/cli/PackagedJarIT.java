@@ -26,9 +26,20 @@ class PackagedJarIT {
   }
 
   Run cairn(String... args) throws IOException, InterruptedException {
+    return cairn(java.util.Map.of(), "", args);
+  }
+
+  /** Runs the jar with these environment variables added and {@code stdin} as its input. */
+  Run cairn(java.util.Map<String, String> env, String stdin, String... args)
+      throws IOException, InterruptedException {
     List<String> command = new ArrayList<>(launcher());
     command.addAll(List.of(args));
-    Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+    ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true);
+    pb.environment().putAll(env);
+    Process p = pb.start();
+    try (var in = p.getOutputStream()) {
+      in.write(stdin.getBytes(StandardCharsets.UTF_8));
+    }
     String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
     assertThat(p.waitFor(5, TimeUnit.MINUTES)).as("finished: %s", out).isTrue();
     return new Run(p.exitValue(), out);
@@ -56,6 +67,71 @@ class PackagedJarIT {
     assertThat(missing.code()).isEqualTo(3);
     assertThat(missing.out()).contains("cairn: document 'nobody' does not exist");
     assertThat(cairn("--help").out()).contains("Exit codes:");
+  }
+
+  /** {@code cairn user} and {@code cairn session} against the node at {@code url}. */
+  private void administerWithoutCurl(String url) throws Exception {
+    var admin = java.util.Map.of("CAIRN_ADMIN_TOKEN", "the-admin-token", "CAIRN_NODE", url);
+    Run added = cairn(admin, "bob-has-a-long-secret\n", "user", "add", "bob");
+    assertThat(added.code()).as(added.out()).isZero();
+    assertThat(cairn(admin, "bob-has-a-long-secret\n", "user", "add", "bob").code())
+        .isEqualTo(Main.CONFLICT);
+    var wrongAdmin = java.util.Map.of("CAIRN_ADMIN_TOKEN", "wrong", "CAIRN_NODE", url);
+    Run refused = cairn(wrongAdmin, "", "user", "list");
+    assertThat(refused.code()).isEqualTo(Main.INVALID);
+    assertThat(refused.out()).contains("answered 401");
+    Run list = cairn(admin, "", "user", "list");
+    assertThat(list.out().lines().map(l -> l.replaceAll(",\"created\":\"[^\"]+\"", "")))
+        .containsExactly("{\"user\":\"ann\"}", "{\"user\":\"bob\"}");
+
+    // a session opened from the command line reads and writes the user's channel
+    Run badSecret =
+        cairn(java.util.Map.of(), "wrong-secret-here\n", "session", "open", "bob", "--node", url);
+    assertThat(badSecret.code()).isEqualTo(Main.INVALID);
+    Run opened =
+        cairn(
+            java.util.Map.of(), "bob-has-a-long-secret\n", "session", "open", "bob", "--node", url);
+    assertThat(opened.code()).as(opened.out()).isZero();
+    String token = dev.cairn.json.Json.parseObject(opened.out().strip()).get("token").asText();
+    String store = url.replace("http://", "cairn+http://token:" + token + "@");
+    Run pushed = cairn("--store", store, "oplog", "push", "ch", "counter", "n", "3");
+    assertThat(pushed.code()).as(pushed.out()).isZero();
+
+    Run revoked =
+        cairn(java.util.Map.of("CAIRN_TOKEN", token), "", "session", "revoke", "--node", url);
+    assertThat(revoked.code()).as(revoked.out()).isZero();
+    assertThat(cairn("--store", store, "oplog", "get", "ch", "counter", "n").code())
+        .isEqualTo(Main.INVALID);
+
+    // removing a user refuses its live sessions at once, and they stay refused if it returns
+    String again =
+        dev.cairn.json.Json.parseObject(
+                cairn(
+                        java.util.Map.of(),
+                        "bob-has-a-long-secret\n",
+                        "session",
+                        "open",
+                        "bob",
+                        "--node",
+                        url)
+                    .out()
+                    .strip())
+            .get("token")
+            .asText();
+    String storeAgain = url.replace("http://", "cairn+http://token:" + again + "@");
+    assertThat(cairn("--store", storeAgain, "oplog", "get", "ch", "counter", "n").out())
+        .contains("3");
+    assertThat(cairn(admin, "", "user", "remove", "bob").code()).isZero();
+    assertThat(cairn(admin, "", "user", "remove", "bob").code()).isEqualTo(Main.NOT_FOUND);
+    assertThat(cairn("--store", storeAgain, "oplog", "get", "ch", "counter", "n").code())
+        .isEqualTo(Main.INVALID);
+    assertThat(cairn(admin, "bob-has-a-long-secret\n", "user", "add", "bob").code()).isZero();
+    assertThat(cairn("--store", storeAgain, "oplog", "get", "ch", "counter", "n").code())
+        .isEqualTo(Main.INVALID);
+    Run noNode =
+        cairn(java.util.Map.of("CAIRN_ADMIN_TOKEN", "the-admin-token"), "", "user", "list");
+    assertThat(noNode.code()).isEqualTo(Main.INVALID);
+    assertThat(noNode.out()).contains("no node: give --node URL or set $CAIRN_NODE");
   }
 
   @Test
@@ -96,6 +172,7 @@ class PackagedJarIT {
       assertThat(create.apply("wrong")).isEqualTo(401);
       assertThat(create.apply("the-admin-token")).isEqualTo(201);
       assertThat(create.apply("the-admin-token")).isEqualTo(409);
+      administerWithoutCurl(url);
     } finally {
       node.destroy();
       assertThat(node.waitFor(1, TimeUnit.MINUTES)).isTrue();

@@ -12,6 +12,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Consumer;
 
 /**
  * One-way replication of documents between any two backends. Revisions are self-describing and
@@ -24,8 +25,15 @@ public final class Replicator {
 
   private Replicator() {}
 
+  /**
+   * Copies what {@code source} has and {@code target} lacks.
+   *
+   * @param progress told the running totals after every page of the source's changes
+   */
   public static ReplicationResult replicate(
-      Engine<RevisionTree> source, Engine<RevisionTree> target) {
+      Engine<RevisionTree> source,
+      Engine<RevisionTree> target,
+      Consumer<ReplicationResult> progress) {
     Backend from = source.backend();
     Backend to = target.backend();
     String checkpointKey = LogKind.REPLICATION.key(from.storeId());
@@ -52,6 +60,7 @@ public final class Replicator {
         }
       }
       since = page.get(page.size() - 1).seq();
+      progress.accept(new ReplicationResult(documents.size(), revisions, since));
     }
     if (since > start) {
       to.append(

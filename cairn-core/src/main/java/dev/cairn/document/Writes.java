@@ -87,7 +87,23 @@ public final class Writes {
    */
   public static Function<RevisionTree, Decision<ObjectNode>> patch(
       String id, JsonNode update, Clock clock, Function<ObjectNode, byte[]> body) {
+    return patch(id, update, false, clock, body);
+  }
+
+  /**
+   * {@link #patch(String, JsonNode, Clock, Function)}, or, if {@code upsert} and the document does
+   * not exist (or is deleted), a new one: the update applied to an empty document, {@code
+   * $setOnInsert} included.
+   */
+  public static Function<RevisionTree, Decision<ObjectNode>> patch(
+      String id, JsonNode update, boolean upsert, Clock clock, Function<ObjectNode, byte[]> body) {
     return tree -> {
+      if (upsert && !tree.snapshot().exists()) {
+        ObjectNode created = UpdateOperators.applyInserting(update, clock);
+        RevisionEntry entry =
+            RevisionEntry.create(tree.snapshot().winnerRev(), false, body.apply(created));
+        return new Decision<>(List.of(entry.encode()), document(id, entry.rev(), created));
+      }
       Snapshot s = existing(id, tree);
       ObjectNode patched = UpdateOperators.apply(s.winner().body(), update, clock);
       byte[] after = body.apply(patched);

@@ -110,6 +110,14 @@ public final class SharedReplica implements SharedChannel.Sink, AutoCloseable {
     if (update == null) {
       throw new InvalidUpdateException("an update must be a JSON object of update operators");
     }
+    if (base > version) {
+      catchUp(); // another process may have seen a version this one has not read yet
+      if (base > version) {
+        throw new IllegalArgumentException(
+            "the patch is based on version %d, but the object's version is %d"
+                .formatted(base, version));
+      }
+    }
     JsonNode own = update.deepCopy(); // checked when it is applied to the view below
     long at = clock.millis();
     Future future = new Future();

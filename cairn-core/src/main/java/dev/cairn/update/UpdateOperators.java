@@ -17,11 +17,12 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * MongoDB update operators applied to a JSON document: {@code $set}, {@code $unset}, {@code $inc},
- * {@code $mul}, {@code $min}, {@code $max}, {@code $rename}, {@code $currentDate}, {@code $push}
- * (with {@code $each}, {@code $position}, {@code $sort}, {@code $slice}), {@code $addToSet} (with
- * {@code $each}), {@code $pop}, {@code $pull} (values and query conditions), {@code $pullAll} and
- * {@code $bit}, with dot paths, array indexes and the all-positional {@code $[]}.
+ * MongoDB update operators applied to a JSON document: {@code $set}, {@code $setOnInsert} (only
+ * when {@linkplain #applyInserting inserting}), {@code $unset}, {@code $inc}, {@code $mul}, {@code
+ * $min}, {@code $max}, {@code $rename}, {@code $currentDate}, {@code $push} (with {@code $each},
+ * {@code $position}, {@code $sort}, {@code $slice}), {@code $addToSet} (with {@code $each}), {@code
+ * $pop}, {@code $pull} (values and query conditions), {@code $pullAll} and {@code $bit}, with dot
+ * paths, array indexes and the all-positional {@code $[]}.
  *
  * <p>An update is applied to a copy and returned; if any part of it fails, the whole update is
  * rejected with an {@link InvalidUpdateException} and the document is untouched. As in MongoDB, the
@@ -48,10 +49,31 @@ public final class UpdateOperators {
 
   /** {@link #apply} for an update that has passed {@link #validate} already. */
   public static ObjectNode applyValidated(ObjectNode doc, JsonNode update, Clock clock) {
+    return applyValidated(doc, update, clock, false);
+  }
+
+  /**
+   * Applies {@code update} to a new, empty document, as MongoDB's upsert does when nothing matches:
+   * {@code $setOnInsert} acts as {@code $set}. Everywhere else {@code $setOnInsert} does nothing.
+   */
+  public static ObjectNode applyInserting(JsonNode update, Clock clock) {
+    validate(update);
+    return applyValidated(NODES.objectNode(), update, clock, true);
+  }
+
+  private static ObjectNode applyValidated(
+      ObjectNode doc, JsonNode update, Clock clock, boolean inserting) {
     ObjectNode copy = doc.deepCopy();
     for (Map.Entry<String, JsonNode> op : DocumentPath.fields(update)) {
+      String name = op.getKey();
+      if (name.equals(SET_ON_INSERT)) {
+        if (!inserting) {
+          continue;
+        }
+        name = "$set";
+      }
       for (Map.Entry<String, JsonNode> field : sortedFields(op.getValue())) {
-        applyOne(copy, op.getKey(), field.getKey(), field.getValue(), clock);
+        applyOne(copy, name, field.getKey(), field.getValue(), clock);
       }
     }
     return copy;
@@ -194,10 +216,13 @@ public final class UpdateOperators {
     void apply(ObjectNode doc, String op, String path, JsonNode arg, Clock clock);
   }
 
+  private static final String SET_ON_INSERT = "$setOnInsert";
+
   /** Every operator, by name: the one list of what an update may contain. */
   private static final Map<String, Operator> OPERATORS =
       Map.ofEntries(
           Map.entry("$set", UpdateOperators::set),
+          Map.entry(SET_ON_INSERT, UpdateOperators::set), // applied only when inserting
           Map.entry("$unset", UpdateOperators::unset),
           Map.entry("$inc", UpdateOperators::incOrMul),
           Map.entry("$mul", UpdateOperators::incOrMul),

@@ -242,6 +242,7 @@ public final class Node implements AutoCloseable {
     http.exception(InvalidDocumentException.class, (e, ctx) -> error(ctx, 400, e.getMessage()));
     http.exception(IllegalArgumentException.class, (e, ctx) -> error(ctx, 400, e.getMessage()));
     http.exception(ConflictException.class, (e, ctx) -> error(ctx, 409, e.getMessage()));
+    http.exception(dev.cairn.NotFoundException.class, (e, ctx) -> error(ctx, 404, e.getMessage()));
 
     // the token first, before anything is touched
     http.before("/store/*", ctx -> ctx.attribute("user", authenticate(ctx)));
@@ -249,6 +250,13 @@ public final class Node implements AutoCloseable {
 
     // the table
     http.post("/users", this::createUser);
+    http.get("/users", ctx -> ctx.json(Map.of("users", admin(ctx).users())));
+    http.delete(
+        "/users/{user}",
+        ctx -> {
+          admin(ctx).removeUser(ctx.pathParam("user"));
+          ctx.status(204);
+        });
     http.post("/sessions", this::login);
     http.delete("/sessions", this::revoke);
     http.get("/sessions/check", ctx -> ctx.json(Map.of("user", table.authenticate(token(ctx)))));
@@ -281,12 +289,18 @@ public final class Node implements AutoCloseable {
 
   // ---- the table ----
 
-  private void createUser(Context ctx) {
+  /** The table, if the request carries the admin token. */
+  private NodeTable admin(Context ctx) {
     if (adminToken == null
         || !MessageDigest.isEqual(
             adminToken, token(ctx).getBytes(java.nio.charset.StandardCharsets.UTF_8))) {
       throw new AccessDeniedException("not the admin token");
     }
+    return table;
+  }
+
+  private void createUser(Context ctx) {
+    admin(ctx);
     JsonNode body = body(ctx);
     table.createUser(text(body, "user"), text(body, "secret").toCharArray());
     ctx.status(201).json(Map.of("user", text(body, "user")));

@@ -6,6 +6,7 @@ import dev.cairn.AccessDeniedException;
 import dev.cairn.ConflictException;
 import dev.cairn.DocumentStore;
 import dev.cairn.InvalidDocumentException;
+import dev.cairn.NotFoundException;
 import dev.cairn.json.Json;
 import dev.cairn.json.Validation;
 import dev.cairn.spi.Backend;
@@ -134,17 +135,58 @@ public final class NodeTable {
     RANDOM.nextBytes(raw);
     String token = Base64.getUrlEncoder().withoutPadding().encodeToString(raw);
     Instant expires = clock.instant().plus(ttl);
+    String userRev = doc.get("_rev").asText();
     sessions.append(
-        sessionKey(token), 0, List.of(sessionEntry(user, expires.toEpochMilli(), false)));
+        sessionKey(token), 0, List.of(sessionEntry(user, userRev, expires.toEpochMilli(), false)));
     return new Session(token, user, expires);
   }
 
-  private static byte[] sessionEntry(String user, long expires, boolean revoked) {
+  /**
+   * A session's record; {@code userRev} ties it to the user record it was opened under, so a
+   * removed user's sessions stay refused even if the name is added again.
+   */
+  private static byte[] sessionEntry(String user, String userRev, long expires, boolean revoked) {
     ObjectNode session = Json.MAPPER.createObjectNode();
     session.put("user", user);
+    if (userRev != null) {
+      session.put("userRev", userRev);
+    }
     session.put("expires", expires);
     session.put("revoked", revoked);
     return Json.write(session).getBytes(StandardCharsets.UTF_8);
+  }
+
+  /** The users, sorted by name, each with when it was created. */
+  public List<Map<String, String>> users() {
+    List<Map<String, String>> users = new ArrayList<>();
+    for (String id : store.ids()) {
+      if (id.startsWith("user:")) {
+        store
+            .get(id)
+            .ifPresent(
+                d -> {
+                  Map<String, String> one = new LinkedHashMap<>();
+                  one.put("user", id.substring(5));
+                  one.put("created", d.path("created").asText());
+                  users.add(one);
+                });
+      }
+    }
+    return users;
+  }
+
+  /**
+   * Removes a user: its sessions are refused from now on, on every store. What its channels hold
+   * and its mounts stay; a user added later under the same name gets them, not the old sessions.
+   *
+   * @throws NotFoundException if there is no such user
+   */
+  public void removeUser(String user) {
+    checkUser(user);
+    if (store.get("user:" + user).isEmpty()) {
+      throw new NotFoundException("no user " + user);
+    }
+    store.delete("user:" + user);
   }
 
   /**
@@ -160,7 +202,14 @@ public final class NodeTable {
     if (clock.millis() >= session.get("expires").asLong()) {
       throw new AccessDeniedException("the session expired");
     }
-    return session.get("user").asText();
+    String user = session.get("user").asText();
+    JsonNode record = store.get("user:" + user).orElse(null);
+    if (record == null
+        || (session.has("userRev")
+            && !session.get("userRev").asText().equals(record.get("_rev").asText()))) {
+      throw new AccessDeniedException("the session's user was removed");
+    }
+    return user;
   }
 
   /** Ends a session at once, for every store that checks it. Revoking twice does nothing. */
@@ -175,7 +224,12 @@ public final class NodeTable {
     sessions.append(
         sessionKey(token),
         Backend.ANY_HEAD,
-        List.of(sessionEntry(session.get("user").asText(), session.get("expires").asLong(), true)));
+        List.of(
+            sessionEntry(
+                session.get("user").asText(),
+                session.path("userRev").textValue(),
+                session.get("expires").asLong(),
+                true)));
   }
 
   /**
