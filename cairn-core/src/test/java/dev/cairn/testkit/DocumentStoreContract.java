@@ -20,6 +20,7 @@ import dev.cairn.Retry;
 import dev.cairn.Revision;
 import dev.cairn.SharedObject;
 import dev.cairn.Subscription;
+import dev.cairn.Update;
 import dev.cairn.Versioned;
 import dev.cairn.WriteMode;
 import dev.cairn.json.Json;
@@ -684,6 +685,42 @@ public abstract class DocumentStoreContract {
     ObjectNode tally = store.get("tally").orElseThrow();
     assertThat(tally.get("n").asInt()).isEqualTo(threads * each);
     assertThat(tally.get("seen")).hasSize(threads);
+  }
+
+  @Test
+  void patchOrCreateCreatesOnceWithSetOnInsertThenPatches() throws Exception {
+    String update = "{\"$inc\":{\"n\":1},\"$setOnInsert\":{\"by\":\"first\"}}";
+    int threads = 4;
+    int each = 25;
+    ExecutorService pool = Executors.newFixedThreadPool(threads);
+    List<Future<Object>> done = new ArrayList<>();
+    for (int t = 0; t < threads; t++) {
+      done.add(
+          pool.submit(
+              () -> {
+                for (int i = 0; i < each; i++) {
+                  store.patchOrCreate("visits", update);
+                }
+                return null;
+              }));
+    }
+    allOf(pool, done, 60);
+
+    ObjectNode visits = store.get("visits").orElseThrow();
+    assertThat(visits.get("n").asInt()).isEqualTo(threads * each); // one creation, no lost $inc
+    assertThat(visits.get("by").asText()).isEqualTo("first");
+    assertThat(store.history("visits")).hasSize(threads * each);
+    assertThat(store.conflicts("visits")).isEmpty();
+
+    store.delete("visits");
+    ObjectNode reborn = store.patchOrCreate("visits", Update.of().inc("n", 1).setOnInsert("by", 2));
+    assertThat(reborn.get("n").asInt()).isEqualTo(1); // a deleted document starts empty again
+    assertThat(reborn.get("by").asInt()).isEqualTo(2);
+    long before = store.lastSequence();
+    assertThatThrownBy(() -> store.patchOrCreate("bad", "{\"$inc\":{\"n\":\"x\"}}"))
+        .isInstanceOf(InvalidUpdateException.class);
+    assertThat(store.get("bad")).isEmpty();
+    assertThat(store.lastSequence()).isEqualTo(before);
   }
 
   // ---- scoped ----

@@ -147,6 +147,23 @@ public abstract class SharedObjectContract {
   }
 
   @Test
+  void aVersionSeenElsewhereIsAcceptedAndOneNoProcessHasSeenIsRefused() throws Exception {
+    SharedObject a = one.share(name, json("{\"n\": 0, \"m\": 0}"));
+    SharedObject b = two.share(name, json("{}"));
+    long reached = join(b.patch("{\"$inc\": {\"n\": 1}}")).version();
+
+    // a may not have read b's patch yet; the version b saw is still a real one
+    Patched based = join(a.patchIfUnchanged(reached, "{\"$inc\": {\"m\": 1}}"));
+    assertThat(based.version()).isEqualTo(reached + 1);
+    assertThatThrownBy(() -> a.patchIfUnchanged(reached + 5, "{\"$inc\": {\"m\": 1}}"))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage(
+            "the patch is based on version %d, but the object's version is %d",
+            reached + 5, reached + 1);
+    assertThat(a.get()).isEqualTo(based.state());
+  }
+
+  @Test
   void aPatchThatCannotApplyWhereItLandsIsRejectedInEveryProcessAlike() throws Exception {
     SharedObject a = one.share(name, json("{\"arr\": []}"));
     SharedObject b = two.share(name, json("{}"));

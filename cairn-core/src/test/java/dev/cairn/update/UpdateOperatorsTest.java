@@ -260,6 +260,23 @@ class UpdateOperatorsTest {
     assertThat(before).isEqualTo(json(doc));
   }
 
+  /** https://www.mongodb.com/docs/manual/reference/operator/update/setOnInsert/ */
+  @org.junit.jupiter.api.Test
+  void setOnInsertSetsOnlyWhenTheUpdateInserts() {
+    var update = json("{'$set':{'item':'apple'},'$setOnInsert':{'defaultQty':100}}");
+
+    assertThat(UpdateOperators.applyInserting(update, CLOCK))
+        .isEqualTo(json("{'item':'apple','defaultQty':100}"));
+    assertThat(UpdateOperators.apply(json("{'item':'pear'}"), update, CLOCK))
+        .isEqualTo(json("{'item':'apple'}"));
+    assertThatThrownBy(
+            () ->
+                UpdateOperators.apply(
+                    json("{}"), json("{'$set':{'a':1},'$setOnInsert':{'a.b':1}}"), CLOCK))
+        .isInstanceOf(InvalidUpdateException.class)
+        .hasMessageContaining("would create a conflict at 'a'");
+  }
+
   @org.junit.jupiter.api.Test
   void aFailingOperatorLeavesNoPartOfTheUpdateApplied() {
     ObjectNode doc = json("{'n':1,'s':'x','t':[]}");
