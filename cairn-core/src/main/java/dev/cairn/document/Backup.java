@@ -127,6 +127,12 @@ public final class Backup {
     boolean isDeleted = deleted != null && deleted.asBoolean();
     RevisionEntry made = RevisionEntry.create(parentRev, isDeleted, canonical);
     if (!made.rev().equals(Validation.rev(rev.asText()))) {
+      // a revision written before RFC 8785 keeps its id, with its body in the old form
+      made =
+          RevisionEntry.create(
+              parentRev, isDeleted, Json.legacyCanonical(body), RevisionEntry.LEGACY_FORMAT);
+    }
+    if (!made.rev().equals(Validation.rev(rev.asText()))) {
       throw new InvalidDocumentException(
           "revision %s of '%s' does not match its content (it was changed after export?)"
               .formatted(rev.asText(), id));

@@ -15,7 +15,7 @@ import java.util.HexFormat;
  *
  * <pre>
  * offset  size  field
- * 0       1     format, 1
+ * 0       1     format: 2 (the body is RFC 8785 JSON), or 1 (written before it; read, never written)
  * 1       1     flags: bit 0 = deleted (tombstone)
  * 2       1     length R of the revision id
  * 3       R     revision id, ASCII, "generation-hash"
@@ -24,13 +24,22 @@ import java.util.HexFormat;
  * 4+R+P   ...   the body: canonical JSON (see Json.canonical), without _id and _rev
  * </pre>
  *
+ * <p>The id's hash is over the body's bytes as stored, so a format-1 revision keeps its id: its
+ * body is never rewritten. Only the bytes a new revision hashes changed with format 2: numbers as
+ * RFC 8785 writes them, so {@code 1e15} and {@code 1000000000000000} give the same revision.
+ *
  * @param rev this revision's id
  * @param parent the parent's revision id, or null for a first revision
  * @param deleted whether this revision is a deletion
  * @param body the canonical JSON body
  */
-public record RevisionEntry(String rev, String parent, boolean deleted, byte[] body) {
-  private static final byte FORMAT = 1;
+public record RevisionEntry(String rev, String parent, boolean deleted, byte[] body, byte format) {
+  /** The format of the revisions written now. */
+  public static final byte FORMAT = 2;
+
+  /** The format before RFC 8785; read, and kept by backups of older stores. */
+  public static final byte LEGACY_FORMAT = 1;
+
   private static final ThreadLocal<MessageDigest> SHA256 =
       ThreadLocal.withInitial(
           () -> {
@@ -44,8 +53,14 @@ public record RevisionEntry(String rev, String parent, boolean deleted, byte[] b
 
   /** A new revision as a child of {@code parent} (null for a first revision). */
   public static RevisionEntry create(String parent, boolean deleted, byte[] body) {
+    return create(parent, deleted, body, FORMAT);
+  }
+
+  /** A revision of the given format, whose body is canonical in that format's rules. */
+  public static RevisionEntry create(String parent, boolean deleted, byte[] body, byte format) {
     int generation = parent == null ? 1 : generation(parent) + 1;
-    return new RevisionEntry(generation + "-" + hash(parent, deleted, body), parent, deleted, body);
+    return new RevisionEntry(
+        generation + "-" + hash(parent, deleted, body), parent, deleted, body, format);
   }
 
   /** A tombstone child of {@code parent}. */
@@ -74,7 +89,7 @@ public record RevisionEntry(String rev, String parent, boolean deleted, byte[] b
     byte[] r = rev.getBytes(StandardCharsets.US_ASCII);
     byte[] p = parent == null ? new byte[0] : parent.getBytes(StandardCharsets.US_ASCII);
     ByteBuffer buf = ByteBuffer.allocate(4 + r.length + p.length + body.length);
-    buf.put(FORMAT).put((byte) (deleted ? 1 : 0));
+    buf.put(format).put((byte) (deleted ? 1 : 0));
     buf.put((byte) r.length).put(r).put((byte) p.length).put(p).put(body);
     return buf.array();
   }
@@ -84,12 +99,12 @@ public record RevisionEntry(String rev, String parent, boolean deleted, byte[] b
     int bodyStart = h.bodyOffset;
     byte[] body = new byte[payload.length - bodyStart];
     System.arraycopy(payload, bodyStart, body, 0, body.length);
-    return new RevisionEntry(h.rev, h.parent, h.deleted, body);
+    return new RevisionEntry(h.rev, h.parent, h.deleted, body, payload[0]);
   }
 
   /** The fields before the body, without copying the body. */
   public static Header header(byte[] payload) {
-    if (payload.length < 4 || payload[0] != FORMAT) {
+    if (payload.length < 4 || (payload[0] != FORMAT && payload[0] != LEGACY_FORMAT)) {
       throw new StorageException(
           "unknown revision entry format " + (payload.length == 0 ? "(empty)" : payload[0]), null);
     }

@@ -147,11 +147,20 @@ public final class Json {
   }
 
   /**
-   * The canonical bytes of {@code node}: UTF-8, no white space, object members sorted by name, with
-   * the members named in {@code skipTopLevel} left out at the top level. Every replica computes the
-   * same bytes for the same value, so revision hashes agree.
+   * The canonical bytes of {@code node}, RFC 8785 (see {@link CanonicalJson}), with the members
+   * named in {@code skipTopLevel} left out at the top level. Every replica computes the same bytes
+   * for the same value, so revision hashes agree.
    */
   public static byte[] canonical(ObjectNode node, String... skipTopLevel) {
+    return CanonicalJson.write(node, skipTopLevel);
+  }
+
+  /**
+   * The canonical bytes of revision entries of format 1, before RFC 8785: members sorted by name,
+   * Jackson's escapes, integers exact, other doubles as Java writes them ({@code 1.0E15}). Kept to
+   * check the revisions of older stores in backups; nothing is written in it any more.
+   */
+  public static byte[] legacyCanonical(ObjectNode node, String... skipTopLevel) {
     ByteArrayOutputStream out = new ByteArrayOutputStream(256);
     try (JsonGenerator gen = FACTORY.createGenerator(out)) {
       writeCanonical(gen, node, skipTopLevel);
@@ -265,13 +274,12 @@ public final class Json {
     return message.replaceAll("`?(com\\.fasterxml|java\\.lang)\\.[\\w.$]*\\.(\\w+)`?", "$2");
   }
 
-  /** Compact JSON text of a node. */
+  /**
+   * Compact JSON text of a node, members in their order, numbers and strings as RFC 8785 writes
+   * them.
+   */
   public static String write(JsonNode node) {
-    try {
-      return MAPPER.writeValueAsString(node);
-    } catch (JsonProcessingException e) {
-      throw new UncheckedIOException(e);
-    }
+    return CanonicalJson.text(node);
   }
 
   static JsonParser parser(byte[] bytes) throws IOException {

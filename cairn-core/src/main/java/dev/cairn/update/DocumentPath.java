@@ -163,7 +163,8 @@ final class DocumentPath {
 
   static InvalidUpdateException cannotCreate(String op, String path, String part, JsonNode in) {
     return new InvalidUpdateException(
-        "%s: cannot create field '%s' of '%s' in element %s".formatted(op, part, path, in));
+        "%s: cannot create field '%s' of '%s' in element %s"
+            .formatted(op, part, path, dev.cairn.json.Json.write(in)));
   }
 
   /** The value at a dot path of a node, or null (JSON null) where there is none. */

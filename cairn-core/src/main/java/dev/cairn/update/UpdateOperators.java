@@ -407,14 +407,15 @@ public final class UpdateOperators {
     }
     for (DocumentPath.Slot s : DocumentPath.resolve(doc, op, path, true)) {
       JsonNode now = s.get();
-      if (now != null && !now.isIntegralNumber()) {
+      if (now != null && !isLong(now)) {
         throw new InvalidUpdateException(
-            "cannot apply $bit to '" + path + "': it holds " + Json.kind(now) + ", not an integer");
+            "cannot apply $bit to '%s': it holds %s, not a 64-bit integer"
+                .formatted(path, now.isNumber() ? Json.write(now) : Json.kind(now)));
       }
       long value = now == null ? 0 : now.asLong();
       for (Map.Entry<String, JsonNode> bit : DocumentPath.fields(arg)) {
-        if (!bit.getValue().isIntegralNumber()) {
-          throw new InvalidUpdateException("$bit " + bit.getKey() + " needs an integer");
+        if (!isLong(bit.getValue())) {
+          throw new InvalidUpdateException("$bit " + bit.getKey() + " needs a 64-bit integer");
         }
         long with = bit.getValue().asLong();
         value =
@@ -429,6 +430,15 @@ public final class UpdateOperators {
       }
       s.set(NODES.numberNode(value));
     }
+  }
+
+  /** Whether a number is a 64-bit integer, however it is written: 5, 5.0 and 5e0 all are. */
+  private static boolean isLong(JsonNode n) {
+    if (n.isIntegralNumber()) {
+      return n.canConvertToLong();
+    }
+    double d = n.isNumber() ? n.doubleValue() : Double.NaN;
+    return d == Math.rint(d) && Math.abs(d) < 0x1p63;
   }
 
   private static ArrayNode array(String op, String path, JsonNode now) {

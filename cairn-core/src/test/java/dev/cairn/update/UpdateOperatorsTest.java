@@ -172,6 +172,7 @@ class UpdateOperatorsTest {
         row("{'e':3}", "{'$bit':{'e':{'or':5}}}", "{'e':7}"),
         row("{'e':1}", "{'$bit':{'e':{'xor':5}}}", "{'e':4}"),
         row("{}", "{'$bit':{'e':{'or':5}}}", "{'e':5}"),
+        row("{'e':12.0}", "{'$bit':{'e':{'or':1.0}}}", "{'e':13}"), // 12.0 is the integer 12
         // several operators at once
         row(
             "{'n':1,'t':[],'old':true}",
@@ -245,7 +246,9 @@ class UpdateOperatorsTest {
         Arguments.of("{'a':'x'}", "{'$pop':{'a':1}}", "not an array"),
         Arguments.of("{'a':[1]}", "{'$pullAll':{'a':1}}", "needs an array"),
         Arguments.of("{'a':[1]}", "{'$pull':{'a':{'$regex':'x'}}}", "unknown query operator"),
-        Arguments.of("{'e':1.5}", "{'$bit':{'e':{'and':1}}}", "not an integer"),
+        Arguments.of("{'e':1.5}", "{'$bit':{'e':{'and':1}}}", "holds 1.5, not a 64-bit integer"),
+        Arguments.of(
+            "{'e':18446744073709551616}", "{'$bit':{'e':{'and':1}}}", "not a 64-bit integer"),
         Arguments.of("{'e':1}", "{'$bit':{'e':{'nand':1}}}", "and, or, xor"));
   }
 
