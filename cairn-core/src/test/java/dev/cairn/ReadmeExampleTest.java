@@ -2,62 +2,75 @@ package dev.cairn;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import com.fasterxml.jackson.databind.node.ObjectNode;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import javax.tools.ToolProvider;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The README's example, run; and a check that the README shows exactly this code. */
+/** The README's Java example, compiled and run as it stands there, and its coordinates. */
 class ReadmeExampleTest {
   @TempDir Path dir;
 
-  @Test
-  void theReadmeExampleRuns() {
-    ByteArrayOutputStream printed = new ByteArrayOutputStream();
-    PrintStream stdout = System.out;
-    System.setOut(new PrintStream(printed, true, StandardCharsets.UTF_8));
-    try {
-      // README-BEGIN
-      try (DocumentStore store = Cairn.open(dir)) {
-        store.upsert("hello", Map.of("text", "Hello Object Store!"));
+  private static String readme() throws IOException {
+    return Files.readString(Path.of("../README.md"));
+  }
 
-        ObjectNode doc = store.get("hello").orElseThrow();
-        ObjectNode stale = doc.deepCopy();
-        doc.put("secret", "Cats are little people!");
-        store.update(doc); // succeeds: doc's _rev was current
-
-        stale.put("secret", "Dogs are little people!");
-        try {
-          store.update(stale); // refused: its _rev is no longer current
-        } catch (ConflictException e) {
-          System.out.println("refused: " + e.getMessage());
-        }
-        System.out.println(store.get("hello").orElseThrow());
-      }
-      // README-END
-    } finally {
-      System.setOut(stdout);
-    }
-
-    String out = printed.toString(StandardCharsets.UTF_8);
-    assertThat(out).contains("refused: document 'hello' is at rev 2-");
-    assertThat(out).contains("\"secret\":\"Cats are little people!\"");
-    assertThat(out).doesNotContain("\"secret\":\"Dogs");
+  /** The text of the first fenced block of {@code language} in the README. */
+  private static String block(String readme, String language) {
+    int start = readme.indexOf("```" + language + "\n") + language.length() + 4;
+    return readme.substring(start, readme.indexOf("```", start));
   }
 
   @Test
-  void theReadmeShowsThisExample() throws IOException {
-    String test = Files.readString(Path.of("src/test/java/dev/cairn/ReadmeExampleTest.java"));
-    String code =
-        test.substring(test.indexOf("// README-BEGIN\n") + 16, test.indexOf("      // README-END"));
-    String readme = Files.readString(Path.of("../README.md"));
+  void theReadmesJavaExampleCompilesAndRunsAsItStands() throws Exception {
+    Path source = Files.writeString(dir.resolve("Hello.java"), block(readme(), "java"));
+    String classPath = System.getProperty("java.class.path");
+    int compiled =
+        ToolProvider.getSystemJavaCompiler()
+            .run(null, null, null, "-cp", classPath, "-d", dir.toString(), source.toString());
+    assertThat(compiled).as("javac's exit code").isZero();
 
-    assertThat(readme).contains(code.stripTrailing().stripIndent());
+    Process run =
+        new ProcessBuilder(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-cp",
+                dir + java.io.File.pathSeparator + classPath,
+                "Hello")
+            .directory(dir.toFile())
+            .redirectErrorStream(true)
+            .start();
+    String out = new String(run.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertThat(run.waitFor(2, TimeUnit.MINUTES)).isTrue();
+
+    assertThat(run.exitValue()).as(out).isZero();
+    assertThat(out).contains("refused: document 'hello' is at rev 2-");
+    assertThat(out).contains("\"secret\":\"Cats are little people!\"");
+    assertThat(out).doesNotContain("\"secret\":\"Dogs");
+    assertThat(dir.resolve("hello-store")).isDirectory(); // where the README says
+  }
+
+  @Test
+  void theReadmesCoordinatesAreThisBuilds() throws IOException {
+    String pom = Files.readString(Path.of("pom.xml"));
+    String parent = Files.readString(Path.of("../pom.xml"));
+    String version =
+        parent.replaceFirst(
+            "(?s).*?<artifactId>cairn-parent</artifactId>\\s*<version>([^<]+)</version>.*", "$1");
+
+    assertThat(block(readme(), "xml"))
+        .isEqualTo(
+            String.join(
+                "\n",
+                "<dependency>",
+                "  <groupId>dev.cairn</groupId>",
+                "  <artifactId>cairn-core</artifactId>",
+                "  <version>" + version + "</version>",
+                "</dependency>",
+                ""));
+    assertThat(pom).contains("<artifactId>cairn-core</artifactId>");
   }
 }

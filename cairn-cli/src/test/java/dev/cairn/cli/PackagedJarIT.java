@@ -46,6 +46,39 @@ class PackagedJarIT {
   }
 
   @Test
+  void theReadmesShellExamplesRunAsTheyStand() throws Exception {
+    String readme = java.nio.file.Files.readString(Path.of("../README.md"));
+    int start = readme.indexOf("```sh\n", readme.indexOf("## And from the shell")) + 6;
+    String script = readme.substring(start, readme.indexOf("```", start));
+    Path work = java.nio.file.Files.createDirectories(dir.resolve("shell"));
+    StringBuilder exec = new StringBuilder("#!/bin/sh\nexec");
+    for (String part : launcher()) {
+      exec.append(" '").append(part).append('\'');
+    }
+    Path cairn = java.nio.file.Files.writeString(work.resolve("cairn"), exec + " \"$@\"\n");
+    assertThat(cairn.toFile().setExecutable(true)).isTrue();
+
+    ProcessBuilder pb =
+        new ProcessBuilder("bash", "-e", "-o", "pipefail", "-c", script)
+            .directory(work.toFile())
+            .redirectErrorStream(true);
+    pb.environment().remove("CAIRN_STORE");
+    Process p = pb.start();
+    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertThat(p.waitFor(5, TimeUnit.MINUTES)).isTrue();
+
+    assertThat(p.exitValue()).as(out).isZero();
+    assertThat(out)
+        .containsPattern("\\{\"_id\":\"alice\",\"_rev\":\"2-[0-9a-f]{32}\"}")
+        .contains("\"email\":\"alice@example.org\",\"logins\":1")
+        .contains("{\"version\":1,\"state\":{\"theme\":\"dark\"}}")
+        .containsPattern("\"seq\":3,\"id\":\"alice\",\"rev\":\"3-");
+    assertThat(java.nio.file.Files.readAllLines(work.resolve("backup.jsonl")))
+        .filteredOn(line -> line.contains("\"_id\":\"alice\""))
+        .hasSize(3);
+  }
+
+  @Test
   void theDemoRunsAndLosesNoUpdate() throws Exception {
     Run demo =
         cairn("demo", "--workers", "3", "--updates", "30", "--dir", dir.resolve("demo").toString());
