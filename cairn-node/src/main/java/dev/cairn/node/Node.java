@@ -144,15 +144,23 @@ public final class Node implements AutoCloseable {
   private final List<Stream> streams = new CopyOnWriteArrayList<>();
   private final java.util.concurrent.ExecutorService streamer = Threads.serial("cairn-node-stream");
 
-  /** An open stream of one user's appends, and how far it has been sent. */
+  /**
+   * An open stream of one user's appends, how far it has been sent, and the token it was opened
+   * with, checked again before every send: a revoked or expired session, or a removed user, gets no
+   * more.
+   */
   private static final class Stream {
     final SseClient client;
+    final String token;
+    final String user;
     final String prefix;
     long sent;
 
-    Stream(SseClient client, String prefix, long sent) {
+    Stream(SseClient client, String token, String user, long sent) {
       this.client = client;
-      this.prefix = prefix;
+      this.token = token;
+      this.user = user;
+      this.prefix = prefix(user);
       this.sent = sent;
     }
   }
@@ -278,7 +286,8 @@ public final class Node implements AutoCloseable {
         client -> {
           Context ctx = client.ctx();
           Stream stream =
-              new Stream(client, prefix(user(ctx)), longParam(ctx, "since", logs.lastSequence()));
+              new Stream(
+                  client, token(ctx), user(ctx), longParam(ctx, "since", logs.lastSequence()));
           client.keepAlive();
           client.onClose(() -> streams.remove(stream));
           streams.add(stream);
@@ -495,10 +504,15 @@ public final class Node implements AutoCloseable {
               mine.add(e);
             }
           }
-          stream.sent = page.get(page.size() - 1).seq();
           if (!mine.isEmpty()) {
+            if (!stillValid(stream)) {
+              streams.remove(stream);
+              stream.client.close();
+              break;
+            }
             stream.client.sendEvent("append", Json.write(entries(mine, stream.prefix)));
           }
+          stream.sent = page.get(page.size() - 1).seq();
         }
       } catch (RuntimeException e) {
         streams.remove(stream);
@@ -518,8 +532,20 @@ public final class Node implements AutoCloseable {
   }
 
   /** The user of the request's token: this node's table, or the table it was pointed at. */
+  /** Whether a stream's token still belongs to its user; if the table cannot say, it does not. */
+  private boolean stillValid(Stream stream) {
+    try {
+      return authenticate(stream.token).equals(stream.user);
+    } catch (AccessDeniedException | dev.cairn.UnavailableException e) {
+      return false;
+    }
+  }
+
   private String authenticate(Context ctx) {
-    String token = token(ctx);
+    return authenticate(token(ctx));
+  }
+
+  private String authenticate(String token) {
     if (tableUrl == null) {
       return table.authenticate(token);
     }

@@ -523,29 +523,7 @@ class NodeTest {
     assertThat(call("GET", store2 + "/store/stream", "bad", null).statusCode()).isEqualTo(401);
     java.util.concurrent.BlockingQueue<String> lines =
         new java.util.concurrent.LinkedBlockingQueue<>();
-    var response =
-        HTTP.sendAsync(
-            HttpRequest.newBuilder(URI.create(store2 + "/store/stream"))
-                .header("Accept", "text/event-stream")
-                .header("Authorization", "Bearer " + alice)
-                .build(),
-            HttpResponse.BodyHandlers.ofLines());
-    Thread reader =
-        new Thread(
-            () -> {
-              try {
-                response.get().body().forEach(lines::add);
-              } catch (Exception e) {
-                lines.add("closed " + e);
-              }
-            });
-    reader.setDaemon(true);
-    reader.start();
-    String first;
-    do {
-      first = lines.poll(60, java.util.concurrent.TimeUnit.SECONDS);
-      assertThat(first).as("the stream opened").isNotNull();
-    } while (!first.equals("event: ready"));
+    var response = openStream(store2, alice, lines);
     String bobs = java.util.Base64.getEncoder().encodeToString("bob's own".getBytes());
     String alices = java.util.Base64.getEncoder().encodeToString("alice's own".getBytes());
     call("POST", store2 + "/store/logs?key=shared-name", bob, "{\"payloads\":[\"" + bobs + "\"]}");
@@ -563,5 +541,63 @@ class NodeTest {
     assertThat(seen).noneMatch(l -> l.contains(bobs));
     assertThat(String.join("\n", seen)).contains("event: append").contains("shared-name");
     response.cancel(true);
+  }
+
+  @Test
+  void aStreamEndsWhenItsSessionIsRevokedAndSendsNothingMore() throws Exception {
+    String alice = login("alice", 3600);
+    java.util.concurrent.BlockingQueue<String> lines =
+        new java.util.concurrent.LinkedBlockingQueue<>();
+    var response = openStream(store2, alice, lines);
+
+    assertThat(call("DELETE", table + "/sessions", alice, null).statusCode()).isEqualTo(200);
+    String again = login("alice", 3600);
+    String secret = java.util.Base64.getEncoder().encodeToString("after revoking".getBytes());
+    call("POST", store2 + "/store/logs?key=k", again, "{\"payloads\":[\"" + secret + "\"]}");
+
+    List<String> seen = new ArrayList<>();
+    long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(60);
+    for (String line; !END.equals(line = lines.poll(1, java.util.concurrent.TimeUnit.SECONDS)); ) {
+      assertThat(System.nanoTime()).as("the stream ended; saw %s", seen).isLessThan(deadline);
+      if (line != null) {
+        seen.add(line);
+      }
+    }
+    assertThat(seen).noneMatch(l -> l.contains(secret)); // ended, and sent nothing after
+    response.cancel(true);
+  }
+
+  private static final String END = "(the stream ended)";
+
+  /** Opens a stream and waits until it is ready; its lines, then END, go to {@code lines}. */
+  private static java.util.concurrent.CompletableFuture<
+          HttpResponse<java.util.stream.Stream<String>>>
+      openStream(String node, String token, java.util.concurrent.BlockingQueue<String> lines)
+          throws InterruptedException {
+    var response =
+        HTTP.sendAsync(
+            HttpRequest.newBuilder(URI.create(node + "/store/stream"))
+                .header("Accept", "text/event-stream")
+                .header("Authorization", "Bearer " + token)
+                .build(),
+            HttpResponse.BodyHandlers.ofLines());
+    Thread reader =
+        new Thread(
+            () -> {
+              try {
+                response.get().body().forEach(lines::add);
+              } catch (Exception e) {
+                lines.add("closed " + e);
+              }
+              lines.add(END);
+            });
+    reader.setDaemon(true);
+    reader.start();
+    String first;
+    do {
+      first = lines.poll(60, java.util.concurrent.TimeUnit.SECONDS);
+      assertThat(first).as("the stream opened").isNotNull().isNotEqualTo(END);
+    } while (!first.equals("event: ready"));
+    return response;
   }
 }
