@@ -1,5 +1,6 @@
 package dev.cairn.json;
 
+import com.fasterxml.jackson.core.io.NumberOutput;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.cairn.InvalidDocumentException;
@@ -189,19 +190,19 @@ public final class CanonicalJson {
   /**
    * The decimal with the fewest significant digits that reads back as {@code a} (positive, finite);
    * of two such, the one nearer {@code a}'s exact value, then the one with an even last digit.
-   * (Java 17's Double.toString is not always the shortest, so it is only where to start.)
+   * Jackson's Schubfach writer finds it (as Java 19's Double.toString does; Java 17's is not always
+   * the shortest), except that where one digit would do it may give the nearest of one or two
+   * digits, which ECMAScript does not: 5e-324, not 4.9e-324.
    */
   private static BigDecimal shortest(double a) {
-    BigDecimal exact = new BigDecimal(a);
-    int p = Math.max(1, significantDigits(Double.toString(a)));
-    BigDecimal found;
-    while ((found = nearestWith(exact, p, a)) == null) {
-      p++; // not expected: Double.toString reads back
+    BigDecimal found = new BigDecimal(NumberOutput.toString(a, true)).stripTrailingZeros();
+    if (found.precision() == 2) {
+      BigDecimal one = nearestWith(new BigDecimal(a), 1, a);
+      if (one != null) {
+        return one.stripTrailingZeros();
+      }
     }
-    for (BigDecimal fewer; p > 1 && (fewer = nearestWith(exact, p - 1, a)) != null; p--) {
-      found = fewer;
-    }
-    return found.stripTrailingZeros();
+    return found;
   }
 
   /** The decimal of {@code p} significant digits nearest {@code exact} that reads back as a. */
@@ -218,12 +219,5 @@ public final class CanonicalJson {
       return exact.round(new MathContext(p, RoundingMode.HALF_EVEN));
     }
     return downReads ? down : upReads ? up : null;
-  }
-
-  private static int significantDigits(String javaDouble) {
-    int e = javaDouble.indexOf('E');
-    String mantissa = (e < 0 ? javaDouble : javaDouble.substring(0, e)).replace(".", "");
-    String trimmed = mantissa.replaceFirst("^0+", "").replaceFirst("0+$", "");
-    return trimmed.length();
   }
 }

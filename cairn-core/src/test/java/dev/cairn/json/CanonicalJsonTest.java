@@ -130,18 +130,31 @@ class CanonicalJsonTest {
       assertThat(Double.parseDouble(written)).as(written).isEqualTo(d == 0 ? 0.0 : d);
       String digits = written.replaceFirst("^-", "").replaceFirst("e.*$", "").replace(".", "");
       digits = digits.replaceFirst("^0+", "").replaceFirst("0+$", "");
+      java.math.BigDecimal exact = new java.math.BigDecimal(Math.abs(d));
       if (digits.length() > 1) {
         // one digit fewer, rounded either way, no longer reads back
-        java.math.BigDecimal exact = new java.math.BigDecimal(d);
-        for (var mode :
-            new java.math.RoundingMode[] {
-              java.math.RoundingMode.FLOOR, java.math.RoundingMode.CEILING
-            }) {
-          double fewer =
-              exact.round(new java.math.MathContext(digits.length() - 1, mode)).doubleValue();
-          assertThat(fewer).as("%s has a shorter form", written).isNotEqualTo(d);
+        for (java.math.BigDecimal fewer : roundings(exact, digits.length() - 1)) {
+          assertThat(fewer.doubleValue())
+              .as("%s has a shorter form", written)
+              .isNotEqualTo(Math.abs(d));
+        }
+      }
+      // of the decimals with that many digits that read back, the one nearest the exact value
+      java.math.BigDecimal chosen = new java.math.BigDecimal(written).abs();
+      for (java.math.BigDecimal other : roundings(exact, digits.length())) {
+        if (other.doubleValue() == Math.abs(d)) {
+          assertThat(chosen.subtract(exact).abs())
+              .as("%s is nearer than %s", other, written)
+              .isLessThanOrEqualTo(other.subtract(exact).abs());
         }
       }
     }
+  }
+
+  private static java.util.List<java.math.BigDecimal> roundings(
+      java.math.BigDecimal exact, int digits) {
+    return java.util.List.of(
+        exact.round(new java.math.MathContext(digits, java.math.RoundingMode.FLOOR)),
+        exact.round(new java.math.MathContext(digits, java.math.RoundingMode.CEILING)));
   }
 }
