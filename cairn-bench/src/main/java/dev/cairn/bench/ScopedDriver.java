@@ -18,18 +18,20 @@ import java.util.Locale;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import redis.clients.jedis.Jedis;
-import redis.clients.jedis.Transaction;
 
 /**
- * Scoped increments per second on every backend, on one hot name and on 100 names, from 1 and 4
- * processes (one thread each), beside the increment a user would write by hand for the same server:
- * SQLite {@code BEGIN IMMEDIATE} for the directory, a Redis {@code WATCH/MULTI} loop, {@code UPDATE
- * ... SET n = n + 1} on PostgreSQL and MariaDB. Every run checks its final counts against the
- * increments acknowledged.
+ * Scoped increments per second on every backend, on one hot name and on 100 names, from 1, 4 and 8
+ * processes (one thread each), beside what a user would write by hand for the same server, in the
+ * same run and interleaved: SQLite {@code BEGIN IMMEDIATE} for the directory; on Redis a Lua script
+ * doing the JSON read-modify-write in one round trip, and {@code INCR}; on PostgreSQL and MariaDB a
+ * JSON read-modify-write in a transaction ({@code SELECT ... FOR UPDATE}, then {@code UPDATE}), and
+ * {@code UPDATE ... SET n = n + 1}. Every run checks its final counts against the increments
+ * acknowledged.
  *
  * <pre>
  * ./mvnw -q -pl cairn-bench -am package -DskipTests
- * java -cp cairn-bench/target/benchmarks.jar dev.cairn.bench.ScopedDriver [--seconds 3]
+ * java -cp cairn-bench/target/benchmarks.jar dev.cairn.bench.ScopedDriver \
+ *     [--seconds 3] [--repeat 2] [--processes 1,4,8] [--backends file,redis,postgresql,mariadb]
  * </pre>
  */
 public final class ScopedDriver {
@@ -46,38 +48,81 @@ public final class ScopedDriver {
       child(args);
       return;
     }
-    int seconds = args.length > 1 && args[0].equals("--seconds") ? Integer.parseInt(args[1]) : 3;
+    int seconds = 3;
+    int repeat = 2;
+    List<Integer> processCounts = List.of(1, 4, 8);
+    List<String> backends = List.of("file", "redis", "postgresql", "mariadb");
+    for (int i = 0; i + 1 < args.length; i += 2) {
+      switch (args[i]) {
+        case "--seconds" -> seconds = Integer.parseInt(args[i + 1]);
+        case "--repeat" -> repeat = Integer.parseInt(args[i + 1]);
+        case "--processes" ->
+            processCounts =
+                java.util.Arrays.stream(args[i + 1].split(",")).map(Integer::valueOf).toList();
+        case "--backends" -> backends = List.of(args[i + 1].split(","));
+        default -> throw new IllegalArgumentException("unknown option " + args[i]);
+      }
+    }
     System.out.printf(
-        "%d s per run, one thread per process, %s, %d cores%n%n",
-        seconds, System.getProperty("java.vm.version"), Runtime.getRuntime().availableProcessors());
+        "%d s per run after 2 s of warm-up, %d runs of each, interleaved; one thread per process,"
+            + " %s, %d cores%n%n",
+        seconds,
+        repeat,
+        System.getProperty("java.vm.version"),
+        Runtime.getRuntime().availableProcessors());
     System.out.println(
-        "| backend | names | processes | Cairn scoped ops/s | peer | peer ops/s | Cairn / peer |");
+        "| backend | names | processes | Cairn scoped ops/s | peer | peer ops/s | Cairn / peer"
+            + " (range) |");
     System.out.println("|---|---:|---:|---:|---|---:|---:|");
-    for (String backend : List.of("file", "redis", "postgresql", "mariadb")) {
+    for (String backend : backends) {
+      List<String> peers = peers(backend);
       for (int names : new int[] {1, 100}) {
-        for (int processes : new int[] {1, 4}) {
-          double cairn = run(backend, "cairn", names, processes, seconds);
-          double peer = run(backend, "peer", names, processes, seconds);
-          System.out.printf(
-              Locale.ROOT,
-              "| %s | %d | %d | %,.0f | %s | %,.0f | %.2f |%n",
-              backend,
-              names,
-              processes,
-              cairn,
-              peerName(backend),
-              peer,
-              cairn / peer);
+        for (int processes : processCounts) {
+          double[] cairn = new double[repeat];
+          double[][] peer = new double[peers.size()][repeat];
+          for (int r = 0; r < repeat; r++) { // interleaved, so drift on the machine hits all alike
+            cairn[r] = run(backend, "cairn", names, processes, seconds);
+            for (int p = 0; p < peers.size(); p++) {
+              peer[p][r] = run(backend, "" + p, names, processes, seconds);
+            }
+          }
+          for (int p = 0; p < peers.size(); p++) {
+            double[] ratios = new double[repeat];
+            for (int r = 0; r < repeat; r++) {
+              ratios[r] = cairn[r] / peer[p][r];
+            }
+            System.out.printf(
+                Locale.ROOT,
+                "| %s | %d | %d | %,.0f | %s | %,.0f | %.2f (%.2f–%.2f) |%n",
+                backend,
+                names,
+                processes,
+                median(cairn),
+                peers.get(p),
+                median(peer[p]),
+                median(ratios),
+                java.util.Arrays.stream(ratios).min().orElseThrow(),
+                java.util.Arrays.stream(ratios).max().orElseThrow());
+          }
+          System.out.flush();
         }
       }
     }
   }
 
-  private static String peerName(String backend) {
+  private static double median(double[] values) {
+    double[] sorted = values.clone();
+    java.util.Arrays.sort(sorted);
+    int n = sorted.length;
+    return n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
+  }
+
+  /** What a user would write by hand on each server, by index ("0", "1"). */
+  private static List<String> peers(String backend) {
     return switch (backend) {
-      case "file" -> "SQLite BEGIN IMMEDIATE";
-      case "redis" -> "WATCH/MULTI";
-      default -> "UPDATE n = n + 1";
+      case "file" -> List.of("SQLite BEGIN IMMEDIATE");
+      case "redis" -> List.of("Lua JSON read-modify-write", "INCR");
+      default -> List.of("JSON read-modify-write, SELECT FOR UPDATE", "UPDATE n = n + 1");
     };
   }
 
@@ -203,10 +248,11 @@ public final class ScopedDriver {
         }
       };
     }
+    boolean json = who.equals("0");
     return switch (backend) {
       case "file" -> sqlite(dir);
-      case "redis" -> redis(ns);
-      default -> sql(backend.equals("postgresql") ? POSTGRES : MARIADB, ns);
+      case "redis" -> json ? redisLua(ns) : redisIncr(ns);
+      default -> sql(backend.equals("postgresql") ? POSTGRES : MARIADB, ns, json);
     };
   }
 
@@ -248,21 +294,42 @@ public final class ScopedDriver {
     };
   }
 
-  private static Counter redis(String ns) {
+  /** The read-modify-write of a JSON value in one round trip, as a Redis user would write it. */
+  private static final String LUA_INCREMENT =
+      "local v = redis.call('GET', KEYS[1])\n"
+          + "local doc = v and cjson.decode(v) or {}\n"
+          + "doc.n = (doc.n or 0) + 1\n"
+          + "redis.call('SET', KEYS[1], cjson.encode(doc))\n"
+          + "return doc.n";
+
+  private static Counter redisLua(String ns) {
+    Jedis jedis = new Jedis(java.net.URI.create(REDIS));
+    String sha = jedis.scriptLoad(LUA_INCREMENT);
+    return new Counter() {
+      @Override
+      public void increment(String name) {
+        jedis.evalsha(sha, 1, "peer:" + ns + ":" + name);
+      }
+
+      @Override
+      public long read(String name) throws Exception {
+        String value = jedis.get("peer:" + ns + ":" + name);
+        return value == null ? 0 : dev.cairn.json.Json.MAPPER.readTree(value).path("n").asLong();
+      }
+
+      @Override
+      public void close() {
+        jedis.close();
+      }
+    };
+  }
+
+  private static Counter redisIncr(String ns) {
     Jedis jedis = new Jedis(java.net.URI.create(REDIS));
     return new Counter() {
       @Override
       public void increment(String name) {
-        String key = "peer:" + ns + ":" + name;
-        while (true) {
-          jedis.watch(key);
-          String value = jedis.get(key);
-          Transaction tx = jedis.multi();
-          tx.set(key, Long.toString(value == null ? 1 : Long.parseLong(value) + 1));
-          if (tx.exec() != null) {
-            return;
-          }
-        }
+        jedis.incr("peer:" + ns + ":" + name);
       }
 
       @Override
@@ -278,37 +345,69 @@ public final class ScopedDriver {
     };
   }
 
-  private static Counter sql(String url, String ns) throws Exception {
+  /**
+   * A counter row per name, with {@code n} for {@code n = n + 1} and {@code doc} for the JSON
+   * read-modify-write: read the row {@code FOR UPDATE}, change the JSON in Java, write it back,
+   * commit.
+   */
+  private static Counter sql(String url, String ns, boolean json) throws Exception {
     Connection c = DriverManager.getConnection(url);
+    boolean postgres = url.startsWith("jdbc:postgresql");
     String table = "peer_" + ns;
     try (Statement s = c.createStatement()) {
       s.execute(
-          "CREATE TABLE IF NOT EXISTS "
-              + table
-              + " (name VARCHAR(64) PRIMARY KEY, n BIGINT NOT NULL)");
+          "CREATE TABLE IF NOT EXISTS %s (name VARCHAR(64) PRIMARY KEY, n BIGINT NOT NULL, doc %s NOT NULL)"
+              .formatted(table, postgres ? "JSONB" : "LONGTEXT"));
       for (int i = 0; i < 100; i++) {
         s.execute(
-            (url.startsWith("jdbc:postgresql")
-                    ? "INSERT INTO %s VALUES ('name%d', 0) ON CONFLICT DO NOTHING"
-                    : "INSERT IGNORE INTO %s VALUES ('name%d', 0)")
+            (postgres
+                    ? "INSERT INTO %s VALUES ('name%d', 0, '{\"n\":0}') ON CONFLICT DO NOTHING"
+                    : "INSERT IGNORE INTO %s VALUES ('name%d', 0, '{\"n\":0}')")
                 .formatted(table, i));
       }
     }
-    PreparedStatement update =
-        c.prepareStatement("UPDATE " + table + " SET n = n + 1 WHERE name = ?");
-    PreparedStatement select = c.prepareStatement("SELECT n FROM " + table + " WHERE name = ?");
+    PreparedStatement add = c.prepareStatement("UPDATE " + table + " SET n = n + 1 WHERE name = ?");
+    PreparedStatement lock =
+        c.prepareStatement("SELECT doc FROM " + table + " WHERE name = ? FOR UPDATE");
+    PreparedStatement write =
+        c.prepareStatement(
+            "UPDATE " + table + " SET doc = " + (postgres ? "?::jsonb" : "?") + " WHERE name = ?");
+    PreparedStatement select =
+        c.prepareStatement("SELECT " + (json ? "doc" : "n") + " FROM " + table + " WHERE name = ?");
+    if (json) {
+      c.setAutoCommit(false);
+    }
     return new Counter() {
       @Override
       public void increment(String name) throws Exception {
-        update.setString(1, name);
-        update.executeUpdate();
+        if (!json) {
+          add.setString(1, name);
+          add.executeUpdate();
+          return;
+        }
+        lock.setString(1, name);
+        com.fasterxml.jackson.databind.node.ObjectNode doc;
+        try (var rs = lock.executeQuery()) {
+          rs.next();
+          doc = dev.cairn.json.Json.parseObject(rs.getString(1));
+        }
+        doc.put("n", doc.path("n").asLong() + 1);
+        write.setString(1, dev.cairn.json.Json.write(doc));
+        write.setString(2, name);
+        write.executeUpdate();
+        c.commit();
       }
 
       @Override
       public long read(String name) throws Exception {
         select.setString(1, name);
         try (var rs = select.executeQuery()) {
-          return rs.next() ? rs.getLong(1) : 0;
+          if (!rs.next()) {
+            return 0;
+          }
+          return json
+              ? dev.cairn.json.Json.parseObject(rs.getString(1)).path("n").asLong()
+              : rs.getLong(1);
         }
       }
 
