@@ -26,7 +26,6 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
-import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.Spec;
 
 /**
@@ -51,7 +50,10 @@ final class NodeAccounts {
     private final HttpClient http =
         HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
-    abstract Main main();
+    /** The top command, which holds stdin. */
+    Main main() {
+      return (Main) spec.root().userObject();
+    }
 
     PrintWriter out() {
       return spec.commandLine().getOut();
@@ -150,7 +152,6 @@ final class NodeAccounts {
       },
       subcommands = {UserCommand.Add.class, UserCommand.List.class, UserCommand.Remove.class})
   static final class UserCommand {
-    @ParentCommand Main main;
 
     @Command(
         name = "add",
@@ -158,15 +159,9 @@ final class NodeAccounts {
             "Add a user; its master secret (at least 12 characters) is read from the first line"
                 + " of stdin. Exit 4 if the user exists.")
     static final class Add extends NodeCall {
-      @ParentCommand UserCommand parent;
 
       @Parameters(paramLabel = "USER", description = USER_HELP)
       String user;
-
-      @Override
-      Main main() {
-        return parent.main;
-      }
 
       @Override
       public Integer call() throws Exception {
@@ -181,12 +176,6 @@ final class NodeAccounts {
 
     @Command(name = "list", description = "List the users, one JSON line each, sorted by name.")
     static final class List extends NodeCall {
-      @ParentCommand UserCommand parent;
-
-      @Override
-      Main main() {
-        return parent.main;
-      }
 
       @Override
       public Integer call() throws Exception {
@@ -205,15 +194,9 @@ final class NodeAccounts {
               + " but not the old sessions. Exit 3 if there is no such user."
         })
     static final class Remove extends NodeCall {
-      @ParentCommand UserCommand parent;
 
       @Parameters(paramLabel = "USER", description = USER_HELP)
       String user;
-
-      @Override
-      Main main() {
-        return parent.main;
-      }
 
       @Override
       public Integer call() throws Exception {
@@ -231,7 +214,6 @@ final class NodeAccounts {
       description = "Open or revoke a session of a node's user.",
       subcommands = {SessionCommand.Open.class, SessionCommand.Revoke.class})
   static final class SessionCommand {
-    @ParentCommand Main main;
 
     @Command(
         name = "open",
@@ -242,7 +224,6 @@ final class NodeAccounts {
           "Exit 5 if the node refuses the user or the secret (the same answer for both)."
         })
     static final class Open extends NodeCall {
-      @ParentCommand SessionCommand parent;
 
       @Parameters(paramLabel = "USER", description = USER_HELP)
       String user;
@@ -252,11 +233,6 @@ final class NodeAccounts {
           paramLabel = "SECONDS",
           description = "How long the session lasts, 1 to 2592000 (30 days). Default: 3600.")
       long ttlSeconds = 3600;
-
-      @Override
-      Main main() {
-        return parent.main;
-      }
 
       @Override
       public Integer call() throws Exception {
@@ -275,12 +251,6 @@ final class NodeAccounts {
             "Revoke a session at once, on every store: its token is $CAIRN_TOKEN, else the first"
                 + " line of stdin. Revoking twice does nothing.")
     static final class Revoke extends NodeCall {
-      @ParentCommand SessionCommand parent;
-
-      @Override
-      Main main() {
-        return parent.main;
-      }
 
       @Override
       public Integer call() throws Exception {

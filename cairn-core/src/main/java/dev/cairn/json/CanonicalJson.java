@@ -14,7 +14,6 @@ import java.nio.charset.CharacterCodingException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Iterator;
 import java.util.List;
 
 /**
@@ -90,11 +89,9 @@ public final class CanonicalJson {
 
   private static void object(StringBuilder out, JsonNode node, String[] skip, boolean sorted) {
     List<String> names = new ArrayList<>(node.size());
-    for (Iterator<String> it = node.fieldNames(); it.hasNext(); ) {
-      String name = it.next();
-      if (!Arrays.asList(skip).contains(name)) {
-        names.add(name);
-      }
+    node.fieldNames().forEachRemaining(names::add);
+    for (String name : skip) { // at most a couple, at the top level only
+      names.remove(name);
     }
     if (sorted) {
       names.sort(null); // String.compareTo compares UTF-16 code units, as RFC 8785 sorts

@@ -661,11 +661,14 @@ public abstract class DocumentStoreContract {
     assertThat(store.lastSequence()).isEqualTo(before);
   }
 
-  @Test
-  void concurrentPatchesAreNeverLost() throws Exception {
-    store.create("tally", Map.of("n", 0, "seen", List.of()));
-    int threads = 4;
-    int each = 50;
+  /** A write one thread repeats; {@code thread} says which thread it is. */
+  @FunctionalInterface
+  private interface Repeated {
+    void run(int thread) throws Exception;
+  }
+
+  /** Runs {@code write} {@code each} times in each of {@code threads} threads, all at once. */
+  private static void inThreads(int threads, int each, Repeated write) throws Exception {
     ExecutorService pool = Executors.newFixedThreadPool(threads);
     List<Future<Object>> done = new ArrayList<>();
     for (int t = 0; t < threads; t++) {
@@ -674,13 +677,24 @@ public abstract class DocumentStoreContract {
           pool.submit(
               () -> {
                 for (int i = 0; i < each; i++) {
-                  store.patch(
-                      "tally", "{\"$inc\":{\"n\":1},\"$addToSet\":{\"seen\":\"t" + me + "\"}}");
+                  write.run(me);
                 }
                 return null;
               }));
     }
     allOf(pool, done, 60);
+  }
+
+  @Test
+  void concurrentPatchesAreNeverLost() throws Exception {
+    store.create("tally", Map.of("n", 0, "seen", List.of()));
+    int threads = 4;
+    int each = 50;
+    inThreads(
+        threads,
+        each,
+        me ->
+            store.patch("tally", "{\"$inc\":{\"n\":1},\"$addToSet\":{\"seen\":\"t" + me + "\"}}"));
 
     ObjectNode tally = store.get("tally").orElseThrow();
     assertThat(tally.get("n").asInt()).isEqualTo(threads * each);
@@ -692,19 +706,7 @@ public abstract class DocumentStoreContract {
     String update = "{\"$inc\":{\"n\":1},\"$setOnInsert\":{\"by\":\"first\"}}";
     int threads = 4;
     int each = 25;
-    ExecutorService pool = Executors.newFixedThreadPool(threads);
-    List<Future<Object>> done = new ArrayList<>();
-    for (int t = 0; t < threads; t++) {
-      done.add(
-          pool.submit(
-              () -> {
-                for (int i = 0; i < each; i++) {
-                  store.patchOrCreate("visits", update);
-                }
-                return null;
-              }));
-    }
-    allOf(pool, done, 60);
+    inThreads(threads, each, me -> store.patchOrCreate("visits", update));
 
     ObjectNode visits = store.get("visits").orElseThrow();
     assertThat(visits.get("n").asInt()).isEqualTo(threads * each); // one creation, no lost $inc
@@ -778,19 +780,10 @@ public abstract class DocumentStoreContract {
   void concurrentScopedIncrementsLoseNothing() throws Exception {
     int threads = 4;
     int each = 200;
-    ExecutorService pool = Executors.newFixedThreadPool(threads);
-    List<Future<Object>> done = new ArrayList<>();
-    for (int t = 0; t < threads; t++) {
-      done.add(
-          pool.submit(
-              () -> {
-                for (int i = 0; i < each; i++) {
-                  store.scoped("counter", doc -> doc.put("n", doc.path("n").asLong() + 1));
-                }
-                return null;
-              }));
-    }
-    allOf(pool, done, 60);
+    inThreads(
+        threads,
+        each,
+        me -> store.scoped("counter", doc -> doc.put("n", doc.path("n").asLong() + 1)));
 
     assertThat(store.get("counter").orElseThrow().get("n").asLong()).isEqualTo(threads * each);
   }
