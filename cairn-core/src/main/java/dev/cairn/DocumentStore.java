@@ -313,6 +313,14 @@ public final class DocumentStore implements AutoCloseable {
    * given (no I/O, no counters of its own); only what it returns after the run that got its changes
    * in reaches the caller. It must not keep the copy after it returns.
    *
+   * <p>The first run is on this process's cached copy of the value, if it has one, without asking
+   * the store whether it is current: a write whose copy is current then takes one round trip to a
+   * server. If the copy was behind, the refused write brings the missing changes back and {@code
+   * fn} runs again; that first run does not count as one of the retry policy's attempts, since the
+   * change it missed may have come before the call. A run that changes nothing, or throws, on a
+   * copy not known to be current is run again on a current one, so that what the caller gets
+   * reflects every write acknowledged before the call.
+   *
    * @return what {@code fn} returned on the run whose changes were persisted
    * @throws ContentionException when {@link Retry#DEFAULT}'s attempts or deadline run out
    */
@@ -328,21 +336,49 @@ public final class DocumentStore implements AutoCloseable {
     }
     ensureOpen();
     long start = System.nanoTime();
-    for (int attempt = 1; ; attempt++) {
-      RevisionTree tree = engine.state(name);
+    // the first run is on the cached value, if any, which may be behind: its append is conditional,
+    // and a refusal brings the value up to date; only runs on a current value count as attempts
+    RevisionTree tree = engine.cached(name);
+    boolean current = tree == null;
+    if (current) {
+      tree = engine.state(name);
+    }
+    for (int attempt = 1; ; ) {
       Snapshot s = tree.snapshot();
-      ObjectNode current = s.exists() ? s.winner().body() : Json.MAPPER.createObjectNode();
-      ObjectNode copy = current.deepCopy();
-      R result = fn.apply(copy);
-      byte[] before = Json.canonical(current);
+      ObjectNode value = s.exists() ? s.winner().body() : Json.MAPPER.createObjectNode();
+      ObjectNode copy = value.deepCopy();
+      R result;
+      try {
+        result = fn.apply(copy);
+      } catch (RuntimeException e) {
+        if (current) {
+          throw e;
+        }
+        tree = engine.state(name); // it may have thrown on a value that is no longer there
+        current = true;
+        continue;
+      }
+      byte[] before = Json.canonical(value);
       byte[] after = body(copy);
       if (java.util.Arrays.equals(before, after)) {
-        return result; // nothing changed: nothing to write, whatever happened meanwhile
+        if (current) {
+          return result; // nothing changed: nothing to write, whatever happened meanwhile
+        }
+        tree = engine.state(name); // a read must see every write acknowledged before it
+        current = true;
+        continue;
       }
       RevisionEntry entry = RevisionEntry.create(s.winnerRev(), false, after);
-      if (engine.appendIf(name, tree, s.head(), List.of(entry.encode()))) {
+      Engine.Attempt<RevisionTree> tried =
+          engine.appendIf(name, tree, s.head(), List.of(entry.encode()));
+      if (tried.appended()) {
         compactIfDue();
         return result;
+      }
+      tree = tried.state();
+      if (!current) {
+        current = true; // the cached value was behind: no other writer has won against this one yet
+        continue;
       }
       long elapsed = System.nanoTime() - start;
       if (attempt >= retry.maxAttempts() || elapsed >= retry.deadline().toNanos()) {
@@ -353,6 +389,7 @@ public final class DocumentStore implements AutoCloseable {
         java.util.concurrent.locks.LockSupport.parkNanos(
             java.util.concurrent.ThreadLocalRandom.current().nextLong(bound + 1));
       }
+      attempt++;
     }
   }
 

@@ -4,8 +4,9 @@ import java.time.Duration;
 
 /**
  * How {@code scoped} retries when another writer got there first: at most {@code maxAttempts} runs
- * of the function, within {@code deadline}, waiting between them a random time below an
- * exponentially growing bound that starts at {@code initialBackoff} and stops growing at {@code
+ * of the function on a current value (plus, at most once, a first run on this process's cached copy
+ * that turned out to be behind), within {@code deadline}, waiting between them a random time below
+ * an exponentially growing bound that starts at {@code initialBackoff} and stops growing at {@code
  * maxBackoff} ("full jitter", so that contenders spread out).
  */
 public record Retry(

@@ -9,8 +9,9 @@ import java.util.function.Supplier;
  * The one write loop of every kind of log: decide what to append from the log as last read, append
  * it only if the log still ends where the decision saw it, and otherwise read and decide again.
  * Every retry means another writer appended, so the loop cannot spin without the store moving
- * forward. Documents ({@link Engine#write}), shared objects, backups and compaction's snapshots
- * write through it.
+ * forward. Shared objects, backups and compaction's snapshots write through it; documents use
+ * {@link Engine#write}, which also starts from a cached value and learns what it missed from the
+ * refused append itself.
  */
 public final class ConditionalAppend {
   private ConditionalAppend() {}

@@ -110,41 +110,101 @@ public final class Engine<S extends Engine.Reduction> implements AutoCloseable {
   }
 
   /**
-   * Reads the value, lets {@code decide} choose what to append, and appends it only if the log has
-   * not moved meanwhile; otherwise decides again on the fresh value. {@code decide} runs under the
-   * value's monitor, may run more than once, and may throw to abort the write.
+   * The cached value of {@code key} as it is, without asking the backend whether its log has moved
+   * (so it may be behind), or null if none is cached: where a write starts, since its append is
+   * conditional on the head it saw.
    */
-  public <R> R write(String key, Function<S, Decision<R>> decide) {
-    return ConditionalAppend.run(
-        backend,
-        key,
-        () -> {
-          S state = state(key);
-          synchronized (state) {
-            long head = state.head();
-            Decision<R> d = decide.apply(state);
-            return new ConditionalAppend.Attempt<>(
-                head,
-                d.payloads(),
-                d.result(),
-                last -> applyOwn(key, state, head, last, d.payloads()));
-          }
-        });
+  public S cached(String key) {
+    return cache.getIfPresent(key);
   }
 
   /**
-   * Appends to {@code key}'s log if it still ends at {@code head}, where {@code state} was reduced;
-   * for writers that decide outside the value's monitor (a user function may be slow).
+   * Lets {@code decide} choose what to append from the value and appends it only if the log has not
+   * moved meanwhile; otherwise decides again on the value brought up to date by the refused
+   * append's answer. {@code decide} runs under the value's monitor, may run more than once, and may
+   * throw to abort the write.
    *
-   * @return whether the entries were appended
+   * <p>The first decision is made on the cached value without asking the backend where the log
+   * ends, so a write whose cached value is current takes one round trip. A decision to append
+   * nothing or to throw is only final on a value known to be current: made on a cached one, it is
+   * made again after a read.
    */
-  public boolean appendIf(String key, S state, long head, List<byte[]> payloads) {
-    long last = backend.append(key, head, payloads);
-    if (last == 0) {
-      return false;
+  public <R> R write(String key, Function<S, Decision<R>> decide) {
+    S state = cached(key);
+    boolean current = state == null;
+    if (current) {
+      state = state(key);
     }
-    applyOwn(key, state, head, last, payloads);
-    return true;
+    while (true) {
+      long head;
+      Decision<R> d;
+      synchronized (state) {
+        head = state.head();
+        try {
+          d = decide.apply(state);
+        } catch (RuntimeException e) {
+          if (current) {
+            throw e;
+          }
+          state = state(key);
+          current = true;
+          continue;
+        }
+      }
+      if (d.payloads().isEmpty()) {
+        if (current) {
+          return d.result();
+        }
+        state = state(key);
+        current = true;
+        continue;
+      }
+      Attempt<S> attempt = appendIf(key, state, head, d.payloads());
+      if (attempt.appended()) {
+        return d.result();
+      }
+      state = attempt.state();
+      current = true;
+    }
+  }
+
+  /**
+   * What a conditional append did.
+   *
+   * @param appended whether the entries were appended
+   * @param state the value with them applied, or, if the log had moved, brought up to where the
+   *     refusal found it: current as of the attempt, to decide again on
+   */
+  public record Attempt<S>(boolean appended, S state) {}
+
+  /**
+   * Appends to {@code key}'s log if it still ends at {@code head}, where {@code state} was reduced;
+   * for writers that decide outside the value's monitor (a user function may be slow). One round
+   * trip either way: a refusal brings back the entries the value lacks.
+   */
+  public Attempt<S> appendIf(String key, S state, long head, List<byte[]> payloads) {
+    Backend.AppendResult result = backend.appendOrRead(key, head, payloads);
+    if (result.isAppended()) {
+      applyOwn(key, state, head, result.last(), payloads);
+      return new Attempt<>(true, state);
+    }
+    if (result.epoch() != epoch || result.missing().isEmpty()) {
+      cache.invalidate(key); // rewritten, or lost: reduce it again from what is there now
+      return new Attempt<>(false, state(key));
+    }
+    synchronized (state) {
+      List<LogEntry> lacking = new java.util.ArrayList<>(result.missing().size());
+      for (LogEntry e : result.missing()) {
+        if (e.seq() > state.head()) {
+          lacking.add(e);
+        }
+      }
+      if (!lacking.isEmpty()) {
+        state.apply(lacking);
+        reweigh(key, state);
+      }
+    }
+    return new Attempt<>(false, state);
   }
 
   /**

@@ -71,6 +71,46 @@ public interface Backend extends AutoCloseable {
    */
   long append(String key, long expectedHead, List<byte[]> payloads);
 
+  /**
+   * {@link #append}, and if the log has moved past {@code expectedHead}, what the caller is
+   * missing, so that it can decide again without another read: a write whose view is current takes
+   * one call, one that was behind takes two. Backends that can do both in one round trip (a
+   * server-side script or routine) override this.
+   */
+  default AppendResult appendOrRead(String key, long expectedHead, List<byte[]> payloads) {
+    long last = append(key, expectedHead, payloads);
+    if (last != 0) {
+      return AppendResult.appended(last);
+    }
+    List<LogEntry> missing = read(key, expectedHead);
+    return AppendResult.refused(missing, epoch()); // after the read: a rewrite between shows
+  }
+
+  /**
+   * What {@link #appendOrRead} did.
+   *
+   * @param last the sequence number of the last entry appended; 0 if the log had moved and nothing
+   *     was appended
+   * @param missing when nothing was appended: the log's entries after the expected head, oldest
+   *     first (none if the log was rewritten meanwhile: then the caller reads it again)
+   * @param epoch when nothing was appended: the store's {@link #epoch()}, read with the missing
+   *     entries or after them, so that a rewrite of the log before they were read shows as a new
+   *     epoch
+   */
+  record AppendResult(long last, List<LogEntry> missing, long epoch) {
+    public static AppendResult appended(long last) {
+      return new AppendResult(last, List.of(), 0);
+    }
+
+    public static AppendResult refused(List<LogEntry> missing, long epoch) {
+      return new AppendResult(0, List.copyOf(missing), epoch);
+    }
+
+    public boolean isAppended() {
+      return last != 0;
+    }
+  }
+
   /** The keys that have at least one entry, in no particular order. */
   List<String> keys();
 

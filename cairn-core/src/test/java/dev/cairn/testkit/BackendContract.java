@@ -77,6 +77,86 @@ public abstract class BackendContract {
   }
 
   @Test
+  void aRefusedAppendAnswersWithWhatTheCallerIsMissing() {
+    long a = first.append("k", 0, List.of(bytes("a")));
+    long c = second.append("k", a, List.of(bytes("b"), bytes("c")));
+    first.append("other", 0, List.of(bytes("elsewhere")));
+
+    Backend.AppendResult refused = first.appendOrRead("k", a, List.of(bytes("stale")));
+    assertThat(refused.isAppended()).isFalse();
+    assertThat(refused.missing()).isEqualTo(second.read("k", a));
+    assertThat(texts(refused.missing())).containsExactly("b", "c");
+    assertThat(refused.missing().get(1).seq()).isEqualTo(c);
+    assertThat(refused.epoch()).isEqualTo(second.epoch());
+    assertThat(texts(first.read("k", 0))).as("nothing appended").containsExactly("a", "b", "c");
+
+    Backend.AppendResult fromNothing = second.appendOrRead("k", 0, List.of(bytes("stale")));
+    assertThat(texts(fromNothing.missing())).containsExactly("a", "b", "c");
+    assertThat(second.appendOrRead("new", 5, List.of(bytes("x"))).missing())
+        .as("a log that was never written has nothing after any head")
+        .isEmpty();
+    assertThat(first.head("new")).isZero();
+
+    Backend.AppendResult accepted = second.appendOrRead("k", c, List.of(bytes("d")));
+    assertThat(accepted.isAppended()).isTrue();
+    assertThat(accepted.last()).isGreaterThan(c).isEqualTo(first.head("k"));
+    assertThat(texts(first.read("k", c))).containsExactly("d");
+  }
+
+  /**
+   * Threads append to logs of their own through both handles while a reader follows the feed: it
+   * sees every entry once, in increasing order, none skipped, even where appends to different logs
+   * commit in another order than their numbers.
+   */
+  @Test
+  void theChangeFeedSkipsNothingWhileAppendsToManyLogsRun() throws Exception {
+    int threads = 4;
+    int each = 60;
+    long start = first.lastSequence();
+    ConcurrentLinkedQueue<Long> appended = new ConcurrentLinkedQueue<>();
+    ConcurrentLinkedQueue<Throwable> failures = new ConcurrentLinkedQueue<>();
+    List<Thread> writers = new ArrayList<>();
+    for (int t = 0; t < threads; t++) {
+      Backend via = t % 2 == 0 ? first : second;
+      String key = "log" + t;
+      Thread w =
+          new Thread(
+              () -> {
+                try {
+                  for (int i = 0; i < each; i++) {
+                    List<byte[]> payloads =
+                        i % 5 == 0 ? List.of(bytes("x"), bytes("y")) : List.of(bytes("x"));
+                    long last = via.append(key, Backend.ANY_HEAD, payloads);
+                    for (int j = payloads.size() - 1; j >= 0; j--) {
+                      appended.add(last - j);
+                    }
+                  }
+                } catch (Throwable e) {
+                  failures.add(e);
+                }
+              });
+      writers.add(w);
+      w.start();
+    }
+    List<Long> seen = new ArrayList<>();
+    long since = start;
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+    while (writers.stream().anyMatch(Thread::isAlive) || since < second.lastSequence()) {
+      for (LogEntry e : second.changes(since, 7)) {
+        seen.add(e.seq());
+        since = e.seq();
+      }
+      assertThat(System.nanoTime()).as("within 60 s").isLessThan(deadline);
+    }
+    for (Thread w : writers) {
+      w.join();
+    }
+    assertThat(failures).isEmpty();
+    assertThat(seen).as("increasing").isSorted().doesNotHaveDuplicates();
+    assertThat(seen).containsExactlyInAnyOrderElementsOf(appended);
+  }
+
+  @Test
   void anUnconditionalAppendAlwaysTakesEffect() {
     long a = first.append("k", Backend.ANY_HEAD, List.of(bytes("a")));
     long b = second.append("k", Backend.ANY_HEAD, List.of(bytes("b")));

@@ -35,20 +35,22 @@ import java.util.regex.Pattern;
  * the location's {@code cairn.namespace} parameter, default {@code cairn}):
  *
  * <pre>
- * _meta     name, value: version (1; a higher one is refused) and the store id
- * _seq      one row: the last sequence number, and the epoch (bumped by compaction)
- * _heads    key, head: the sequence number of the last entry of each log
- * _entries  seq, key, write id, payload; indexed by (key, seq) and by write id
+ * _meta       name, value: version (2; a higher one is refused, 1 is upgraded) and the store id
+ * _seq        one row: the epoch (bumped by compaction)
+ * _heads      key, head: the sequence number of the last entry of each log
+ * _entries    seq, key, write id, payload; indexed by (key, seq) and by write id
+ * _entry_seq  the sequence entry numbers are drawn from
+ * _inflight   MariaDB/MySQL only, a MEMORY table: the appends in flight
  * </pre>
  *
  * <p>An append is one call of a server-side routine ({@code _append}: a PL/pgSQL function, a
- * MariaDB procedure) whose transaction first locks the {@code _seq} row: appends are serialised, so
- * sequence numbers are assigned in commit order and the change feed never skips one that commits
- * late, and the lock is held for no round trip. Every append carries a random write id. If the
- * connection fails while an append is in flight, its outcome is unknown; the backend reconnects,
- * looks for the write id, and appends again only if it is not there, so a write is never lost to a
- * dropped connection nor applied twice. Reads are retried the same way, for up to {@link
- * #RETRY_NANOS} in all.
+ * MariaDB procedure) whose transaction locks only its log's row of {@code _heads}: appends to
+ * different logs run in parallel. The change feed reads up to a horizon ({@code _horizon}, see
+ * {@link Dialect}) so that it never skips an entry that commits after one with a higher number.
+ * Every append carries a random write id. If the connection fails while an append is in flight, its
+ * outcome is unknown; the backend reconnects, looks for the write id, and appends again only if it
+ * is not there, so a write is never lost to a dropped connection nor applied twice. Reads are
+ * retried the same way, for up to {@link #RETRY_NANOS} in all.
  *
  * <p>Changes are announced with {@code NOTIFY} on PostgreSQL; on MariaDB/MySQL the sequence is
  * polled every {@code cairn.poll} milliseconds (default 50).
@@ -58,7 +60,7 @@ import java.util.regex.Pattern;
  * Dialect}.
  */
 public final class JdbcBackend implements Backend {
-  private static final int VERSION = 1;
+  private static final int VERSION = 2;
   private static final long RETRY_NANOS = 30_000_000_000L;
   private static final Pattern NAMESPACE = Pattern.compile("[a-z0-9_]{1,32}");
 
@@ -202,65 +204,105 @@ public final class JdbcBackend implements Backend {
     Parsed p = parse(location, Locations.redact(location));
     try (Connection c = DriverManager.getConnection(p.jdbcUrl());
         Statement s = c.createStatement()) {
+      for (String routine : p.dialect().dropRoutines(p.prefix())) {
+        s.execute(routine);
+      }
       for (String table : new String[] {"entries", "heads", "seq", "meta"}) {
         s.execute("DROP TABLE IF EXISTS " + p.prefix() + table);
       }
-      s.execute(p.dialect().dropAppendRoutine(p.prefix()));
+      s.execute(p.dialect().dropSequence(p.prefix()));
     } catch (SQLException e) {
       throw new StorageException(
           "cannot drop the store at " + Locations.redact(location) + ": " + e.getMessage(), e);
     }
   }
 
-  /** Creates the tables on first use (once, under a server-side lock) and checks the version. */
+  /**
+   * Creates the tables on first use, or brings version 1's up to this one, under a server-side
+   * lock; (re)creates the routines; checks the version.
+   */
   private String createSchema() {
     return withRetry(
         "create the tables",
         c -> {
           String lockName = t + "schema";
+          lock(c, lockName);
           try (Statement s = c.createStatement()) {
-            lock(c, lockName);
-            try {
-              s.execute(
-                  "CREATE TABLE IF NOT EXISTS %smeta (name VARCHAR(64) PRIMARY KEY, value VARCHAR(255) NOT NULL)%s"
-                      .formatted(t, dialect.tableOptions));
-              s.execute(
-                  "CREATE TABLE IF NOT EXISTS %sseq (id INT PRIMARY KEY, seq BIGINT NOT NULL, epoch BIGINT NOT NULL)%s"
-                      .formatted(t, dialect.tableOptions));
-              s.execute(
-                  "CREATE TABLE IF NOT EXISTS %sheads (k %s PRIMARY KEY, head BIGINT NOT NULL)%s"
-                      .formatted(t, dialect.keyType, dialect.tableOptions));
-              s.execute(
-                  "CREATE TABLE IF NOT EXISTS %sentries (seq BIGINT PRIMARY KEY, k %s NOT NULL, write_id CHAR(36) NOT NULL, payload %s NOT NULL)%s"
-                      .formatted(t, dialect.keyType, dialect.blobType, dialect.tableOptions));
-              s.execute(
-                  "CREATE INDEX IF NOT EXISTS %sentries_k ON %sentries (k, seq)".formatted(t, t));
-              s.execute(
-                  "CREATE INDEX IF NOT EXISTS %sentries_w ON %sentries (write_id)".formatted(t, t));
-              s.execute(dialect.createAppendRoutine(t));
-              if (count(c, "SELECT COUNT(*) FROM " + t + "seq") == 0) {
-                s.execute("INSERT INTO " + t + "seq (id, seq, epoch) VALUES (1, 0, 0)");
-                s.execute(
-                    "INSERT INTO %smeta (name, value) VALUES ('version', '%d'), ('store-id', '%s')"
-                        .formatted(t, VERSION, UUID.randomUUID()));
-              }
-            } finally {
-              unlock(c, lockName);
+            s.execute(
+                "CREATE TABLE IF NOT EXISTS %smeta (name VARCHAR(64) PRIMARY KEY, value VARCHAR(255) NOT NULL)%s"
+                    .formatted(t, dialect.tableOptions));
+            String found = metaOrNull(c, "version");
+            if (found == null) {
+              createTables(s);
+            } else if (Integer.parseInt(found) == 1) {
+              upgradeFromVersion1(c, s);
+            } else if (Integer.parseInt(found) != VERSION) {
+              int version = Integer.parseInt(found);
+              throw new StoreFormatException(
+                  "the Cairn tables %s* in %s were written in version %d; this Cairn reads version %d%s"
+                      .formatted(
+                          t,
+                          location,
+                          version,
+                          VERSION,
+                          version > VERSION ? " (upgrade Cairn to open them)" : ""));
             }
-          }
-          int version = Integer.parseInt(meta(c, "version"));
-          if (version != VERSION) {
-            throw new StoreFormatException(
-                "the Cairn tables %s* in %s were written in version %d; this Cairn reads version %d%s"
-                    .formatted(
-                        t,
-                        location,
-                        version,
-                        VERSION,
-                        version > VERSION ? " (upgrade Cairn to open them)" : ""));
+            for (String statement : dialect.openStatements(t)) {
+              s.execute(statement);
+            }
+            long lastEntry = count(c, "SELECT COALESCE(MAX(seq), 0) FROM " + t + "entries");
+            for (String statement : dialect.sequenceAtLeast(t, lastEntry)) {
+              s.execute(statement);
+            }
+          } finally {
+            unlock(c, lockName);
           }
           return meta(c, "store-id");
         });
+  }
+
+  private void createTables(Statement s) throws SQLException {
+    s.execute(
+        "CREATE TABLE IF NOT EXISTS %sseq (id INT PRIMARY KEY, epoch BIGINT NOT NULL)%s"
+            .formatted(t, dialect.tableOptions));
+    s.execute(
+        "CREATE TABLE IF NOT EXISTS %sheads (k %s PRIMARY KEY, head BIGINT NOT NULL)%s"
+            .formatted(t, dialect.keyType, dialect.tableOptions));
+    s.execute(
+        "CREATE TABLE IF NOT EXISTS %sentries (seq BIGINT PRIMARY KEY, k %s NOT NULL, write_id CHAR(36) NOT NULL, payload %s NOT NULL)%s"
+            .formatted(t, dialect.keyType, dialect.blobType, dialect.tableOptions));
+    s.execute("CREATE INDEX IF NOT EXISTS %sentries_k ON %sentries (k, seq)".formatted(t, t));
+    s.execute("CREATE INDEX IF NOT EXISTS %sentries_w ON %sentries (write_id)".formatted(t, t));
+    s.execute(dialect.createSequence(t, 1));
+    s.execute("INSERT INTO " + t + "seq (id, epoch) VALUES (1, 0)");
+    s.execute(
+        "INSERT INTO %smeta (name, value) VALUES ('version', '%d'), ('store-id', '%s')"
+            .formatted(t, VERSION, UUID.randomUUID()));
+  }
+
+  /**
+   * Version 1 numbered entries from a counter row that every append locked; version 2 draws them
+   * from a sequence that starts after it. Processes of version 1 still running fail on their next
+   * append (their routine is gone), loudly, instead of numbering beside the sequence.
+   */
+  private void upgradeFromVersion1(Connection c, Statement s) throws SQLException {
+    long last = count(c, "SELECT seq FROM " + t + "seq WHERE id = 1");
+    for (String routine : dialect.dropRoutines(t)) {
+      s.execute(routine);
+    }
+    s.execute(dialect.createSequence(t, last + 1));
+    s.execute("ALTER TABLE " + t + "seq DROP COLUMN seq");
+    s.execute("UPDATE %smeta SET value = '%d' WHERE name = 'version'".formatted(t, VERSION));
+  }
+
+  private String metaOrNull(Connection c, String name) throws SQLException {
+    try (PreparedStatement ps =
+        c.prepareStatement("SELECT value FROM " + t + "meta WHERE name = ?")) {
+      ps.setString(1, name);
+      try (ResultSet rs = ps.executeQuery()) {
+        return rs.next() ? rs.getString(1) : null;
+      }
+    }
   }
 
   private void lock(Connection c, String name) throws SQLException {
@@ -286,16 +328,11 @@ public final class JdbcBackend implements Backend {
   }
 
   private String meta(Connection c, String name) throws SQLException {
-    try (PreparedStatement ps =
-        c.prepareStatement("SELECT value FROM " + t + "meta WHERE name = ?")) {
-      ps.setString(1, name);
-      try (ResultSet rs = ps.executeQuery()) {
-        if (!rs.next()) {
-          throw new StoreFormatException("the Cairn tables " + t + "* have no " + name);
-        }
-        return rs.getString(1);
-      }
+    String value = metaOrNull(c, name);
+    if (value == null) {
+      throw new StoreFormatException("the Cairn tables " + t + "* have no " + name);
     }
+    return value;
   }
 
   // ---- retries ----
@@ -404,11 +441,12 @@ public final class JdbcBackend implements Backend {
 
   @Override
   public long head(String key) {
-    return withRetry("read a head", c -> head(c, key));
+    return withRetry("read a head", c -> head(c, key, ""));
   }
 
-  private long head(Connection c, String key) throws SQLException {
-    try (PreparedStatement ps = c.prepareStatement("SELECT head FROM " + t + "heads WHERE k = ?")) {
+  private long head(Connection c, String key, String lock) throws SQLException {
+    try (PreparedStatement ps =
+        c.prepareStatement("SELECT head FROM " + t + "heads WHERE k = ?" + lock)) {
       ps.setString(1, key);
       try (ResultSet rs = ps.executeQuery()) {
         return rs.next() ? rs.getLong(1) : 0;
@@ -418,41 +456,31 @@ public final class JdbcBackend implements Backend {
 
   @Override
   public long append(String key, long expectedHead, List<byte[]> payloads) {
-    return append(key, expectedHead, payloads, UUID.randomUUID().toString(), false);
+    return append(key, expectedHead, payloads, UUID.randomUUID().toString(), false, false).last();
+  }
+
+  @Override
+  public AppendResult appendOrRead(String key, long expectedHead, List<byte[]> payloads) {
+    return append(key, expectedHead, payloads, UUID.randomUUID().toString(), false, true);
   }
 
   /**
    * An append under a given write id; with {@code inDoubt}, one whose earlier attempt with that id
    * may have committed, which then returns the earlier result and appends nothing.
    */
-  long append(
-      String key, long expectedHead, List<byte[]> payloads, String writeId, boolean inDoubt) {
-    return retrying(
-        "append",
-        true,
-        (c, retried) -> appendOnce(c, key, expectedHead, payloads, writeId, inDoubt || retried));
-  }
-
-  private long committedSeq(Connection c, String writeId) throws SQLException {
-    try (PreparedStatement ps =
-        c.prepareStatement("SELECT MAX(seq) FROM " + t + "entries WHERE write_id = ?")) {
-      ps.setString(1, writeId);
-      try (ResultSet rs = ps.executeQuery()) {
-        rs.next();
-        return rs.getLong(1);
-      }
-    }
-  }
-
-  private long appendOnce(
-      Connection c,
+  AppendResult append(
       String key,
       long expectedHead,
       List<byte[]> payloads,
       String writeId,
-      boolean inDoubt)
-      throws SQLException {
-    return dialect.append(c, t, key, expectedHead, payloads, writeId, inDoubt);
+      boolean inDoubt,
+      boolean readIfMoved) {
+    return retrying(
+        "append",
+        true,
+        (c, retried) ->
+            dialect.append(
+                c, t, key, expectedHead, payloads, writeId, inDoubt || retried, readIfMoved));
   }
 
   private String channel() {
@@ -493,10 +521,21 @@ public final class JdbcBackend implements Backend {
         });
   }
 
+  /**
+   * The horizon: the last entry number drawn, once every append in flight when it was read has
+   * ended. Entries up to it are all committed or never will be.
+   */
   @Override
   public long lastSequence() {
-    return withRetry(
-        "read the sequence", c -> count(c, "SELECT seq FROM " + t + "seq WHERE id = 1"));
+    return withRetry("read the sequence", this::horizon);
+  }
+
+  private long horizon(Connection c) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement(dialect.horizonCall(t));
+        ResultSet rs = ps.executeQuery()) {
+      rs.next();
+      return rs.getLong(1);
+    }
   }
 
   @Override
@@ -504,13 +543,18 @@ public final class JdbcBackend implements Backend {
     return withRetry(
         "read changes",
         c -> {
+          long horizon = horizon(c); // then a new statement: it sees what committed meanwhile
+          if (horizon <= since) {
+            return List.of();
+          }
           try (PreparedStatement ps =
               c.prepareStatement(
                   "SELECT seq, k, payload FROM "
                       + t
-                      + "entries WHERE seq > ? ORDER BY seq LIMIT ?")) {
+                      + "entries WHERE seq > ? AND seq <= ? ORDER BY seq LIMIT ?")) {
             ps.setLong(1, since);
-            ps.setInt(2, limit);
+            ps.setLong(2, horizon);
+            ps.setInt(3, limit);
             List<LogEntry> out = new ArrayList<>();
             try (ResultSet rs = ps.executeQuery()) {
               while (rs.next()) {
@@ -582,9 +626,7 @@ public final class JdbcBackend implements Backend {
     long seen = -1;
     while (!closed && !watchers.isEmpty()) {
       try {
-        long now =
-            withRetryOnce(
-                "read the sequence", c -> count(c, "SELECT seq FROM " + t + "seq WHERE id = 1"));
+        long now = withRetryOnce("read the sequence", c -> count(c, dialect.lastDrawn(t)));
         watchers.restored();
         if (now != seen) {
           seen = now;
@@ -624,12 +666,7 @@ public final class JdbcBackend implements Backend {
       Connection c, String key, long head, long newHead, List<LogEntry> drop) throws SQLException {
     c.setAutoCommit(false);
     try {
-      try (PreparedStatement ps =
-              c.prepareStatement("SELECT seq FROM " + t + "seq WHERE id = 1 FOR UPDATE");
-          ResultSet rs = ps.executeQuery()) {
-        rs.next();
-      }
-      if (head(c, key) != head) {
+      if (head(c, key, " FOR UPDATE") != head) {
         c.rollback();
         return false;
       }

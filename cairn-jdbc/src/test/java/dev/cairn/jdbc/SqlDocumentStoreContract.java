@@ -47,13 +47,20 @@ abstract class SqlDocumentStoreContract extends DocumentStoreContract {
     try (JdbcBackend backend = new JdbcBackend(freshLocation(), true)) {
       byte[] entry = {1, 2, 3};
       long first =
-          backend.append("k", 0, List.of(entry), "00000000-0000-0000-0000-000000000001", false);
+          backend
+              .append("k", 0, List.of(entry), "00000000-0000-0000-0000-000000000001", false, false)
+              .last();
       // the connection broke around the commit, so the retry is in doubt: the write id is found
       long again =
-          backend.append("k", 0, List.of(entry), "00000000-0000-0000-0000-000000000001", true);
+          backend
+              .append("k", 0, List.of(entry), "00000000-0000-0000-0000-000000000001", true, false)
+              .last();
       // an in-doubt retry whose first attempt never committed does append
       long other =
-          backend.append("k", first, List.of(entry), "00000000-0000-0000-0000-000000000002", true);
+          backend
+              .append(
+                  "k", first, List.of(entry), "00000000-0000-0000-0000-000000000002", true, false)
+              .last();
 
       assertThat(again).isEqualTo(first);
       assertThat(other).isGreaterThan(first);
@@ -79,13 +86,56 @@ abstract class SqlDocumentStoreContract extends DocumentStoreContract {
     String namespace = namespaces.get(namespaces.size() - 1);
     try (Connection c = DriverManager.getConnection(server().url);
         Statement s = c.createStatement()) {
-      s.executeUpdate("UPDATE cairn_" + namespace + "_meta SET value = '2' WHERE name = 'version'");
+      s.executeUpdate("UPDATE cairn_" + namespace + "_meta SET value = '3' WHERE name = 'version'");
     }
 
     assertThatThrownBy(() -> Cairn.open(location))
         .isInstanceOf(StoreFormatException.class)
-        .hasMessageContaining("version 2")
+        .hasMessageContaining("version 3")
         .hasMessageContaining("upgrade Cairn");
+  }
+
+  /**
+   * Version 1 numbered entries from a column of {@code _seq} that every append locked, and had no
+   * sequence: tables put back in that shape are brought up to date on open, their documents kept
+   * and numbers going on after theirs.
+   */
+  @Test
+  void tablesOfVersion1AreUpgradedKeepingEveryDocument() throws Exception {
+    String location = freshLocation();
+    String t = "cairn_" + namespaces.get(namespaces.size() - 1) + "_";
+    long last;
+    try (DocumentStore old = Cairn.open(location)) {
+      old.upsert("a", Map.of("n", 1));
+      old.upsert("a", Map.of("n", 2));
+      old.upsert("b", Map.of("n", 3));
+      last = old.lastSequence();
+    }
+    try (Connection c = DriverManager.getConnection(server().url);
+        Statement s = c.createStatement()) {
+      for (String drop : server().dialect().dropRoutines(t)) {
+        s.execute(drop);
+      }
+      s.execute(server().dialect().dropSequence(t));
+      s.execute("ALTER TABLE " + t + "seq ADD COLUMN seq BIGINT NOT NULL DEFAULT 0");
+      s.execute("UPDATE " + t + "seq SET seq = " + (last + 10));
+      s.execute("UPDATE " + t + "meta SET value = '1' WHERE name = 'version'");
+    }
+
+    try (DocumentStore upgraded = Cairn.open(location)) {
+      assertThat(upgraded.get("a").orElseThrow().get("n").asInt()).isEqualTo(2);
+      assertThat(upgraded.history("a")).hasSize(2);
+      assertThat(upgraded.get("b").orElseThrow().get("n").asInt()).isEqualTo(3);
+      upgraded.upsert("c", Map.of("n", 4));
+      assertThat(upgraded.changes(last).get(0).seq()).isEqualTo(last + 11);
+    }
+    try (Connection c = DriverManager.getConnection(server().url);
+        Statement s = c.createStatement();
+        java.sql.ResultSet rs =
+            s.executeQuery("SELECT value FROM " + t + "meta WHERE name = 'version'")) {
+      rs.next();
+      assertThat(rs.getString(1)).isEqualTo("2");
+    }
   }
 
   @Test

@@ -40,7 +40,11 @@ enum SqlServer {
     return url + (url.contains("?") ? "&" : "?") + "cairn.namespace=" + namespace;
   }
 
-  /** Drops a namespace's tables and routine. */
+  Dialect dialect() {
+    return Dialect.of(this == POSTGRESQL ? "postgresql" : "mariadb");
+  }
+
+  /** Drops a namespace's tables and routines. */
   void drop(String namespace) {
     JdbcBackend.drop(location(namespace));
   }

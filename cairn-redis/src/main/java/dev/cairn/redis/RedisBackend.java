@@ -48,6 +48,9 @@ import redis.clients.jedis.exceptions.JedisException;
  * w:WRITE-ID  string, for an hour: the last sequence number of the append with that id
  * </pre>
  *
+ * <p>A conditional append whose log has moved answers, in the same call, with the entries after the
+ * head it expected and the epoch, so that a writer behind decides again without reading.
+ *
  * <p>A lost connection is retried for up to 30 seconds. Every append carries a random write id that
  * the script records, so an append retried after its reply was lost returns the first attempt's
  * result instead of appending twice.
@@ -76,8 +79,16 @@ public final class RedisBackend implements Backend {
           end
           local head = tonumber(redis.call('HGET', KEYS[1], ARGV[1]) or '0')
           local expected = tonumber(ARGV[2])
-          if expected >= 0 and head ~= expected then return 0 end
-          local n = #ARGV - 3
+          if expected >= 0 and head ~= expected then
+            if ARGV[#ARGV - 1] ~= '1' then return 0 end
+            local meta = redis.call('HMGET', KEYS[7], 'epoch', 'store-id')
+            local out = {0, meta[1] or '0', meta[2] or ''}
+            for _, m in ipairs(redis.call('ZRANGEBYSCORE', KEYS[3], '(' .. ARGV[2], '+inf')) do
+              out[#out + 1] = m
+            end
+            return out
+          end
+          local n = #ARGV - 4
           local last = redis.call('INCRBY', KEYS[2], n)
           for i = 1, n do
             local seq = last - n + i
@@ -410,16 +421,38 @@ public final class RedisBackend implements Backend {
 
   /** An append under a given write id: repeated with the same id, it returns the first result. */
   long append(String key, long expectedHead, List<byte[]> payloads, String id) {
+    return (Long) appendScript(key, expectedHead, payloads, id, false);
+  }
+
+  /** One script call: the append, or the entries after the expected head and the epoch. */
+  @Override
+  @SuppressWarnings("unchecked")
+  public AppendResult appendOrRead(String key, long expectedHead, List<byte[]> payloads) {
+    Object answer = appendScript(key, expectedHead, payloads, UUID.randomUUID().toString(), true);
+    if (answer instanceof Long last) {
+      return AppendResult.appended(last);
+    }
+    List<Object> refusal = (List<Object>) answer;
+    List<LogEntry> missing = new ArrayList<>(refusal.size() - 3);
+    for (Object o : refusal.subList(3, refusal.size())) {
+      byte[] m = (byte[]) o;
+      missing.add(new LogEntry(key, seqOf(m), Arrays.copyOfRange(m, SEQ_DIGITS, m.length)));
+    }
+    return AppendResult.refused(missing, epochOf((byte[]) refusal.get(1), (byte[]) refusal.get(2)));
+  }
+
+  private Object appendScript(
+      String key, long expectedHead, List<byte[]> payloads, String id, boolean readIfMoved) {
     byte[] writeId = bytes(prefix + "w:" + id);
     List<byte[]> keys =
         List.of(headsKey, seqKey, logKey(key), feedKey, bytes(channel), writeId, metaKey);
-    List<byte[]> args = new ArrayList<>(payloads.size() + 3);
+    List<byte[]> args = new ArrayList<>(payloads.size() + 4);
     args.add(bytes(key));
     args.add(bytes(Long.toString(expectedHead)));
     args.addAll(payloads);
+    args.add(bytes(readIfMoved ? "1" : "0"));
     args.add(bytes(UUID.randomUUID().toString())); // the store id, should the data have been lost
-    Object last = call("append", () -> script(APPEND, keys, args));
-    return (Long) last;
+    return call("append", () -> script(APPEND, keys, args));
   }
 
   @Override
