@@ -388,6 +388,7 @@ public final class DocumentStore implements AutoCloseable {
       if (bound > 0) {
         java.util.concurrent.locks.LockSupport.parkNanos(
             java.util.concurrent.ThreadLocalRandom.current().nextLong(bound + 1));
+        tree = engine.state(name); // what the refusal brought is as old as the pause now
       }
       attempt++;
     }

@@ -60,6 +60,8 @@ public final class Engine<S extends Engine.Reduction> implements AutoCloseable {
         Caffeine.newBuilder()
             .maximumWeight(cacheBytes)
             .weigher((String key, S s) -> (int) Math.min(Integer.MAX_VALUE, s.weight()))
+            // upkeep on the writing thread: handing it to a pool on every write costs a wake-up
+            .executor(Runnable::run)
             .build();
     this.epoch = backend.epoch();
   }

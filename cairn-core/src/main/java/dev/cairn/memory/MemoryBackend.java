@@ -55,6 +55,7 @@ public final class MemoryBackend implements Backend {
 
   @Override
   public long append(String key, long expectedHead, List<byte[]> payloads) {
+    long last;
     synchronized (this) {
       if (expectedHead != ANY_HEAD && head(key) != expectedHead) {
         return 0;
@@ -65,9 +66,10 @@ public final class MemoryBackend implements Backend {
         log.add(e);
         bySeq.add(e);
       }
+      last = lastSeq; // read here: another thread may append before this returns
     }
     watchers.fire();
-    return lastSequence();
+    return last;
   }
 
   @Override

@@ -113,12 +113,15 @@ abstract sealed class Dialect permits PostgresDialect, MariaDbDialect {
   /** A query answering the last entry number drawn, committed or not: cheap, for polling. */
   abstract String lastDrawn(String prefix);
 
+  /** A statement telling listeners that entries were appended, where the server can. */
+  abstract String announce(String prefix);
+
   /** A statement taking a lock's name that waits for and takes a server-side lock. */
   abstract String lockSql();
 
   abstract String unlockSql();
 
-  /** Whether the append routine announces appends (else the sequence is polled). */
+  /** Whether appends are announced (else the sequence is polled). */
   abstract boolean announcesAppends();
 
   /**

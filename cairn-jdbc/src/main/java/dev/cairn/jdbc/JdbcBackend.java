@@ -60,6 +60,7 @@ import java.util.regex.Pattern;
  * Dialect}.
  */
 public final class JdbcBackend implements Backend {
+  private static final System.Logger LOG = System.getLogger(JdbcBackend.class.getName());
   private static final int VERSION = 2;
   private static final long RETRY_NANOS = 30_000_000_000L;
   private static final Pattern NAMESPACE = Pattern.compile("[a-z0-9_]{1,32}");
@@ -73,6 +74,8 @@ public final class JdbcBackend implements Backend {
   private final String storeId;
   private final dev.cairn.spi.Watchers watchers = new dev.cairn.spi.Watchers();
   private volatile Thread watcher;
+  private final java.util.concurrent.Semaphore toAnnounce = new java.util.concurrent.Semaphore(0);
+  private volatile Thread announcer;
   private volatile boolean closed;
 
   /** What a location names: the server, its dialect, the table prefix and how often to poll. */
@@ -465,6 +468,53 @@ public final class JdbcBackend implements Backend {
   }
 
   /**
+   * Tells listeners of appends, after they committed, from a thread of its own that sends one
+   * notice for every append made while it was sending the last: a {@code NOTIFY} inside the append
+   * would hold PostgreSQL's one notify lock of the database through the commit's flush, and so make
+   * every append of every log wait for the one before.
+   */
+  private void announce() {
+    if (!dialect.announcesAppends() || closed) {
+      return;
+    }
+    if (announcer == null) {
+      synchronized (this) {
+        if (announcer == null) {
+          announcer = new Thread(this::announceAll, "cairn-jdbc-announce");
+          announcer.setDaemon(true);
+          announcer.start();
+        }
+      }
+    }
+    toAnnounce.release();
+  }
+
+  private void announceAll() {
+    while (!closed) {
+      try {
+        toAnnounce.acquire();
+        toAnnounce.drainPermits();
+        if (!closed) {
+          withRetryOnce(
+              "announce",
+              c -> {
+                try (Statement s = c.createStatement()) {
+                  return s.execute(dialect.announce(t));
+                }
+              });
+        }
+      } catch (InterruptedException e) {
+        return;
+      } catch (SQLException | RuntimeException e) {
+        // listeners also look at the sequence every 250 ms: a lost notice only delays them
+        if (!closed) {
+          LOG.log(System.Logger.Level.DEBUG, "could not announce appends", e);
+        }
+      }
+    }
+  }
+
+  /**
    * An append under a given write id; with {@code inDoubt}, one whose earlier attempt with that id
    * may have committed, which then returns the earlier result and appends nothing.
    */
@@ -475,12 +525,17 @@ public final class JdbcBackend implements Backend {
       String writeId,
       boolean inDoubt,
       boolean readIfMoved) {
-    return retrying(
-        "append",
-        true,
-        (c, retried) ->
-            dialect.append(
-                c, t, key, expectedHead, payloads, writeId, inDoubt || retried, readIfMoved));
+    AppendResult result =
+        retrying(
+            "append",
+            true,
+            (c, retried) ->
+                dialect.append(
+                    c, t, key, expectedHead, payloads, writeId, inDoubt || retried, readIfMoved));
+    if (result.isAppended()) {
+      announce();
+    }
+    return result;
   }
 
   private String channel() {
@@ -602,9 +657,14 @@ public final class JdbcBackend implements Backend {
         watchers.fire(); // appends may have happened while not listening
         org.postgresql.PGConnection pg = c.unwrap(org.postgresql.PGConnection.class);
         backoff = 10;
+        long seen = count(c, dialect.lastDrawn(t));
         while (!closed && !watchers.isEmpty()) {
           org.postgresql.PGNotification[] got = pg.getNotifications(250);
           if (got != null && got.length > 0) {
+            watchers.fire();
+          } else if (count(c, dialect.lastDrawn(t)) != seen) {
+            // an append whose process ended before announcing it: heard within 250 ms all the same
+            seen = count(c, dialect.lastDrawn(t));
             watchers.fire();
           }
         }
@@ -697,6 +757,7 @@ public final class JdbcBackend implements Backend {
   @Override
   public void close() {
     closed = true;
+    toAnnounce.release();
     watchers.clear();
     pool.close();
   }

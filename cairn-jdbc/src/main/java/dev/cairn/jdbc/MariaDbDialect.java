@@ -176,6 +176,11 @@ final class MariaDbDialect extends Dialect {
   }
 
   @Override
+  String announce(String prefix) {
+    throw new UnsupportedOperationException("MariaDB has no notices: the sequence is polled");
+  }
+
+  @Override
   String lockSql() {
     return "SELECT GET_LOCK(?, 60)";
   }

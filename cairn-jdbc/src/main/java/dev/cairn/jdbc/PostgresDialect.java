@@ -6,9 +6,9 @@ import java.sql.SQLException;
 import java.util.List;
 
 /**
- * PostgreSQL: PL/pgSQL routines; an append announces itself with NOTIFY, and marks itself in flight
- * with a shared transaction-level advisory lock, which {@code pg_locks} shows to every session and
- * the server releases when the transaction ends, however it ends.
+ * PostgreSQL: PL/pgSQL routines; appends are announced with NOTIFY, and an append marks itself in
+ * flight with a shared transaction-level advisory lock, which {@code pg_locks} shows to every
+ * session and the server releases when the transaction ends, however it ends.
  */
 final class PostgresDialect extends Dialect {
   PostgresDialect() {
@@ -72,7 +72,6 @@ final class PostgresDialect extends Dialect {
             INSERT INTO %1$sentries (seq, k, write_id, payload) VALUES (s, p_key, p_write, p);
           END LOOP;
           UPDATE %1$sheads SET head = s WHERE k = p_key;
-          PERFORM pg_notify('%1$sappended', s::text);
           RETURN QUERY SELECT s, NULL::BIGINT, NULL::BIGINT, NULL::BYTEA;
         END $$
         """
@@ -141,6 +140,11 @@ final class PostgresDialect extends Dialect {
     return "SELECT CASE WHEN is_called THEN last_value ELSE last_value - 1 END FROM "
         + prefix
         + "entry_seq";
+  }
+
+  @Override
+  String announce(String prefix) {
+    return "SELECT pg_notify('" + prefix + "appended', '')";
   }
 
   @Override
