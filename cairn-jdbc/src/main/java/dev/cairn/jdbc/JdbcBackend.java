@@ -62,6 +62,7 @@ import java.util.regex.Pattern;
 public final class JdbcBackend implements Backend {
   private static final System.Logger LOG = System.getLogger(JdbcBackend.class.getName());
   private static final int VERSION = 2;
+  private static final long ANNOUNCE_MILLIS = 5;
   private static final long RETRY_NANOS = 30_000_000_000L;
   private static final Pattern NAMESPACE = Pattern.compile("[a-z0-9_]{1,32}");
 
@@ -468,10 +469,11 @@ public final class JdbcBackend implements Backend {
   }
 
   /**
-   * Tells listeners of appends, after they committed, from a thread of its own that sends one
-   * notice for every append made while it was sending the last: a {@code NOTIFY} inside the append
-   * would hold PostgreSQL's one notify lock of the database through the commit's flush, and so make
-   * every append of every log wait for the one before.
+   * Tells listeners of appends, after they committed, from a thread of its own that sends at most
+   * one notice every {@link #ANNOUNCE_MILLIS} ms for all the appends made since the last. A {@code
+   * NOTIFY} inside the append would hold PostgreSQL's one notify lock of the database through the
+   * commit's flush, making every append of every log wait for the one before; and a notice is a
+   * transaction of its own, flushed to the WAL, so one per append would double the flushes.
    */
   private void announce() {
     if (!dialect.announcesAppends() || closed) {
@@ -502,6 +504,7 @@ public final class JdbcBackend implements Backend {
                   return s.execute(dialect.announce(t));
                 }
               });
+          Thread.sleep(ANNOUNCE_MILLIS); // what is appended meanwhile goes in the next notice
         }
       } catch (InterruptedException e) {
         return;

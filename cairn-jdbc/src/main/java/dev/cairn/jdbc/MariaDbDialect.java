@@ -59,6 +59,15 @@ final class MariaDbDialect extends Dialect {
             DO RELEASE_LOCK('%1$snumbers'), RELEASE_LOCK(CONCAT('cairn-w-', v_token));
             RESIGNAL;
           END;
+          -- a log that has moved is refused before any lock: a refusal writes nothing to the log
+          IF p_expected >= 0 AND NOT p_in_doubt THEN
+            SET h = (SELECT head FROM %1$sheads WHERE k = p_key);
+            IF COALESCE(h, 0) <> p_expected THEN
+              IF p_read THEN %2$s; ELSE SELECT 0, NULL, NULL, NULL; END IF;
+              LEAVE proc;
+            END IF;
+            SET h = NULL;
+          END IF;
           START TRANSACTION;
           SELECT head INTO h FROM %1$sheads WHERE k = p_key FOR UPDATE;
           IF h IS NULL AND p_expected <= 0 THEN

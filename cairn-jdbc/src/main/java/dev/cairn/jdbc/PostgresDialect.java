@@ -42,6 +42,18 @@ final class PostgresDialect extends Dialect {
             LANGUAGE plpgsql AS $$
         DECLARE h BIGINT; done BIGINT; s BIGINT; p BYTEA;
         BEGIN
+          -- a log that has moved is refused before any lock: a refusal writes nothing to the WAL
+          IF p_expected >= 0 AND NOT p_in_doubt THEN
+            SELECT head INTO h FROM %1$sheads WHERE k = p_key;
+            IF COALESCE(h, 0) <> p_expected THEN
+              IF p_read THEN
+                RETURN QUERY %3$s;
+              ELSE
+                RETURN QUERY SELECT 0::BIGINT, NULL::BIGINT, NULL::BIGINT, NULL::BYTEA;
+              END IF;
+              RETURN;
+            END IF;
+          END IF;
           SELECT head INTO h FROM %1$sheads WHERE k = p_key FOR UPDATE;
           IF NOT FOUND AND p_expected <= 0 THEN
             INSERT INTO %1$sheads (k, head) VALUES (p_key, 0) ON CONFLICT (k) DO NOTHING;

@@ -22,8 +22,10 @@ import java.util.function.Supplier;
 import java.util.regex.Pattern;
 import redis.clients.jedis.DefaultJedisClientConfig;
 import redis.clients.jedis.HostAndPort;
-import redis.clients.jedis.JedisPooled;
 import redis.clients.jedis.JedisPubSub;
+import redis.clients.jedis.RedisClient;
+import redis.clients.jedis.RedisClusterClient;
+import redis.clients.jedis.UnifiedJedis;
 import redis.clients.jedis.exceptions.JedisAccessControlException;
 import redis.clients.jedis.exceptions.JedisConnectionException;
 import redis.clients.jedis.exceptions.JedisDataException;
@@ -68,6 +70,7 @@ public final class RedisBackend implements Backend {
   private static final int SEQ_DIGITS = 20;
   private static final Pattern NAMESPACE = Pattern.compile("[A-Za-z0-9_.-]{1,64}");
   private static final long RETRY_NANOS = 30_000_000_000L;
+  static final String CLUSTER_SCHEME = "redis+cluster://";
 
   private static final byte[] APPEND =
       bytes(
@@ -141,9 +144,7 @@ public final class RedisBackend implements Backend {
 
   private final String location;
   private final String prefix;
-  private final HostAndPort address;
-  private final DefaultJedisClientConfig config;
-  private final JedisPooled redis;
+  private final UnifiedJedis redis;
   private final String storeId;
   private final dev.cairn.spi.Watchers watchers = new dev.cairn.spi.Watchers();
   private final byte[] metaKey;
@@ -156,29 +157,51 @@ public final class RedisBackend implements Backend {
 
   RedisBackend(String location, boolean create) {
     this.location = redact(location);
+    boolean cluster = location.startsWith(CLUSTER_SCHEME);
+    List<String> hosts = List.of();
+    String single = location;
+    if (cluster) { // the URI of the first node, with the others set aside
+      String rest = location.substring(CLUSTER_SCHEME.length());
+      int end = rest.length();
+      for (char c : new char[] {'/', '?'}) {
+        end = rest.indexOf(c) < 0 ? end : Math.min(end, rest.indexOf(c));
+      }
+      String authority = rest.substring(0, end);
+      int at = authority.lastIndexOf('@');
+      hosts = List.of(authority.substring(at + 1).split(",", -1));
+      single = "redis://" + authority.substring(0, at + 1) + hosts.get(0) + rest.substring(end);
+    }
     URI uri;
     try {
-      uri = new URI(location);
+      uri = new URI(single);
     } catch (URISyntaxException e) {
       throw new InvalidLocationException("cannot parse Redis location '" + this.location + "'", e);
     }
     if (uri.getHost() == null) {
       throw new InvalidLocationException(
-          "Redis location '" + this.location + "' names no host; expected redis://host:port/db");
+          "Redis location '"
+              + this.location
+              + "' names no host; expected redis://host:port/db or"
+              + " redis+cluster://host:port,host:port");
     }
     int db = database(uri);
+    if (cluster && db != 0) {
+      throw new InvalidLocationException(
+          "a Redis cluster has database 0 only; got " + db + " in '" + this.location + "'");
+    }
     String namespace = query(uri, "namespace", "cairn");
     if (!NAMESPACE.matcher(namespace).matches()) {
       throw new InvalidLocationException(
           "namespace must be 1 to 64 of A-Z a-z 0-9 _ . -; got '" + namespace + "'");
     }
-    prefix = "cairn:" + namespace + ":";
+    // on a cluster, every key of the store carries the namespace as its hash tag: one slot, so that
+    // each script's keys are on one node
+    prefix = cluster ? "cairn:{" + namespace + "}:" : "cairn:" + namespace + ":";
     metaKey = bytes(prefix + "meta");
     seqKey = bytes(prefix + "seq");
     headsKey = bytes(prefix + "heads");
     feedKey = bytes(prefix + "feed");
     channel = prefix + "appended";
-    address = new HostAndPort(uri.getHost(), uri.getPort() < 0 ? 6379 : uri.getPort());
     DefaultJedisClientConfig.Builder builder =
         DefaultJedisClientConfig.builder().database(db).timeoutMillis(10_000);
     String userInfo = uri.getRawUserInfo();
@@ -188,8 +211,13 @@ public final class RedisBackend implements Backend {
       String password = decode(colon < 0 ? userInfo : userInfo.substring(colon + 1));
       builder.user(user == null || user.isEmpty() ? null : user).password(password);
     }
-    config = builder.build();
-    redis = new JedisPooled(address, config);
+    DefaultJedisClientConfig config = builder.build();
+    try {
+      redis = cluster ? clusterClient(hosts, config) : standalone(uri, config);
+    } catch (JedisException e) {
+      throw new UnavailableException(
+          "cannot reach Redis at " + this.location + ": " + e.getMessage(), e);
+    }
     try {
       storeId = open(create);
     } catch (JedisConnectionException e) {
@@ -203,6 +231,30 @@ public final class RedisBackend implements Backend {
       redis.close();
       throw e;
     }
+  }
+
+  private static UnifiedJedis standalone(URI uri, DefaultJedisClientConfig config) {
+    HostAndPort address = new HostAndPort(uri.getHost(), uri.getPort() < 0 ? 6379 : uri.getPort());
+    return RedisClient.builder().hostAndPort(address).clientConfig(config).build();
+  }
+
+  private UnifiedJedis clusterClient(List<String> hosts, DefaultJedisClientConfig config) {
+    Set<HostAndPort> nodes = new java.util.LinkedHashSet<>();
+    for (String host : hosts) {
+      URI node;
+      try {
+        node = new URI("redis://" + host);
+      } catch (URISyntaxException e) {
+        throw new InvalidLocationException(
+            "cannot parse the node '" + host + "' in '" + location + "'", e);
+      }
+      if (node.getHost() == null) {
+        throw new InvalidLocationException(
+            "the node '" + host + "' in '" + location + "' is not host:port");
+      }
+      nodes.add(new HostAndPort(node.getHost(), node.getPort() < 0 ? 6379 : node.getPort()));
+    }
+    return RedisClusterClient.builder().nodes(nodes).clientConfig(config).build();
   }
 
   /** What Redis's refusal to open a connection means for the location. */

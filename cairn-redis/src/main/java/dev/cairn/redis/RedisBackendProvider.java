@@ -5,11 +5,11 @@ import dev.cairn.spi.BackendOptions;
 import dev.cairn.spi.BackendProvider;
 import java.util.List;
 
-/** Opens {@code redis://} locations. */
+/** Opens {@code redis://} locations, and {@code redis+cluster://} ones for a Redis Cluster. */
 public final class RedisBackendProvider implements BackendProvider {
   @Override
   public List<String> schemes() {
-    return List.of("redis");
+    return List.of("redis", "redis+cluster");
   }
 
   @Override
