@@ -52,8 +52,9 @@ import java.util.regex.Pattern;
  * is not there, so a write is never lost to a dropped connection nor applied twice. Reads are
  * retried the same way, for up to {@link #RETRY_NANOS} in all.
  *
- * <p>Changes are announced with {@code NOTIFY} on PostgreSQL; on MariaDB/MySQL the sequence is
- * polled every {@code cairn.poll} milliseconds (default 50).
+ * <p>Changes are announced with {@code NOTIFY} on PostgreSQL, after the appends committed (see
+ * {@link #announce}), and the sequence is also looked at every 250 ms; on MariaDB/MySQL the
+ * sequence is polled every {@code cairn.poll} milliseconds (default 50).
  *
  * <p>One class, as one backend: the pool, the retry rule for lost connections and the change feed
  * share the connection state above; what PostgreSQL and MariaDB do differently is their {@link

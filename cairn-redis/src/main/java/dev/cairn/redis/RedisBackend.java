@@ -59,8 +59,9 @@ import redis.clients.jedis.exceptions.JedisException;
  *
  * <p>Durability is the server's: with {@code appendonly yes} and {@code appendfsync always} an
  * acknowledged append survives a crash of the server; without persistence it lives as long as the
- * server process. A standalone server (or a primary) is expected, not a cluster: the scripts touch
- * keys of one namespace they compute.
+ * server process. On a cluster ({@code redis+cluster://}) the prefix is {@code cairn:{NAMESPACE}:}:
+ * the namespace is every key's hash tag, so a store's keys share one slot and every script, which
+ * touches keys of its namespace only, runs on one node.
  *
  * <p>One class, as one backend: the scripts, the key layout above and the retry rule are read
  * together.
