@@ -110,9 +110,6 @@ abstract sealed class Dialect permits PostgresDialect, MariaDbDialect {
   /** The statement that calls the horizon routine, answering one row with the horizon. */
   abstract String horizonCall(String prefix);
 
-  /** A query answering the last entry number drawn, committed or not: cheap, for polling. */
-  abstract String lastDrawn(String prefix);
-
   /** A statement telling listeners that entries were appended, where the server can. */
   abstract String announce(String prefix);
 

@@ -661,14 +661,14 @@ public final class JdbcBackend implements Backend {
         watchers.fire(); // appends may have happened while not listening
         org.postgresql.PGConnection pg = c.unwrap(org.postgresql.PGConnection.class);
         backoff = 10;
-        long seen = count(c, dialect.lastDrawn(t));
+        long seen = horizon(c);
         while (!closed && !watchers.isEmpty()) {
           org.postgresql.PGNotification[] got = pg.getNotifications(250);
-          if (got != null && got.length > 0) {
-            watchers.fire();
-          } else if (count(c, dialect.lastDrawn(t)) != seen) {
-            // an append whose process ended before announcing it: heard within 250 ms all the same
-            seen = count(c, dialect.lastDrawn(t));
+          // the horizon, not the last number drawn, whose entry may not be committed yet; it also
+          // brings an append whose process ended before announcing it
+          long now = horizon(c);
+          if ((got != null && got.length > 0) || now != seen) {
+            seen = now;
             watchers.fire();
           }
         }
@@ -690,7 +690,8 @@ public final class JdbcBackend implements Backend {
     long seen = -1;
     while (!closed && !watchers.isEmpty()) {
       try {
-        long now = withRetryOnce("read the sequence", c -> count(c, dialect.lastDrawn(t)));
+        // the horizon: a number only drawn would be heard before its entry is there to read
+        long now = withRetryOnce("read the sequence", this::horizon);
         watchers.restored();
         if (now != seen) {
           seen = now;

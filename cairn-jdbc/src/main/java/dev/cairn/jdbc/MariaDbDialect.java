@@ -180,11 +180,6 @@ final class MariaDbDialect extends Dialect {
   }
 
   @Override
-  String lastDrawn(String prefix) {
-    return "SELECT next_not_cached_value - 1 FROM " + prefix + "entry_seq";
-  }
-
-  @Override
   String announce(String prefix) {
     throw new UnsupportedOperationException("MariaDB has no notices: the sequence is polled");
   }

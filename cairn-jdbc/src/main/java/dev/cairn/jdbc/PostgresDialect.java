@@ -148,13 +148,6 @@ final class PostgresDialect extends Dialect {
   }
 
   @Override
-  String lastDrawn(String prefix) {
-    return "SELECT CASE WHEN is_called THEN last_value ELSE last_value - 1 END FROM "
-        + prefix
-        + "entry_seq";
-  }
-
-  @Override
   String announce(String prefix) {
     return "SELECT pg_notify('" + prefix + "appended', '')";
   }
