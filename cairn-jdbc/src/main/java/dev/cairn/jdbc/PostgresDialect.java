@@ -46,12 +46,7 @@ final class PostgresDialect extends Dialect {
           IF p_expected >= 0 AND NOT p_in_doubt THEN
             SELECT head INTO h FROM %1$sheads WHERE k = p_key;
             IF COALESCE(h, 0) <> p_expected THEN
-              IF p_read THEN
-                RETURN QUERY %3$s;
-              ELSE
-                RETURN QUERY SELECT 0::BIGINT, NULL::BIGINT, NULL::BIGINT, NULL::BYTEA;
-              END IF;
-              RETURN;
+              %3$s
             END IF;
           END IF;
           SELECT head INTO h FROM %1$sheads WHERE k = p_key FOR UPDATE;
@@ -67,12 +62,7 @@ final class PostgresDialect extends Dialect {
             END IF;
           END IF;
           IF p_expected >= 0 AND COALESCE(h, 0) <> p_expected THEN
-            IF p_read THEN
-              RETURN QUERY %3$s;
-            ELSE
-              RETURN QUERY SELECT 0::BIGINT, NULL::BIGINT, NULL::BIGINT, NULL::BYTEA;
-            END IF;
-            RETURN;
+            %3$s
           END IF;
           IF cardinality(p_payloads) = 1 THEN
             PERFORM pg_advisory_xact_lock_shared(%2$d, 1);
@@ -87,8 +77,7 @@ final class PostgresDialect extends Dialect {
           RETURN QUERY SELECT s, NULL::BIGINT, NULL::BIGINT, NULL::BYTEA;
         END $$
         """
-            .formatted(
-                prefix, lockKey(prefix), missingRows(prefix, "0::BIGINT", "p_key", "p_expected"));
+            .formatted(prefix, lockKey(prefix), refusal(prefix));
     // the last number drawn, then every append holding the lock: once those have ended, no number
     // at or below it can still commit (one drawn later was drawn after the lock was looked at)
     String horizon =
@@ -120,6 +109,18 @@ final class PostgresDialect extends Dialect {
   @Override
   List<String> sequenceAtLeast(String prefix, long lastEntry) {
     return List.of();
+  }
+
+  /** What the append answers when the log has moved: the missing entries, or just the refusal. */
+  private static String refusal(String prefix) {
+    return """
+        IF p_read THEN
+          RETURN QUERY %s;
+        ELSE
+          RETURN QUERY SELECT 0::BIGINT, NULL::BIGINT, NULL::BIGINT, NULL::BYTEA;
+        END IF;
+        RETURN;"""
+        .formatted(missingRows(prefix, "0::BIGINT", "p_key", "p_expected"));
   }
 
   @Override
