@@ -22,11 +22,11 @@ import redis.clients.jedis.Jedis;
 /**
  * Scoped increments per second on every backend, on one hot name and on 100 names, from 1, 4 and 8
  * processes (one thread each), beside what a user would write by hand for the same server, in the
- * same run and interleaved: SQLite {@code BEGIN IMMEDIATE} for the directory; on Redis a Lua script
- * doing the JSON read-modify-write in one round trip, and {@code INCR}; on PostgreSQL and MariaDB a
- * JSON read-modify-write in a transaction ({@code SELECT ... FOR UPDATE}, then {@code UPDATE}), and
- * {@code UPDATE ... SET n = n + 1}. Every run checks its final counts against the increments
- * acknowledged.
+ * same run and interleaved, each measured once its JIT is quiet: SQLite {@code BEGIN IMMEDIATE} for
+ * the directory; on Redis a Lua script doing the JSON read-modify-write in one round trip, and
+ * {@code INCR}; on PostgreSQL and MariaDB a JSON read-modify-write in a transaction ({@code SELECT
+ * ... FOR UPDATE}, then {@code UPDATE}), and {@code UPDATE ... SET n = n + 1}. Every run checks its
+ * final counts against the increments acknowledged.
  *
  * <pre>
  * ./mvnw -q -pl cairn-bench -am package -DskipTests
@@ -39,7 +39,14 @@ public final class ScopedDriver {
   private static final String POSTGRES = "jdbc:postgresql://127.0.0.1:5432/test?user=postgres";
   private static final String MARIADB = "jdbc:mariadb://127.0.0.1:3306/test?user=root";
 
-  private static final long WARMUP_NANOS = 2_000_000_000L;
+  // Warm-up runs until the JIT spent at most QUIET_COMPILE_MILLIS compiling in each of
+  // QUIET_WINDOWS windows in a row: with several JVMs on two cores, C2 is still busy 20 s in,
+  // and a fixed warm-up of 2 s measured the compiler more than the store.
+  private static final long WARMUP_MIN_NANOS = 2_000_000_000L;
+  private static final long WARMUP_MAX_NANOS = 60_000_000_000L;
+  private static final long WARMUP_WINDOW_NANOS = 1_000_000_000L;
+  private static final long QUIET_COMPILE_MILLIS = 10;
+  private static final int QUIET_WINDOWS = 2;
 
   private ScopedDriver() {}
 
@@ -64,7 +71,7 @@ public final class ScopedDriver {
       }
     }
     System.out.printf(
-        "%d s per run after 2 s of warm-up, %d runs of each, interleaved; one thread per process,"
+        "%d s per run after a warm-up until the JIT is quiet, %d runs of each, interleaved; one thread per process,"
             + " %s, %d cores%n%n",
         seconds,
         repeat,
@@ -132,6 +139,9 @@ public final class ScopedDriver {
     Path dir = Files.createTempDirectory("cairn-scoped-");
     String ns = "bench" + UUID.randomUUID().toString().replace("-", "").substring(0, 12);
     try {
+      if (backend.equals("file") && !who.equals("cairn")) {
+        sqlite(dir).close(); // WAL and the table, once: children switching to WAL at once collide
+      }
       List<Process> children = new ArrayList<>();
       for (int p = 0; p < processes; p++) {
         children.add(
@@ -146,21 +156,35 @@ public final class ScopedDriver {
                 ns));
       }
       List<BufferedReader> outs = Children.awaitReady(children);
-      for (Process c : children) {
-        OutputStream in = c.getOutputStream();
-        in.write("go\n".getBytes(StandardCharsets.UTF_8));
-        in.flush();
-      }
+      go(children);
       long ops = 0;
       long warmups = 0;
       double elapsed = 0;
+      double warmSeconds = 0;
+      long compileMillis = 0;
       for (int i = 0; i < children.size(); i++) {
-        warmups += Long.parseLong(outs.get(i).readLine().split(" ")[1]);
+        String[] warm = outs.get(i).readLine().split(" ");
+        warmups += Long.parseLong(warm[1]);
+        warmSeconds = Math.max(warmSeconds, Double.parseDouble(warm[2]));
+      }
+      go(children); // every child measures at once, none still warming up beside it
+      for (int i = 0; i < children.size(); i++) {
         String[] done = outs.get(i).readLine().split(" ");
         ops += Long.parseLong(done[1]);
         elapsed = Math.max(elapsed, Double.parseDouble(done[2]));
+        compileMillis += Long.parseLong(done[3]);
         children.get(i).waitFor(60, TimeUnit.SECONDS);
       }
+      System.err.printf(
+          Locale.ROOT,
+          "%s %s names=%d processes=%d: warm-up %.1f s, JIT %d ms during the run, %,.0f ops/s%n",
+          backend,
+          who,
+          names,
+          processes,
+          warmSeconds,
+          compileMillis,
+          ops / elapsed);
       long counted = total(backend, who, names, dir, ns);
       if (counted != ops + warmups) {
         throw new IllegalStateException(
@@ -169,6 +193,14 @@ public final class ScopedDriver {
       return ops / elapsed;
     } finally {
       cleanUp(backend, who, dir, ns);
+    }
+  }
+
+  private static void go(List<Process> children) throws java.io.IOException {
+    for (Process c : children) {
+      OutputStream in = c.getOutputStream();
+      in.write("go\n".getBytes(StandardCharsets.UTF_8));
+      in.flush();
     }
   }
 
@@ -192,22 +224,48 @@ public final class ScopedDriver {
     try (Counter counter = counter(backend, who, Path.of(args[5]), args[6])) {
       System.out.println("ready");
       System.out.flush();
-      new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8)).readLine();
+      BufferedReader parent =
+          new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
+      parent.readLine();
       java.util.Random random = new java.util.Random();
+      var jit = java.lang.management.ManagementFactory.getCompilationMXBean();
       long warm = System.nanoTime();
+      long window = warm;
+      long compiledAtWindow = jit.getTotalCompilationTime();
       long warmups = 0;
-      while (System.nanoTime() - warm < WARMUP_NANOS) { // the JIT compiles; not counted
+      int quietWindows = 0;
+      while (true) { // not counted: until the JIT is quiet, so the run measures compiled code
         counter.increment("name" + (names == 1 ? 0 : random.nextInt(names)));
         warmups++;
+        long now = System.nanoTime();
+        if (now - window >= WARMUP_WINDOW_NANOS) {
+          long compiled = jit.getTotalCompilationTime();
+          quietWindows = compiled - compiledAtWindow <= QUIET_COMPILE_MILLIS ? quietWindows + 1 : 0;
+          if (now - warm >= WARMUP_MAX_NANOS
+              || (quietWindows >= QUIET_WINDOWS && now - warm >= WARMUP_MIN_NANOS)) {
+            break;
+          }
+          window = now;
+          compiledAtWindow = compiled;
+        }
       }
-      System.out.println("warm " + warmups);
+      System.out.println("warm " + warmups + " " + (System.nanoTime() - warm) / 1e9);
+      System.out.flush();
+      parent.readLine();
+      long compiledBefore = jit.getTotalCompilationTime();
       long start = System.nanoTime();
       long n = 0;
       while (System.nanoTime() - start < nanos) {
         counter.increment("name" + (names == 1 ? 0 : random.nextInt(names)));
         n++;
       }
-      System.out.println("done " + n + " " + (System.nanoTime() - start) / 1e9);
+      System.out.println(
+          "done "
+              + n
+              + " "
+              + (System.nanoTime() - start) / 1e9
+              + " "
+              + (jit.getTotalCompilationTime() - compiledBefore));
     }
   }
 

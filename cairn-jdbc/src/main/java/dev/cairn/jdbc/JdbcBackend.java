@@ -474,7 +474,8 @@ public final class JdbcBackend implements Backend {
    * one notice every {@link #ANNOUNCE_MILLIS} ms for all the appends made since the last. A {@code
    * NOTIFY} inside the append would hold PostgreSQL's one notify lock of the database through the
    * commit's flush, making every append of every log wait for the one before; and a notice is a
-   * transaction of its own, flushed to the WAL, so one per append would double the flushes.
+   * round trip and a transaction of its own (no WAL flush: it writes no data), which one per append
+   * would double.
    */
   private void announce() {
     if (!dialect.announcesAppends() || closed) {

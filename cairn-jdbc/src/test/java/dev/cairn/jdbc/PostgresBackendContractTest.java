@@ -82,6 +82,50 @@ class PostgresBackendContractTest extends BackendContract {
     }
   }
 
+  /**
+   * A listener woken while an append is in flight (its number drawn, its entry not committed) is
+   * woken again once the entry commits: listeners follow the horizon, not the last number drawn, so
+   * a reader of one log, as a shared object's replica is, never stops short of an entry.
+   */
+  @Test
+  void aListenerIsWokenForAnEntryThatCommitsAfterItsNumberWasDrawn() throws Exception {
+    String t = "cairn_" + namespace + "_";
+    first.append("a", 0, List.of(new byte[] {0}));
+    java.util.concurrent.atomic.AtomicInteger wakes =
+        new java.util.concurrent.atomic.AtomicInteger();
+    java.util.concurrent.atomic.AtomicBoolean sawEntry =
+        new java.util.concurrent.atomic.AtomicBoolean();
+    try (dev.cairn.Subscription watching =
+        second.watch(
+            () -> {
+              wakes.incrementAndGet();
+              if (!second.read("b", 0).isEmpty()) {
+                sawEntry.set(true); // read on the listener's own wake-up, as a replica reads
+              }
+            })) {
+      await().atMost(Duration.ofSeconds(30)).until(() -> wakes.get() > 0);
+      int before = wakes.get();
+      try (Connection open = DriverManager.getConnection(SqlServer.POSTGRESQL.url)) {
+        open.setAutoCommit(false);
+        try (PreparedStatement ps =
+            open.prepareStatement(
+                "SELECT r_last FROM "
+                    + t
+                    + "append('b', -1, ?, ARRAY['\\x01'::bytea], false, false)")) {
+          ps.setString(1, UUID.randomUUID().toString());
+          ps.executeQuery().close();
+        }
+        // the listener looks while the entry is in flight: it waits, or (were it to follow the
+        // numbers drawn) is woken too early
+        await()
+            .atMost(Duration.ofSeconds(30))
+            .until(() -> wakes.get() > before || horizonIsWaiting(t));
+        open.commit(); // no notice: only the listener's own look can find it
+      }
+      await().atMost(Duration.ofSeconds(30)).untilTrue(sawEntry);
+    }
+  }
+
   private static boolean horizonIsWaiting(String prefix) throws Exception {
     try (Connection c = DriverManager.getConnection(SqlServer.POSTGRESQL.url);
         PreparedStatement ps =
