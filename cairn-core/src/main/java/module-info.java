@@ -6,6 +6,7 @@
 module dev.cairn.core {
   requires transitive com.fasterxml.jackson.databind;
   requires com.github.benmanes.caffeine;
+  requires static micrometer.core; // only a store given a MeterRegistry uses it
 
   exports dev.cairn;
   exports dev.cairn.oplog;

@@ -5,6 +5,8 @@ module dev.cairn.node {
   requires java.net.http;
   requires com.github.benmanes.caffeine;
   requires io.javalin;
+  requires micrometer.core;
+  requires micrometer.registry.prometheus;
 
   exports dev.cairn.node;
 }

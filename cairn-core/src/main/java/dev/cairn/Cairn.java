@@ -127,6 +127,7 @@ public final class Cairn {
     private long autoCompactBytes = DEFAULT_AUTO_COMPACT_BYTES;
     private java.time.Clock clock = java.time.Clock.systemUTC();
     private boolean create = true;
+    private dev.cairn.engine.Metrics metrics = dev.cairn.engine.Metrics.NONE;
 
     private Builder(String location) {
       if (location == null || location.isBlank()) {
@@ -216,6 +217,27 @@ public final class Cairn {
     }
 
     /**
+     * Meters the store into {@code registry} (Micrometer), every meter tagged {@code store=name}:
+     * appends and their round trip, refusals and conflicts, {@code scoped} retries, the document
+     * cache's hits and misses, fsyncs and how many appends each served, compactions and the change
+     * feed's lag. Off unless called; Micrometer is then needed on the class path, and only then.
+     * docs/metrics.md lists the meters.
+     *
+     * @param name tells this store's meters from other stores' in the same registry; 1 to 64
+     *     characters, not blank
+     */
+    public Builder metrics(io.micrometer.core.instrument.MeterRegistry registry, String name) {
+      if (registry == null) {
+        throw new IllegalArgumentException("registry must not be null");
+      }
+      if (name == null || name.isBlank() || name.length() > 64) {
+        throw new IllegalArgumentException("a store's metrics name is 1 to 64 characters");
+      }
+      this.metrics = dev.cairn.engine.MicrometerMetrics.of(registry, name);
+      return this;
+    }
+
+    /**
      * Whether {@link #open()} creates the store if there is none (the default), or fails with
      * {@link InvalidLocationException} and creates nothing.
      */
@@ -239,7 +261,14 @@ public final class Cairn {
                 + " which documents cannot take; open it with OplogClient (cairn oplog)");
       }
       return new DocumentStore(
-          backend, writeMode, maxDocumentBytes, cacheBytes, clock, keepRevisions, autoCompactBytes);
+          backend,
+          writeMode,
+          maxDocumentBytes,
+          cacheBytes,
+          clock,
+          keepRevisions,
+          autoCompactBytes,
+          metrics);
     }
   }
 

@@ -83,6 +83,7 @@ public final class DocumentStore implements AutoCloseable {
   private final Clock clock;
   private final List<SharedObject> shared = new CopyOnWriteArrayList<>();
   private final ChangeNotifier notifier;
+  private final dev.cairn.engine.Metrics metrics;
   private volatile boolean closed;
   private final int keepRevisions;
   private final long autoCompactBytes;
@@ -98,16 +99,20 @@ public final class DocumentStore implements AutoCloseable {
       long cacheBytes,
       Clock clock,
       int keepRevisions,
-      long autoCompactBytes) {
+      long autoCompactBytes,
+      dev.cairn.engine.Metrics metrics) {
     this.backend = backend;
     this.clock = clock;
+    this.metrics = metrics;
     this.engine =
-        new Engine<>(backend, () -> new RevisionTree(keepRevisions, forgotten::add), cacheBytes);
+        new Engine<>(
+            backend, () -> new RevisionTree(keepRevisions, forgotten::add), cacheBytes, metrics);
     this.writeMode = writeMode;
     this.maxDocumentBytes = maxDocumentBytes;
     this.keepRevisions = keepRevisions;
     this.autoCompactBytes = autoCompactBytes;
     this.notifier = new ChangeNotifier(backend, location());
+    metrics.watch(backend, notifier::lag);
   }
 
   /** The location this store was opened at (passwords hidden). */
@@ -376,12 +381,14 @@ public final class DocumentStore implements AutoCloseable {
         return result;
       }
       tree = tried.state();
+      metrics.retried(); // whatever the cause, the function runs again
       if (!current) {
         current = true; // the cached value was behind: no other writer has won against this one yet
         continue;
       }
       long elapsed = System.nanoTime() - start;
       if (attempt >= retry.maxAttempts() || elapsed >= retry.deadline().toNanos()) {
+        metrics.contended();
         throw new ContentionException(name, attempt, java.time.Duration.ofNanos(elapsed));
       }
       long bound = retry.backoffBoundNanos(attempt);
@@ -720,6 +727,7 @@ public final class DocumentStore implements AutoCloseable {
    * threads and processes go on reading; their writes wait until it is done.
    */
   public CompactionResult compact(int keepRevisions) {
+    long start = System.nanoTime();
     CompactionResult result =
         new Compaction(
                 Map.of(
@@ -730,6 +738,7 @@ public final class DocumentStore implements AutoCloseable {
                     LogKind.RESERVED, Retention.LAST))
             .run(backend);
     engine.invalidate();
+    metrics.compacted(result.bytesBefore(), result.bytesAfter(), System.nanoTime() - start);
     return result;
   }
 
@@ -737,7 +746,13 @@ public final class DocumentStore implements AutoCloseable {
 
   private <R> R write(String id, java.util.function.Function<RevisionTree, Decision<R>> decide) {
     ensureOpen();
-    R result = engine.write(id, decide);
+    R result;
+    try {
+      result = engine.write(id, decide);
+    } catch (ConflictException e) {
+      metrics.conflict();
+      throw e;
+    }
     compactIfDue();
     return result;
   }
@@ -826,6 +841,7 @@ public final class DocumentStore implements AutoCloseable {
       closed = true;
     }
     notifier.close();
+    metrics.close();
     shared.forEach(SharedObject::close);
     Thread running = compactor.get();
     if (running != null) {

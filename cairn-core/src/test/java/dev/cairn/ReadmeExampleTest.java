@@ -61,16 +61,37 @@ class ReadmeExampleTest {
         parent.replaceFirst(
             "(?s).*?<artifactId>cairn-parent</artifactId>\\s*<version>([^<]+)</version>.*", "$1");
 
+    // Maven: the BOM at this build's version, imported, and cairn-core without a version
     assertThat(block(readme(), "xml"))
         .isEqualTo(
             String.join(
                 "\n",
-                "<dependency>",
-                "  <groupId>dev.cairn</groupId>",
-                "  <artifactId>cairn-core</artifactId>",
-                "  <version>" + version + "</version>",
-                "</dependency>",
+                "<dependencyManagement>",
+                "  <dependencies>",
+                "    <dependency>",
+                "      <groupId>dev.cairn</groupId>",
+                "      <artifactId>cairn-bom</artifactId>",
+                "      <version>" + version + "</version>",
+                "      <type>pom</type>",
+                "      <scope>import</scope>",
+                "    </dependency>",
+                "  </dependencies>",
+                "</dependencyManagement>",
+                "<dependencies>",
+                "  <dependency>",
+                "    <groupId>dev.cairn</groupId>",
+                "    <artifactId>cairn-core</artifactId>",
+                "  </dependency>",
+                "</dependencies>",
                 ""));
+    assertThat(block(readme(), "kotlin"))
+        .contains("implementation(platform(\"dev.cairn:cairn-bom:" + version + "\"))")
+        .contains("implementation(\"dev.cairn:cairn-core\")");
+    // every module the README names for a backend is one this build makes
+    for (String module : java.util.List.of("cairn-redis", "cairn-jdbc", "cairn-http")) {
+      assertThat(readme()).contains("`" + module + "`");
+      assertThat(parent).contains("<module>" + module + "</module>");
+    }
     assertThat(pom).contains("<artifactId>cairn-core</artifactId>");
   }
 }

@@ -26,6 +26,7 @@ public final class ChangeNotifier implements AutoCloseable {
   private final List<Listening> listeners = new CopyOnWriteArrayList<>();
   private FeedFollower follower;
   private long delivered;
+  private volatile long scanned; // every entry up to here was looked at by the last delivery
   private String storeId;
   private volatile boolean closed;
 
@@ -79,6 +80,7 @@ public final class ChangeNotifier implements AutoCloseable {
     long now = backend.lastSequence();
     if (follower == null) {
       delivered = now;
+      scanned = now;
       storeId = backend.storeId();
       follower =
           new FeedFollower(
@@ -117,6 +119,17 @@ public final class ChangeNotifier implements AutoCloseable {
     }
   }
 
+  /**
+   * The entries appended that listeners have not been given yet (0 without listeners): how far the
+   * delivery is behind the store.
+   */
+  public long lag() {
+    if (listeners.isEmpty()) {
+      return 0;
+    }
+    return Math.max(0, backend.lastSequence() - scanned);
+  }
+
   /** On the follower's thread: delivers every change after the last one delivered. */
   private void deliver() {
     long last = backend.lastSequence();
@@ -131,11 +144,13 @@ public final class ChangeNotifier implements AutoCloseable {
                       + " delivering its changes from the start")
                   .formatted(location, id, last, delivered)));
       delivered = 0;
+      scanned = 0;
       listeners.forEach(l -> l.after = 0); // every change of the new store is news
     }
     while (!closed) {
       List<Change> page = changes(backend, delivered, PAGE);
       if (page.isEmpty()) {
+        scanned = Math.max(scanned, last); // everything up to where this delivery began
         return;
       }
       for (Change c : page) {

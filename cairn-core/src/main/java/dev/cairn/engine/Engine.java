@@ -48,21 +48,32 @@ public final class Engine<S extends Engine.Reduction> implements AutoCloseable {
   private final Backend backend;
   private final Supplier<S> empty;
   private final Cache<String, S> cache;
+  private final Metrics metrics;
   private volatile long epoch;
 
   /**
    * @param cacheBytes the bound of the cached values' {@linkplain Reduction#weight weights}
    */
   public Engine(Backend backend, Supplier<S> empty, long cacheBytes) {
+    this(backend, empty, cacheBytes, Metrics.NONE);
+  }
+
+  /**
+   * @param cacheBytes the bound of the cached values' {@linkplain Reduction#weight weights}
+   * @param metrics told of appends and refusals, and given the cache to watch
+   */
+  public Engine(Backend backend, Supplier<S> empty, long cacheBytes, Metrics metrics) {
     this.backend = backend;
     this.empty = empty;
-    this.cache =
+    this.metrics = metrics;
+    Caffeine<String, S> builder =
         Caffeine.newBuilder()
             .maximumWeight(cacheBytes)
             .weigher((String key, S s) -> (int) Math.min(Integer.MAX_VALUE, s.weight()))
             // upkeep on the writing thread: handing it to a pool on every write costs a wake-up
-            .executor(Runnable::run)
-            .build();
+            .executor(Runnable::run);
+    this.cache = metrics.enabled() ? builder.recordStats().build() : builder.build();
+    metrics.cache(cache);
     this.epoch = backend.epoch();
   }
 
@@ -185,11 +196,14 @@ public final class Engine<S extends Engine.Reduction> implements AutoCloseable {
    * trip either way: a refusal brings back the entries the value lacks.
    */
   public Attempt<S> appendIf(String key, S state, long head, List<byte[]> payloads) {
+    long start = System.nanoTime();
     Backend.AppendResult result = backend.appendOrRead(key, head, payloads);
     if (result.isAppended()) {
+      metrics.appended(payloads.size(), System.nanoTime() - start);
       applyOwn(key, state, head, result.last(), payloads);
       return new Attempt<>(true, state);
     }
+    metrics.refused(System.nanoTime() - start);
     if (result.epoch() != epoch || result.missing().isEmpty()) {
       cache.invalidate(key); // rewritten, or lost: reduce it again from what is there now
       return new Attempt<>(false, state(key));

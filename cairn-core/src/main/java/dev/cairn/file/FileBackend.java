@@ -101,6 +101,11 @@ public final class FileBackend implements Backend {
   }
 
   @Override
+  public SyncCounts syncCounts() {
+    return log.syncCounts();
+  }
+
+  @Override
   public long sizeOnDisk() {
     return log.sizeOnDisk();
   }

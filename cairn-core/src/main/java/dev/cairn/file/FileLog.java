@@ -15,6 +15,7 @@ import static dev.cairn.file.SharedMemory.word;
 import dev.cairn.InvalidLocationException;
 import dev.cairn.StorageException;
 import dev.cairn.StoreFormatException;
+import dev.cairn.spi.Backend;
 import dev.cairn.spi.LogEntry;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -106,6 +107,12 @@ final class FileLog {
   private final java.util.concurrent.locks.Condition syncDone = queueLock.newCondition();
   private boolean leading; // guarded by queueLock
   private boolean syncing; // guarded by queueLock
+  private final java.util.concurrent.atomic.LongAdder syncs =
+      new java.util.concurrent.atomic.LongAdder();
+  private final java.util.concurrent.atomic.LongAdder syncNanos =
+      new java.util.concurrent.atomic.LongAdder();
+  private final java.util.concurrent.atomic.LongAdder appendsAwaitingSync =
+      new java.util.concurrent.atomic.LongAdder();
   private final ReentrantLock compactLock = new ReentrantLock();
   private final ReentrantLock indexLock = new ReentrantLock();
   private final List<FileChannel> retired = new ArrayList<>();
@@ -374,6 +381,10 @@ final class FileLog {
     return segment.hasIndexFile();
   }
 
+  Backend.SyncCounts syncCounts() {
+    return new Backend.SyncCounts(syncs.sum(), syncNanos.sum(), appendsAwaitingSync.sum());
+  }
+
   long sizeOnDisk() {
     refresh();
     return segment.end;
@@ -469,6 +480,7 @@ final class FileLog {
       for (Request r : group) {
         if (r.awaitsFsync()) {
           last = r;
+          appendsAwaitingSync.increment();
         } else {
           r.done = true;
           r.wake.signal();
@@ -635,7 +647,10 @@ final class FileLog {
       refresh();
       s = segment;
     }
+    long forcing = System.nanoTime();
     s.channel.force(false);
+    syncNanos.add(System.nanoTime() - forcing);
+    syncs.increment();
     if (shm.covered(generation(target), end(target))) {
       return; // someone recorded more meanwhile; never move the durable mark back
     }

@@ -178,6 +178,23 @@ public interface Backend extends AutoCloseable {
     return true;
   }
 
+  /**
+   * This process's fsyncs of the store, counted since it opened the store: for metrics. Null if the
+   * backend does no fsyncs of its own (a server's durability is the server's).
+   */
+  default SyncCounts syncCounts() {
+    return null;
+  }
+
+  /**
+   * Cumulative counts of fsyncs.
+   *
+   * @param syncs the fsyncs done
+   * @param syncNanos the time they took
+   * @param appends the appends that waited for one: over {@code syncs}, how many one fsync served
+   */
+  record SyncCounts(long syncs, long syncNanos, long appends) {}
+
   /** Bytes used on storage, or -1 if the backend cannot tell. */
   default long sizeOnDisk() {
     return -1;

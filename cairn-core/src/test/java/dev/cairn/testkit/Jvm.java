@@ -58,12 +58,23 @@ public final class Jvm implements AutoCloseable {
   public static Jvm start(
       List<String> options, java.util.Map<String, String> env, Class<?> main, String... args)
       throws IOException {
+    return start(options, env, System.getProperty("java.class.path"), main, args);
+  }
+
+  /** Starts {@code main} in a new JVM with this class path (this one's, less a library, say). */
+  public static Jvm start(
+      List<String> options,
+      java.util.Map<String, String> env,
+      String classPath,
+      Class<?> main,
+      String... args)
+      throws IOException {
     List<String> command = new ArrayList<>();
     command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     command.addAll(options);
     command.add("-XX:+UseSerialGC");
     command.add("-cp");
-    command.add(System.getProperty("java.class.path"));
+    command.add(classPath);
     command.add(main.getName());
     command.addAll(List.of(args));
     ProcessBuilder pb = new ProcessBuilder(command);

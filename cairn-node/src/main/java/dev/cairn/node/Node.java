@@ -166,6 +166,8 @@ public final class Node implements AutoCloseable {
   }
 
   private final dev.cairn.Subscription watch;
+  private final NodeMetrics metrics;
+  private volatile boolean closing;
   private final Javalin app;
 
   public Node(Config config) {
@@ -184,6 +186,7 @@ public final class Node implements AutoCloseable {
             ? null
             : config.adminToken().getBytes(java.nio.charset.StandardCharsets.UTF_8);
     this.watch = logs.watch(() -> streamer.execute(this::tellStreams));
+    this.metrics = new NodeMetrics(streams::size, this::sessionsHeld);
     this.app =
         Javalin.create(
             c -> {
@@ -226,6 +229,8 @@ public final class Node implements AutoCloseable {
   }
 
   private void routes(io.javalin.config.RoutesConfig http, boolean tls) {
+    http.before(ctx -> ctx.attribute(STARTED, System.nanoTime()));
+    http.after(this::measure);
     if (tls) {
       http.before(ctx -> ctx.header("Strict-Transport-Security", "max-age=31536000"));
     }
@@ -251,6 +256,20 @@ public final class Node implements AutoCloseable {
     http.exception(IllegalArgumentException.class, (e, ctx) -> error(ctx, 400, e.getMessage()));
     http.exception(ConflictException.class, (e, ctx) -> error(ctx, 409, e.getMessage()));
     http.exception(dev.cairn.NotFoundException.class, (e, ctx) -> error(ctx, 404, e.getMessage()));
+    http.exception(
+        io.javalin.router.EndpointNotFound.class,
+        (e, ctx) -> error(ctx, 404, "no route " + ctx.method().name() + " " + ctx.path()));
+
+    // open to all, token or not: what probes, scrapers and client generators ask
+    http.get("/health", ctx -> health(ctx, true));
+    http.get("/health/live", ctx -> health(ctx, false));
+    http.get("/health/ready", ctx -> health(ctx, true));
+    http.get(
+        "/metrics",
+        ctx ->
+            ctx.contentType("text/plain; version=0.0.4; charset=utf-8").result(metrics.scrape()));
+    String openApi = openApi();
+    http.get("/openapi.json", ctx -> ctx.contentType("application/json").result(openApi));
 
     // the token first, before anything is touched
     http.before("/store/*", ctx -> ctx.attribute("user", authenticate(ctx)));
@@ -324,12 +343,23 @@ public final class Node implements AutoCloseable {
     String user = text(body, "user");
     long wait = guard.admit(ctx.ip(), user);
     if (wait > 0) {
+      metrics.login("limited");
       ctx.header("Retry-After", Long.toString(wait));
       error(ctx, 429, "too many login attempts; try again in " + wait + " s");
       return;
     }
     char[] secret = text(body, "secret").toCharArray();
-    NodeTable.Session s = guard.hashing(() -> table.login(user, secret, Duration.ofSeconds(ttl)));
+    NodeTable.Session s;
+    try {
+      s = guard.hashing(() -> table.login(user, secret, Duration.ofSeconds(ttl)));
+    } catch (AccessDeniedException e) {
+      metrics.login("refused");
+      throw e;
+    } catch (LoginGuard.Busy e) {
+      metrics.login("busy");
+      throw e;
+    }
+    metrics.login("opened");
     guard.succeeded(ctx.ip(), user);
     ctx.status(201).json(Map.of("token", s.token(), "expires", s.expires().toString()));
   }
@@ -412,6 +442,118 @@ public final class Node implements AutoCloseable {
     ctx.json(table.mounts(user));
   }
 
+  // ---- health, metrics, description ----
+
+  private static final String STARTED = "cairn.started";
+
+  /**
+   * Liveness answers while the node serves; readiness (and {@code /health}) also asks the table
+   * (this node's stores, or the table node a store node was pointed at) and the store of logs. 200
+   * and {@code "UP"} when all answer, else 503 and {@code "DOWN"}, with each check's status and the
+   * kind of error, never its message: the answer is for anyone who asks.
+   */
+  private void health(Context ctx, boolean ready) {
+    ObjectNode out = Json.MAPPER.createObjectNode();
+    boolean up = !closing;
+    if (ready) {
+      ObjectNode checks = out.putObject("checks");
+      up &= check(checks, "table", this::checkTable);
+      up &= check(checks, "logs", logs::lastSequence);
+    }
+    out.put("status", up ? "UP" : "DOWN");
+    ctx.status(up ? 200 : 503).json(out);
+  }
+
+  private static boolean check(ObjectNode checks, String name, Runnable probe) {
+    ObjectNode one = checks.putObject(name);
+    try {
+      probe.run();
+      one.put("status", "UP");
+      return true;
+    } catch (RuntimeException e) {
+      one.put("status", "DOWN");
+      one.put("error", e.getClass().getSimpleName());
+      return false;
+    }
+  }
+
+  private void checkTable() {
+    if (tableUrl == null) {
+      sessionStore.lastSequence();
+      tableStore.get("health");
+      return;
+    }
+    try {
+      HttpResponse<Void> r =
+          http.send(
+              HttpRequest.newBuilder(URI.create(tableUrl + "/health/live"))
+                  .timeout(Duration.ofSeconds(2))
+                  .build(),
+              HttpResponse.BodyHandlers.discarding());
+      if (r.statusCode() != 200) {
+        throw new dev.cairn.UnavailableException("the table answered " + r.statusCode());
+      }
+    } catch (java.io.IOException e) {
+      throw new dev.cairn.UnavailableException("the table did not answer", e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new dev.cairn.UnavailableException("interrupted while asking the table", e);
+    }
+  }
+
+  private long sessionsHeld() {
+    return tableUrl == null ? sessionStore.keys().size() : 0;
+  }
+
+  /** Times every answered request under its route template; streams are counted, not timed. */
+  private void measure(Context ctx) {
+    Long started = ctx.attribute(STARTED);
+    String route = route(ctx);
+    if (started == null || route.equals("/store/stream")) {
+      return;
+    }
+    metrics.request(ctx.method().name(), route, ctx.statusCode(), System.nanoTime() - started);
+  }
+
+  /** The template of the route that matched ({@code /users/{user}}), or "unmatched". */
+  private static String route(Context ctx) {
+    io.javalin.router.Endpoint matched;
+    try {
+      matched = ctx.endpoints().matchedHttpEndpoint();
+    } catch (RuntimeException e) {
+      matched = null; // none matched
+    }
+    return matched == null ? "unmatched" : matched.path;
+  }
+
+  /**
+   * The routes this node serves, as {@code "METHOD /path"}, read from its router: what the OpenAPI
+   * description must name.
+   */
+  java.util.SortedSet<String> routes() {
+    java.util.SortedSet<String> out = new java.util.TreeSet<>();
+    for (io.javalin.router.ParsedEndpoint e : app.unsafe.internalRouter.allHttpHandlers()) {
+      String method = e.endpoint.method.name();
+      if (!method.equals("BEFORE")
+          && !method.equals("AFTER")
+          && !method.equals("BEFORE_MATCHED")
+          && !method.equals("AFTER_MATCHED")
+          && !method.equals("HEAD")) {
+        out.add(method + " " + e.endpoint.path);
+      }
+    }
+    return out;
+  }
+
+  /** The OpenAPI description of this API, from the jar. */
+  private static String openApi() {
+    try (java.io.InputStream in = Node.class.getResourceAsStream("openapi.json")) {
+      return new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+    } catch (java.io.IOException | NullPointerException e) {
+      throw new IllegalStateException("the jar lacks dev/cairn/node/openapi.json", e);
+    }
+  }
+
   // ---- the store ----
 
   private void read(Context ctx) {
@@ -440,7 +582,9 @@ public final class Node implements AutoCloseable {
         throw new IllegalArgumentException("a payload is not base64");
       }
     }
-    ctx.json(Map.of("last", logs.append(key, expected, bytes)));
+    long last = logs.append(key, expected, bytes);
+    metrics.appended(bytes.size());
+    ctx.json(Map.of("last", last));
   }
 
   private void keys(Context ctx) {
@@ -643,7 +787,9 @@ public final class Node implements AutoCloseable {
 
   @Override
   public void close() {
+    closing = true;
     app.stop();
+    metrics.close();
     sweeper.shutdownNow();
     streamer.shutdown();
     try {

@@ -1,0 +1,252 @@
+package dev.cairn.node;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.cairn.json.Json;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.CompletableFuture;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * What operators and tools ask a node: health for probes, metrics for scrapers, the OpenAPI
+ * description for client generators (checked against the routes the node really serves), and JSON
+ * answers for paths it does not serve. Nodes run in this JVM, reached over real HTTP.
+ */
+class NodeOperationsTest {
+  private static final String ADMIN = "admin-token-for-tests";
+  private static final HttpClient HTTP = HttpClient.newHttpClient();
+  @TempDir Path dir;
+  private final List<Node> nodes = new ArrayList<>();
+
+  private Node start(String name, String tableUrl) {
+    Node node =
+        new Node(
+            new Node.Config(
+                dir.resolve(name),
+                "127.0.0.1",
+                0,
+                tableUrl,
+                ADMIN,
+                1000,
+                null,
+                new char[0],
+                Duration.ofMinutes(10)));
+    nodes.add(node);
+    return node;
+  }
+
+  private static String url(Node node) {
+    return "http://127.0.0.1:" + node.port();
+  }
+
+  @AfterEach
+  void stop() {
+    nodes.forEach(Node::close);
+  }
+
+  private static HttpResponse<String> call(String method, String url, String token, String body)
+      throws Exception {
+    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(30));
+    if (token != null) {
+      b.header("Authorization", "Bearer " + token);
+    }
+    b.method(
+        method,
+        body == null
+            ? HttpRequest.BodyPublishers.noBody()
+            : HttpRequest.BodyPublishers.ofString(body));
+    return HTTP.send(b.build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  private static String login(String table, String user) throws Exception {
+    assertThat(
+            call(
+                    "POST",
+                    table + "/users",
+                    ADMIN,
+                    "{\"user\":\"" + user + "\",\"secret\":\"" + user + "-long-secret\"}")
+                .statusCode())
+        .isEqualTo(201);
+    HttpResponse<String> r =
+        call(
+            "POST",
+            table + "/sessions",
+            null,
+            "{\"user\":\"" + user + "\",\"secret\":\"" + user + "-long-secret\"}");
+    assertThat(r.statusCode()).isEqualTo(201);
+    return Json.MAPPER.readTree(r.body()).get("token").asText();
+  }
+
+  @Test
+  void healthSaysWhetherTheTableAndTheStoreAnswerAndLivenessOnlyThatTheNodeServes()
+      throws Exception {
+    Node table = start("table", null);
+    Node store = start("store", url(table));
+
+    for (Node node : List.of(table, store)) {
+      for (String path : List.of("/health", "/health/ready")) {
+        HttpResponse<String> r = call("GET", url(node) + path, null, null);
+        assertThat(r.statusCode()).isEqualTo(200);
+        JsonNode health = Json.MAPPER.readTree(r.body());
+        assertThat(health.get("status").asText()).isEqualTo("UP");
+        assertThat(health.at("/checks/table/status").asText()).isEqualTo("UP");
+        assertThat(health.at("/checks/logs/status").asText()).isEqualTo("UP");
+      }
+    }
+
+    table.close(); // the store node's table is gone: it cannot check a token, so it is not ready
+    for (String path : List.of("/health", "/health/ready")) {
+      HttpResponse<String> r = call("GET", url(store) + path, null, null);
+      assertThat(r.statusCode()).isEqualTo(503);
+      JsonNode health = Json.MAPPER.readTree(r.body());
+      assertThat(health.get("status").asText()).isEqualTo("DOWN");
+      assertThat(health.at("/checks/table/status").asText()).isEqualTo("DOWN");
+      assertThat(health.at("/checks/table/error").asText()).isEqualTo("UnavailableException");
+      assertThat(health.at("/checks/logs/status").asText()).isEqualTo("UP");
+      assertThat(r.body()).doesNotContain("127.0.0.1").doesNotContain(dir.toString());
+    }
+    HttpResponse<String> live = call("GET", url(store) + "/health/live", null, null);
+    assertThat(live.statusCode()).isEqualTo(200);
+    assertThat(Json.MAPPER.readTree(live.body()).get("status").asText()).isEqualTo("UP");
+  }
+
+  @Test
+  void metricsCountRequestsLoginsAppendsAndStreamsWithoutNamingUsersKeysOrTokens()
+      throws Exception {
+    Node node = start("node", null);
+    String base = url(node);
+    String token = login(base, "ann-the-user");
+    assertThat(
+            call(
+                    "POST",
+                    base + "/sessions",
+                    null,
+                    "{\"user\":\"ann-the-user\",\"secret\":\"wrong-secret-here\"}")
+                .statusCode())
+        .isEqualTo(401);
+    String payload = Base64.getEncoder().encodeToString(new byte[] {1, 2, 3});
+    HttpResponse<String> append =
+        call(
+            "POST",
+            base + "/store/logs?key=secret-key-name",
+            token,
+            "{\"payloads\":[\"" + payload + "\",\"" + payload + "\"]}");
+    assertThat(append.statusCode()).isEqualTo(200);
+    assertThat(call("GET", base + "/users/nobody/nothing", null, null).statusCode()).isEqualTo(404);
+    CompletableFuture<HttpResponse<Stream<String>>> stream =
+        HTTP.sendAsync(
+            HttpRequest.newBuilder(URI.create(base + "/store/stream"))
+                .header("Authorization", "Bearer " + token)
+                .header("Accept", "text/event-stream")
+                .build(),
+            HttpResponse.BodyHandlers.ofLines());
+    HttpResponse<Stream<String>> open = stream.get();
+    assertThat(open.statusCode()).isEqualTo(200);
+
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .until(() -> metric(base, "cairn_node_stream_clients") == 1.0);
+    String metrics = call("GET", base + "/metrics", null, null).body();
+    assertThat(metrics)
+        .contains(
+            "cairn_node_requests_seconds_count{method=\"POST\",route=\"/store/logs\",status=\"200\"} 1")
+        .contains(
+            "cairn_node_requests_seconds_count{method=\"GET\",route=\"unmatched\",status=\"404\"} 1")
+        .contains("cairn_node_requests_seconds_bucket{")
+        .contains("cairn_node_logins_total{outcome=\"opened\"} 1")
+        .contains("cairn_node_logins_total{outcome=\"refused\"} 1")
+        .contains("jvm_memory_used_bytes")
+        .doesNotContain("ann-the-user")
+        .doesNotContain("secret-key-name")
+        .doesNotContain("/users/nobody")
+        .doesNotContain(token);
+    assertThat(metric(base, "cairn_node_appends_total")).isEqualTo(1.0);
+    assertThat(metric(base, "cairn_node_appended_entries_total")).isEqualTo(2.0);
+    assertThat(metric(base, "cairn_node_sessions")).isEqualTo(1.0);
+
+    open.body().close(); // the client goes away: the node notices at its next event or keep-alive
+    stream.cancel(true);
+  }
+
+  /** One sample's value, by its whole name (no labels). */
+  private static double metric(String base, String name) throws Exception {
+    for (String line : call("GET", base + "/metrics", null, null).body().split("\n")) {
+      if (line.startsWith(name + " ")) {
+        return Double.parseDouble(line.substring(name.length() + 1).trim());
+      }
+    }
+    return Double.NaN;
+  }
+
+  @Test
+  void theOpenApiDescriptionNamesExactlyTheRoutesTheNodeServes() throws Exception {
+    Node node = start("node", null);
+    HttpResponse<String> r = call("GET", url(node) + "/openapi.json", null, null);
+    assertThat(r.statusCode()).isEqualTo(200);
+    assertThat(r.headers().firstValue("Content-Type").orElse("")).startsWith("application/json");
+    JsonNode api = Json.MAPPER.readTree(r.body());
+    assertThat(api.get("openapi").asText()).startsWith("3.1");
+
+    Set<String> described = new TreeSet<>();
+    api.get("paths")
+        .fields()
+        .forEachRemaining(
+            p ->
+                p.getValue()
+                    .fieldNames()
+                    .forEachRemaining(m -> described.add(m.toUpperCase() + " " + p.getKey())));
+    assertThat(described).isEqualTo(node.routes());
+
+    // and every described operation is served: none answers "no route", and each one that needs
+    // a token refuses a request without one
+    for (String operation : described) {
+      String method = operation.substring(0, operation.indexOf(' '));
+      String path =
+          operation
+              .substring(operation.indexOf(' ') + 1)
+              .replace("{user}", "someone")
+              .replace("{channel}", "core");
+      boolean open =
+          path.startsWith("/health")
+              || path.equals("/metrics")
+              || path.equals("/openapi.json")
+              || operation.equals("POST /sessions");
+      HttpResponse<String> answer =
+          call(method, url(node) + path, null, method.equals("GET") ? null : "{}");
+      assertThat(answer.body()).as(operation).doesNotContain("no route");
+      if (!open) {
+        assertThat(answer.statusCode()).as(operation).isEqualTo(401);
+      }
+    }
+  }
+
+  @Test
+  void aPathTheNodeDoesNotServeGetsAJsonError() throws Exception {
+    Node node = start("node", null);
+    for (String[] request :
+        new String[][] {
+          {"GET", "/nope"}, {"GET", "/store"}, {"POST", "/metrics"}, {"PATCH", "/users"}
+        }) {
+      HttpResponse<String> r = call(request[0], url(node) + request[1], null, "{}");
+      assertThat(r.statusCode()).as(request[1]).isEqualTo(404);
+      assertThat(r.headers().firstValue("Content-Type").orElse("")).startsWith("application/json");
+      assertThat(Json.MAPPER.readTree(r.body()).get("error").asText())
+          .isEqualTo("no route " + request[0] + " " + request[1]);
+    }
+  }
+}
