@@ -3,7 +3,6 @@ package dev.cairn.jdbc;
 import static org.awaitility.Awaitility.await;
 
 import dev.cairn.Durability;
-import dev.cairn.Subscription;
 import dev.cairn.spi.Backend;
 import dev.cairn.spi.BackendOptions;
 import dev.cairn.testkit.BackendContract;
@@ -15,8 +14,6 @@ import java.sql.Statement;
 import java.time.Duration;
 import java.util.List;
 import java.util.UUID;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -50,18 +47,8 @@ class MariaDbBackendContractTest extends BackendContract {
   void aListenerIsWokenForAnEntryThatCommitsAfterItsNumberWasDrawn() throws Exception {
     String t = "cairn_" + namespace + "_";
     first.append("a", 0, List.of(new byte[] {0}));
-    AtomicInteger wakes = new AtomicInteger();
-    AtomicBoolean sawEntry = new AtomicBoolean();
-    try (Subscription watching =
-        second.watch(
-            () -> {
-              wakes.incrementAndGet();
-              if (!second.read("b", 0).isEmpty()) {
-                sawEntry.set(true); // read on the listener's own wake-up, as a replica reads
-              }
-            })) {
-      await().atMost(Duration.ofSeconds(30)).until(() -> wakes.get() > 0);
-      int before = wakes.get();
+    try (ReadingListener listener = new ReadingListener(second, "b")) {
+      int before = listener.wakes.get();
       String token = UUID.randomUUID().toString();
       try (Connection c = DriverManager.getConnection(SqlServer.MARIADB.url);
           Statement s = c.createStatement()) {
@@ -76,7 +63,7 @@ class MariaDbBackendContractTest extends BackendContract {
         // numbers drawn) is woken too early
         await()
             .atMost(Duration.ofSeconds(30))
-            .until(() -> wakes.get() > before || horizonIsWaiting());
+            .until(() -> listener.wakes.get() > before || horizonIsWaiting());
         c.setAutoCommit(false);
         s.execute(
             "INSERT INTO "
@@ -92,7 +79,7 @@ class MariaDbBackendContractTest extends BackendContract {
         s.execute("DELETE FROM " + t + "inflight WHERE token = '" + token + "'");
         s.execute("DO RELEASE_LOCK('cairn-w-" + token + "')");
       }
-      await().atMost(Duration.ofSeconds(30)).untilTrue(sawEntry);
+      await().atMost(Duration.ofSeconds(30)).untilTrue(listener.sawEntry);
     }
   }
 

@@ -91,20 +91,8 @@ class PostgresBackendContractTest extends BackendContract {
   void aListenerIsWokenForAnEntryThatCommitsAfterItsNumberWasDrawn() throws Exception {
     String t = "cairn_" + namespace + "_";
     first.append("a", 0, List.of(new byte[] {0}));
-    java.util.concurrent.atomic.AtomicInteger wakes =
-        new java.util.concurrent.atomic.AtomicInteger();
-    java.util.concurrent.atomic.AtomicBoolean sawEntry =
-        new java.util.concurrent.atomic.AtomicBoolean();
-    try (dev.cairn.Subscription watching =
-        second.watch(
-            () -> {
-              wakes.incrementAndGet();
-              if (!second.read("b", 0).isEmpty()) {
-                sawEntry.set(true); // read on the listener's own wake-up, as a replica reads
-              }
-            })) {
-      await().atMost(Duration.ofSeconds(30)).until(() -> wakes.get() > 0);
-      int before = wakes.get();
+    try (ReadingListener listener = new ReadingListener(second, "b")) {
+      int before = listener.wakes.get();
       try (Connection open = DriverManager.getConnection(SqlServer.POSTGRESQL.url)) {
         open.setAutoCommit(false);
         try (PreparedStatement ps =
@@ -119,10 +107,10 @@ class PostgresBackendContractTest extends BackendContract {
         // numbers drawn) is woken too early
         await()
             .atMost(Duration.ofSeconds(30))
-            .until(() -> wakes.get() > before || horizonIsWaiting(t));
+            .until(() -> listener.wakes.get() > before || horizonIsWaiting(t));
         open.commit(); // no notice: only the listener's own look can find it
       }
-      await().atMost(Duration.ofSeconds(30)).untilTrue(sawEntry);
+      await().atMost(Duration.ofSeconds(30)).untilTrue(listener.sawEntry);
     }
   }
 

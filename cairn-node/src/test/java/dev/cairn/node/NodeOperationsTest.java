@@ -29,7 +29,7 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class NodeOperationsTest {
   private static final String ADMIN = "admin-token-for-tests";
-  private static final HttpClient HTTP = HttpClient.newHttpClient();
+  private static final HttpClient HTTP = NodeHttp.HTTP;
   @TempDir Path dir;
   private final List<Node> nodes = new ArrayList<>();
 
@@ -61,16 +61,7 @@ class NodeOperationsTest {
 
   private static HttpResponse<String> call(String method, String url, String token, String body)
       throws Exception {
-    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(30));
-    if (token != null) {
-      b.header("Authorization", "Bearer " + token);
-    }
-    b.method(
-        method,
-        body == null
-            ? HttpRequest.BodyPublishers.noBody()
-            : HttpRequest.BodyPublishers.ofString(body));
-    return HTTP.send(b.build(), HttpResponse.BodyHandlers.ofString());
+    return NodeHttp.call(method, url, token, body);
   }
 
   private static String login(String table, String user) throws Exception {

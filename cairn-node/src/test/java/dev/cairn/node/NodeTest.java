@@ -29,7 +29,7 @@ import org.junit.jupiter.api.io.TempDir;
 class NodeTest {
   private static final String ADMIN = "admin-token-for-tests";
   private static final Duration WAIT = Duration.ofSeconds(60);
-  private static final HttpClient HTTP = HttpClient.newHttpClient();
+  private static final HttpClient HTTP = NodeHttp.HTTP;
   @TempDir static Path dir;
   private static final List<Jvm> nodes = new ArrayList<>();
   private static String table;
@@ -80,16 +80,7 @@ class NodeTest {
 
   private static HttpResponse<String> call(String method, String url, String token, String body)
       throws Exception {
-    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(url)).timeout(WAIT);
-    if (token != null) {
-      b.header("Authorization", "Bearer " + token);
-    }
-    b.method(
-        method,
-        body == null
-            ? HttpRequest.BodyPublishers.noBody()
-            : HttpRequest.BodyPublishers.ofString(body));
-    return HTTP.send(b.build(), HttpResponse.BodyHandlers.ofString());
+    return NodeHttp.call(method, url, token, body);
   }
 
   private static String login(String user, long ttlSeconds) throws Exception {
