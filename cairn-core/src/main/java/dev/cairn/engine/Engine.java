@@ -53,13 +53,6 @@ public final class Engine<S extends Engine.Reduction> implements AutoCloseable {
 
   /**
    * @param cacheBytes the bound of the cached values' {@linkplain Reduction#weight weights}
-   */
-  public Engine(Backend backend, Supplier<S> empty, long cacheBytes) {
-    this(backend, empty, cacheBytes, Metrics.NONE);
-  }
-
-  /**
-   * @param cacheBytes the bound of the cached values' {@linkplain Reduction#weight weights}
    * @param metrics told of appends and refusals, and given the cache to watch
    */
   public Engine(Backend backend, Supplier<S> empty, long cacheBytes, Metrics metrics) {

@@ -16,7 +16,7 @@ class EngineCacheTest {
   @Test
   void theCacheHoldsWhatFitsItsBytesAndRebuildsWhatLeftIt() {
     try (Engine<RevisionTree> engine =
-        new Engine<>(new MemoryBackend("mem:"), RevisionTree::new, 200_000)) {
+        new Engine<>(new MemoryBackend("mem:"), RevisionTree::new, 200_000, Metrics.NONE)) {
       byte[] body =
           ("{\"pad\":\"" + "x".repeat(BODY - 10) + "\"}").getBytes(StandardCharsets.UTF_8);
       for (int i = 0; i < 1000; i++) {
