@@ -2,6 +2,7 @@
 module dev.cairn.cli {
   requires dev.cairn.core;
   requires dev.cairn.node;
+  requires dev.cairn.console;
   requires info.picocli;
   requires java.net.http;
   requires jdk.httpserver;

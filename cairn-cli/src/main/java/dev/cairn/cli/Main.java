@@ -73,6 +73,7 @@ import picocli.CommandLine.Parameters;
       CounterServer.class,
       OplogCommand.class,
       Serve.class,
+      ConsoleCommand.class,
       NodeAccounts.UserCommand.class,
       NodeAccounts.SessionCommand.class,
       Completion.class,
@@ -175,7 +176,8 @@ public final class Main {
                   "watch")),
           new CommandGroup("Live objects", List.of("share")),
           new CommandGroup("Oplogs", List.of("oplog")),
-          new CommandGroup("Servers", List.of("serve", "user", "session", "serve-counter")),
+          new CommandGroup(
+              "Servers", List.of("serve", "user", "session", "serve-counter", "console")),
           new CommandGroup(
               "Tools",
               List.of(
