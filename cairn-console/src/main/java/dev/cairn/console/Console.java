@@ -137,9 +137,10 @@ public final class Console implements AutoCloseable {
   private void document(Context ctx) {
     String id = ctx.pathParam("id");
     List<Revision> history = store.history(id); // NotFoundException for an id never written
+    ObjectNode doc = store.get(id).orElse(null);
     ObjectNode out = JSON.createObjectNode();
-    out.set("doc", store.get(id).orElse(null));
-    out.put("deleted", store.get(id).isEmpty());
+    out.set("doc", doc);
+    out.put("deleted", doc == null);
     ArrayNode revs = out.putArray("history");
     for (Revision r : history) {
       revs.addObject().put("rev", r.rev()).put("deleted", r.deleted()).put("leaf", r.leaf());
