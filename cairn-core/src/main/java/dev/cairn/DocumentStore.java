@@ -9,15 +9,18 @@ import dev.cairn.document.RevisionEntry;
 import dev.cairn.document.RevisionTree;
 import dev.cairn.document.RevisionTree.Leaf;
 import dev.cairn.document.RevisionTree.Snapshot;
+import dev.cairn.document.StoreCheck;
 import dev.cairn.document.Writes;
 import dev.cairn.engine.Compaction;
 import dev.cairn.engine.Engine;
 import dev.cairn.engine.Engine.Decision;
 import dev.cairn.engine.LogKind;
 import dev.cairn.engine.Retention;
+import dev.cairn.file.DirectoryCheck;
 import dev.cairn.json.Json;
 import dev.cairn.json.Validation;
 import dev.cairn.oplog.Pruning;
+import dev.cairn.oplog.StoredChannels;
 import dev.cairn.shared.SharedLog;
 import dev.cairn.shared.SharedReplica;
 import dev.cairn.spi.Backend;
@@ -677,6 +680,24 @@ public final class DocumentStore implements AutoCloseable {
     return share(name, Json.MAPPER.createObjectNode());
   }
 
+  /** The names of the shared objects this store holds, sorted. */
+  public List<String> sharedObjects() {
+    ensureOpen();
+    return backend.keys(LogKind.SHARED_OBJECT.prefix()).stream()
+        .map(LogKind.SHARED_OBJECT::name)
+        .sorted()
+        .toList();
+  }
+
+  /**
+   * What this store holds of oplog channels, read as it is: for tools that look at a store. Clients
+   * of a channel use {@link dev.cairn.oplog.OplogClient}, which reconciles its stores.
+   */
+  public StoredChannels channels() {
+    ensureOpen();
+    return new StoredChannels(backend);
+  }
+
   // ---- replication and compaction ----
 
   /**
@@ -727,19 +748,53 @@ public final class DocumentStore implements AutoCloseable {
    * threads and processes go on reading; their writes wait until it is done.
    */
   public CompactionResult compact(int keepRevisions) {
+    ensureOpen();
     long start = System.nanoTime();
-    CompactionResult result =
-        new Compaction(
-                Map.of(
-                    LogKind.DOCUMENT, RevisionTree.retention(keepRevisions),
-                    LogKind.SHARED_OBJECT, SharedLog.RETENTION,
-                    LogKind.OPLOG, Pruning.RETENTION,
-                    LogKind.REPLICATION, Retention.LAST,
-                    LogKind.RESERVED, Retention.LAST))
-            .run(backend);
+    CompactionResult result = compaction(keepRevisions).run(backend);
     engine.invalidate();
     metrics.compacted(result.bytesBefore(), result.bytesAfter(), System.nanoTime() - start);
     return result;
+  }
+
+  /**
+   * How big the store is and what {@link #compact(int)} with this store's {@linkplain
+   * Cairn.Builder#keepRevisions retention} would give back now. Reads every log once (as a
+   * compaction does) and changes nothing.
+   */
+  public StoreUsage usage() {
+    ensureOpen();
+    Compaction.Estimate e = compaction(keepRevisions).estimate(backend);
+    return new StoreUsage(
+        dev.cairn.spi.Locations.scheme(location()),
+        backend.sizeOnDisk(),
+        e.logs(),
+        e.entries(),
+        e.bytes(),
+        e.droppedEntries(),
+        e.droppedBytes());
+  }
+
+  /**
+   * Reads every record of this store and every revision of its documents, as {@link
+   * Cairn#check(String)} does, while the store stays open here and in other processes; changes
+   * nothing.
+   */
+  public CheckReport check() {
+    ensureOpen();
+    return backend
+        .localDirectory()
+        .map(dir -> DirectoryCheck.check(dir, StoreCheck.DOCUMENTS))
+        .orElseGet(() -> StoreCheck.checkBackend(backend));
+  }
+
+  private static Compaction compaction(int keepRevisions) {
+    return new Compaction(
+        Map.of(
+            LogKind.DOCUMENT, RevisionTree.retention(keepRevisions),
+            LogKind.SHARED_OBJECT, SharedLog.RETENTION,
+            LogKind.OPLOG, Pruning.RETENTION,
+            LogKind.REPLICATION, Retention.LAST,
+            LogKind.RESERVED, Retention.LAST));
   }
 
   // ---- plumbing ----

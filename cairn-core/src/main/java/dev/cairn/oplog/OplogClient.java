@@ -90,10 +90,9 @@ public final class OplogClient implements AutoCloseable {
     private boolean createStores = true;
 
     private Builder() {
-      reducers.put("counter", Reducers.counter());
-      reducers.put("register", Reducers.register());
-      reducers.put("set", Reducers.addWinsSet());
-      reducers.put("document", Reducers.document());
+      for (String type : List.of("counter", "register", "set", "document")) {
+        reducers.put(type, Reducers.builtIn(type).orElseThrow());
+      }
     }
 
     /** A channel and the locations of its stores (directories, {@code mem:}, Redis, SQL). */

@@ -11,7 +11,7 @@ import java.util.Optional;
  * _oplog/CHANNEL/TYPE/PATH}. Channel and type are names (ids of at most 64 bytes); the path is
  * segments separated by '/', each an id.
  */
-record OplogKey(String channel, String type, String path) {
+public record OplogKey(String channel, String type, String path) {
   private static final int MAX_NAME_BYTES = 64;
   private static final int MAX_PATH_BYTES = 400;
 

@@ -18,6 +18,21 @@ import java.util.TreeMap;
 public final class Reducers {
   private Reducers() {}
 
+  /**
+   * The reducer a type names without code: {@code counter}, {@code register}, {@code set} (an
+   * {@linkplain #addWinsSet add-wins set}) and {@code document}; empty for any other type.
+   */
+  public static java.util.Optional<Reducer> builtIn(String type) {
+    return java.util.Optional.ofNullable(
+        switch (type) {
+          case "counter" -> counter();
+          case "register" -> register();
+          case "set" -> addWinsSet();
+          case "document" -> document();
+          default -> null;
+        });
+  }
+
   /** A number; each payload is a number added to it (others are ignored). */
   public static Reducer counter() {
     return new Reducer() {

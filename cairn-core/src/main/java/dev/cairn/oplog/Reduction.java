@@ -88,8 +88,7 @@ public final class Reduction {
   }
 
   /** The operations a start does not cover, each once, in order. */
-  private static List<Operation> uncovered(
-      Optional<Checkpoint> start, Collection<Operation> operations) {
+  static List<Operation> uncovered(Optional<Checkpoint> start, Collection<Operation> operations) {
     Map<String, Operation> bySha = new LinkedHashMap<>();
     for (Operation op : operations) {
       if (start.isEmpty() || !start.get().covers(op)) {
