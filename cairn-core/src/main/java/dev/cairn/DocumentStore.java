@@ -756,6 +756,11 @@ public final class DocumentStore implements AutoCloseable {
     return result;
   }
 
+  /** {@link #compact(int)} with the store's {@linkplain Cairn.Builder#keepRevisions retention}. */
+  public CompactionResult compact() {
+    return compact(keepRevisions);
+  }
+
   /**
    * How big the store is and what {@link #compact(int)} with this store's {@linkplain
    * Cairn.Builder#keepRevisions retention} would give back now. Reads every log once (as a
@@ -765,7 +770,7 @@ public final class DocumentStore implements AutoCloseable {
     ensureOpen();
     Compaction.Estimate e = compaction(keepRevisions).estimate(backend);
     return new StoreUsage(
-        dev.cairn.spi.Locations.scheme(location()),
+        backendName(),
         backend.sizeOnDisk(),
         e.logs(),
         e.entries(),
@@ -785,6 +790,16 @@ public final class DocumentStore implements AutoCloseable {
         .localDirectory()
         .map(dir -> DirectoryCheck.check(dir, StoreCheck.DOCUMENTS))
         .orElseGet(() -> StoreCheck.checkBackend(backend));
+  }
+
+  /** The location's scheme, or for JDBC its database: {@code postgresql}, {@code mariadb}. */
+  private String backendName() {
+    String scheme = dev.cairn.spi.Locations.scheme(location());
+    if (!scheme.equals("jdbc")) {
+      return scheme;
+    }
+    String rest = location().substring("jdbc:".length());
+    return rest.contains(":") ? rest.substring(0, rest.indexOf(':')) : scheme;
   }
 
   private static Compaction compaction(int keepRevisions) {

@@ -2,6 +2,7 @@ package dev.cairn.cli;
 
 import dev.cairn.DocumentStore;
 import dev.cairn.console.Console;
+import dev.cairn.oplog.StoredChannels;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -14,8 +15,10 @@ import picocli.CommandLine.Spec;
     name = "console",
     mixinStandardHelpOptions = true,
     description = {
-      "Serve a web page that shows the store: its documents, their history and conflicts (and"
-          + " resolving them), and every change as it happens, from any process (docs/console.md).",
+      "Serve a web page that shows the store: its documents, their history, differences and"
+          + " conflicts (and settling them), every change as it happens from any process, its"
+          + " shared objects (and patching them), its oplog channels, its size, compaction and"
+          + " check (docs/console.md). A node's store (cairn+https://) shows its channels.",
       "It listens on 127.0.0.1 unless told otherwise, and prints its address with a token drawn"
           + " for this start; every request needs that token. It runs until stopped."
     })
@@ -40,20 +43,31 @@ final class ConsoleCommand implements Callable<Integer> {
     if (port < 0 || port > 65535) {
       throw new IllegalArgumentException("--port is 0 to 65535, got " + port);
     }
-    DocumentStore store = main.openExisting();
-    Console console = new Console(store, host, port);
+    StoredChannels channels = StoredChannels.open(main.location()); // the store must exist
+    String shown = channels.location(); // passwords hidden
+    Console console;
+    Runnable closeStore;
+    if (channels.holdsDocuments()) {
+      channels.close();
+      DocumentStore documents = main.openExisting();
+      console = new Console(documents, host, port);
+      closeStore = documents::close;
+    } else {
+      console = Console.ofChannels(channels, host, port); // a node's store: channels only
+      closeStore = channels::close;
+    }
     Runtime.getRuntime()
         .addShutdownHook(
             new Thread(
                 () -> {
                   console.close();
-                  store.close();
+                  closeStore.run();
                 }));
     spec.commandLine()
         .getOut()
         .println(
             "cairn console of "
-                + store.location()
+                + shown
                 + ": http://"
                 + host
                 + ":"

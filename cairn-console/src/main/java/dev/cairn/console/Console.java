@@ -1,21 +1,18 @@
 package dev.cairn.console;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.cairn.ConflictException;
 import dev.cairn.DocumentStore;
 import dev.cairn.InvalidDocumentException;
 import dev.cairn.NotFoundException;
-import dev.cairn.Revision;
+import dev.cairn.StalePatchException;
+import dev.cairn.UnavailableException;
+import dev.cairn.oplog.StoredChannels;
 import io.javalin.Javalin;
 import io.javalin.http.Context;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.SecureRandom;
 import java.util.HexFormat;
-import java.util.List;
 import java.util.Map;
 
 /**
@@ -23,21 +20,19 @@ import java.util.Map;
  * every request carrying the token this start drew ({@code Authorization: Bearer TOKEN}). Writes go
  * through the store's own operations and are as strict about {@code _rev} as the API is.
  *
- * <p>It serves documents: the ids (searched and paged), a document with its history and conflicts,
- * an earlier revision, resolving conflicts by keeping one revision, and the live change feed
- * (server-sent events; the token then comes as {@code ?token=}, since a browser's {@code
- * EventSource} sends no headers). The page itself ({@code /}) is plain HTML, CSS and JavaScript
- * from the jar, and reads the token from the URL's fragment, which browsers never send.
+ * <p>The routes below are the whole API (docs/console.md describes each): documents, the live
+ * change feed, shared objects, oplog channels and the store itself. A live feed is server-sent
+ * events; its token comes as {@code ?token=}, since a browser's {@code EventSource} sends no
+ * headers. The page ({@code /}) is plain HTML, CSS and JavaScript from the jar, and reads the token
+ * from the URL's fragment, which browsers never send.
  */
 public final class Console implements AutoCloseable {
   /** The most ids one page holds. */
   public static final int MAX_PAGE = 500;
 
-  private static final ObjectMapper JSON = new ObjectMapper();
-
-  private final DocumentStore store;
   private final byte[] token;
   private final String tokenText;
+  private final SharedRoutes shared;
   private final Javalin app;
 
   /**
@@ -45,14 +40,38 @@ public final class Console implements AutoCloseable {
    * The store stays the caller's: closing the console does not close it.
    */
   public Console(DocumentStore store, String host, int port) {
-    if (store == null || host == null || host.isBlank() || port < 0 || port > 65_535) {
-      throw new IllegalArgumentException("a console needs a store, a host and a port 0-65535");
+    this(store, requireStore(store).channels(), host, port);
+  }
+
+  /**
+   * Serves the oplog channels of a store that holds nothing else (a node's store), as {@link
+   * #Console(DocumentStore, String, int)} serves a whole store; {@code channels} stays the
+   * caller's.
+   */
+  public static Console ofChannels(StoredChannels channels, String host, int port) {
+    if (channels == null) {
+      throw new IllegalArgumentException("a console needs the channels it shows");
     }
-    this.store = store;
+    return new Console(null, channels, host, port);
+  }
+
+  private static DocumentStore requireStore(DocumentStore store) {
+    if (store == null) {
+      throw new IllegalArgumentException("a console needs the store it shows");
+    }
+    return store;
+  }
+
+  private Console(DocumentStore store, StoredChannels channels, String host, int port) {
+    if (host == null || host.isBlank() || port < 0 || port > 65_535) {
+      throw new IllegalArgumentException("a console needs a host and a port 0-65535");
+    }
     byte[] random = new byte[32];
     new SecureRandom().nextBytes(random);
     this.tokenText = HexFormat.of().formatHex(random);
     this.token = tokenText.getBytes(StandardCharsets.US_ASCII);
+    ChannelRoutes channelRoutes = new ChannelRoutes(channels);
+    this.shared = store == null ? null : new SharedRoutes(store);
     this.app =
         Javalin.create(
             c -> {
@@ -61,25 +80,55 @@ public final class Console implements AutoCloseable {
               c.routes.get("/", ctx -> asset(ctx, "index.html", "text/html"));
               c.routes.get("/app.js", ctx -> asset(ctx, "app.js", "text/javascript"));
               c.routes.get("/style.css", ctx -> asset(ctx, "style.css", "text/css"));
-              c.routes.sse("/api/changes", this::changes);
+
+              if (store == null) {
+                c.routes.get(
+                    "/api/store",
+                    ctx -> ctx.json(Map.of("location", channels.location(), "channelsOnly", true)));
+              } else {
+                StoreRoutes whole = new StoreRoutes(store);
+                c.routes.get("/api/store", whole::info);
+                c.routes.get("/api/store/usage", whole::usage);
+                c.routes.post("/api/store/compact", whole::compact);
+                c.routes.get("/api/store/check", whole::check);
+
+                DocumentRoutes documents = new DocumentRoutes(store);
+                c.routes.get("/api/docs", documents::ids);
+                c.routes.get("/api/docs/{id}", documents::document);
+                c.routes.get("/api/docs/{id}/revs/{rev}", documents::revision);
+                c.routes.post("/api/docs/{id}/resolve", documents::resolve);
+                c.routes.post("/api/docs/{id}/merge", documents::merge);
+                c.routes.sse("/api/changes", documents::changes);
+
+                c.routes.get("/api/shared", shared::names);
+                c.routes.get("/api/shared/{name}", shared::object);
+                c.routes.post("/api/shared/{name}/patch", shared::patch);
+                c.routes.sse("/api/shared/{name}/live", shared::live);
+              }
+              c.routes.get("/api/channels", channelRoutes::names);
+              c.routes.get("/api/channels/{channel}", channelRoutes::channel);
+              c.routes.get("/api/channels/{channel}/log", channelRoutes::log);
+
               c.routes.exception(Refused.class, (e, ctx) -> error(ctx, 401, "unauthorized"));
               c.routes.exception(
                   NotFoundException.class, (e, ctx) -> error(ctx, 404, e.getMessage()));
               c.routes.exception(
                   ConflictException.class, (e, ctx) -> error(ctx, 409, e.getMessage()));
               c.routes.exception(
+                  StalePatchException.class, (e, ctx) -> error(ctx, 409, e.getMessage()));
+              c.routes.exception(
                   InvalidDocumentException.class, (e, ctx) -> error(ctx, 400, e.getMessage()));
               c.routes.exception(
                   IllegalArgumentException.class, (e, ctx) -> error(ctx, 400, e.getMessage()));
               c.routes.exception(
+                  UnavailableException.class, (e, ctx) -> error(ctx, 503, e.getMessage()));
+              c.routes.exception(
+                  UnsupportedOperationException.class,
+                  (e, ctx) -> error(ctx, 501, e.getMessage())); // e.g. compacting a node's store
+              c.routes.exception(
                   io.javalin.router.EndpointNotFound.class,
                   (e, ctx) ->
                       error(ctx, 404, "no route " + ctx.method().name() + " " + ctx.path()));
-              c.routes.get("/api/store", this::storeInfo);
-              c.routes.get("/api/docs", this::ids);
-              c.routes.get("/api/docs/{id}", this::document);
-              c.routes.get("/api/docs/{id}/revs/{rev}", this::revision);
-              c.routes.post("/api/docs/{id}/resolve", this::resolve);
             });
     app.start(host, port);
   }
@@ -101,7 +150,7 @@ public final class Console implements AutoCloseable {
 
   private void authenticate(Context ctx) {
     String header = ctx.header("Authorization");
-    String query = ctx.path().equals("/api/changes") ? ctx.queryParam("token") : null;
+    String query = isFeed(ctx.path()) ? ctx.queryParam("token") : null;
     byte[] given =
         header != null && header.startsWith("Bearer ")
             ? header.substring(7).trim().getBytes(StandardCharsets.US_ASCII)
@@ -111,66 +160,10 @@ public final class Console implements AutoCloseable {
     }
   }
 
-  private void storeInfo(Context ctx) {
-    ObjectNode out = JSON.createObjectNode();
-    out.put("location", store.location());
-    out.put("lastSequence", store.lastSequence());
-    out.put("documents", store.ids().size());
-    ctx.json(out);
-  }
-
-  /** The ids containing {@code q} (all without it), sorted, from {@code offset}, {@code limit}. */
-  private void ids(Context ctx) {
-    String q = ctx.queryParam("q");
-    int offset = intParam(ctx, "offset", 0, Integer.MAX_VALUE);
-    int limit = intParam(ctx, "limit", 100, MAX_PAGE);
-    List<String> matching =
-        store.ids().stream().filter(id -> q == null || q.isEmpty() || id.contains(q)).toList();
-    ObjectNode out = JSON.createObjectNode();
-    out.put("total", matching.size());
-    ArrayNode ids = out.putArray("ids");
-    matching.stream().skip(offset).limit(limit).forEach(ids::add);
-    ctx.json(out);
-  }
-
-  /** A document at its winning revision, its history (newest first) and its conflicts. */
-  private void document(Context ctx) {
-    String id = ctx.pathParam("id");
-    List<Revision> history = store.history(id); // NotFoundException for an id never written
-    ObjectNode doc = store.get(id).orElse(null);
-    ObjectNode out = JSON.createObjectNode();
-    out.set("doc", doc);
-    out.put("deleted", doc == null);
-    ArrayNode revs = out.putArray("history");
-    for (Revision r : history) {
-      revs.addObject().put("rev", r.rev()).put("deleted", r.deleted()).put("leaf", r.leaf());
-    }
-    ArrayNode conflicts = out.putArray("conflicts");
-    store.conflicts(id).forEach(conflicts::add);
-    ctx.json(out);
-  }
-
-  private void revision(Context ctx) {
-    String id = ctx.pathParam("id");
-    String rev = ctx.pathParam("rev");
-    ObjectNode doc =
-        store
-            .get(id, rev)
-            .orElseThrow(
-                () ->
-                    new NotFoundException(
-                        "document '" + id + "' has no revision " + rev + " here (pruned?)"));
-    ctx.json(doc);
-  }
-
-  /** Settles a document's conflicts by keeping {@code {"keep": rev}}: a winner or a conflict. */
-  private void resolve(Context ctx) throws java.io.IOException {
-    JsonNode body = JSON.readTree(ctx.body());
-    JsonNode keep = body == null ? null : body.get("keep");
-    if (keep == null || !keep.isTextual()) {
-      throw new IllegalArgumentException("the body is {\"keep\": REV}");
-    }
-    ctx.json(Map.of("rev", store.resolve(ctx.pathParam("id"), keep.asText())));
+  /** Whether {@code path} is a live feed, which may carry the token in its query. */
+  private static boolean isFeed(String path) {
+    return path.equals("/api/changes")
+        || (path.startsWith("/api/shared/") && path.endsWith("/live"));
   }
 
   /** The page's files, from the jar; they hold no secret, so they need no token. */
@@ -183,43 +176,16 @@ public final class Console implements AutoCloseable {
     }
   }
 
-  /** Every change from now on, as {@code change} events: {seq, id, rev, deleted}. */
-  private void changes(io.javalin.http.sse.SseClient client) {
-    client.keepAlive();
-    dev.cairn.Subscription s =
-        store.listen(
-            c -> {
-              ObjectNode event = JSON.createObjectNode();
-              event.put("seq", c.seq()).put("id", c.id()).put("rev", c.rev());
-              event.put("deleted", c.deleted());
-              client.sendEvent("change", event.toString());
-            });
-    client.onClose(s::close);
-    client.sendEvent("ready", "");
-  }
-
-  private static int intParam(Context ctx, String name, int fallback, int max) {
-    String v = ctx.queryParam(name);
-    if (v == null) {
-      return fallback;
-    }
-    try {
-      int n = Integer.parseInt(v);
-      if (n < 0 || n > max) {
-        throw new IllegalArgumentException(name + " is 0 to " + max);
-      }
-      return n;
-    } catch (NumberFormatException e) {
-      throw new IllegalArgumentException(name + " must be a number");
-    }
-  }
-
   private static void error(Context ctx, int status, String message) {
     ctx.status(status).json(Map.of("error", message));
   }
 
+  /** Stops serving and leaves the shared objects it opened; the store stays open. */
   @Override
   public void close() {
     app.stop();
+    if (shared != null) {
+      shared.close();
+    }
   }
 }

@@ -148,6 +148,158 @@ class ConsoleApiTest {
         .isEqualTo(400);
   }
 
+  @Test
+  void aMergeExtendsOneLiveRevisionAndDeletesTheOthersStrictly() throws Exception {
+    String base = store.create("doc", Map.of("a", 1));
+    String mine = store.update("doc", base, Map.of("a", 2));
+    ObjectNode stale = store.get("doc", base).orElseThrow();
+    stale.put("b", 1);
+    String theirs = store.update(stale, WriteMode.KEEP_BOTH);
+
+    HttpResponse<String> onAnAncestor =
+        call(
+            "POST",
+            "/api/docs/doc/merge",
+            console.token(),
+            "{\"_rev\":\"" + base + "\",\"a\":2,\"b\":1}");
+    assertThat(onAnAncestor.statusCode()).isEqualTo(409);
+    HttpResponse<String> otherId =
+        call(
+            "POST",
+            "/api/docs/doc/merge",
+            console.token(),
+            "{\"_id\":\"else\",\"_rev\":\"" + mine + "\",\"a\":2}");
+    assertThat(otherId.statusCode()).isEqualTo(400);
+    assertThat(call("POST", "/api/docs/doc/merge", console.token(), "[1]").statusCode())
+        .isEqualTo(400);
+    assertThat(call("POST", "/api/docs/doc/merge", console.token(), "{\"a\":2}").statusCode())
+        .as("no _rev")
+        .isEqualTo(400);
+    assertThat(store.history("doc").get(0).rev()).isIn(mine, theirs); // nothing written
+    assertThat(store.conflicts("doc")).hasSize(1);
+
+    HttpResponse<String> merged =
+        call(
+            "POST",
+            "/api/docs/doc/merge",
+            console.token(),
+            "{\"_rev\":\"" + theirs + "\",\"a\":2,\"b\":1}");
+    assertThat(merged.statusCode()).as(merged.body()).isEqualTo(200);
+    String rev = JSON.readTree(merged.body()).get("rev").asText();
+    assertThat(rev).startsWith("3-");
+    assertThat(store.conflicts("doc")).isEmpty();
+    ObjectNode winner = store.get("doc").orElseThrow();
+    assertThat(winner.get("_rev").asText()).isEqualTo(rev);
+    assertThat(winner.get("a").asInt()).isEqualTo(2);
+    assertThat(winner.get("b").asInt()).isEqualTo(1);
+  }
+
+  @Test
+  void theStoreIsMeasuredCompactedAndChecked() throws Exception {
+    for (int i = 0; i < 30; i++) {
+      store.upsert("hot", Map.of("n", i, "pad", "x".repeat(100)));
+    }
+    store.upsert("cold", Map.of("n", 0));
+    JsonNode before = get("/api/store/usage");
+    assertThat(before.get("backend").asText()).isEqualTo("file");
+    assertThat(before.get("logs").asInt()).isEqualTo(2);
+    assertThat(before.get("entries").asInt()).isEqualTo(31);
+    assertThat(before.get("bytesOnDisk").asLong()).isPositive();
+    // the default retention keeps 1000 revisions: nothing is dead yet
+    assertThat(before.get("reclaimableEntries").asInt()).isZero();
+
+    HttpResponse<String> compacted = call("POST", "/api/store/compact", console.token(), "{}");
+    assertThat(compacted.statusCode()).as(compacted.body()).isEqualTo(200);
+    JsonNode result = JSON.readTree(compacted.body());
+    assertThat(result.get("revisionsRemoved").asInt()).isZero();
+    assertThat(result.at("/usage/entries").asInt()).isEqualTo(31);
+
+    JsonNode check = get("/api/store/check");
+    assertThat(check.get("sound").asBoolean()).isTrue();
+    assertThat(check.get("documents").asInt()).isEqualTo(2);
+    assertThat(check.get("records").asInt()).isEqualTo(31);
+    assertThat(check.get("damaged")).isEmpty();
+    assertThat(check.get("problems")).isEmpty();
+    assertThat(get("/api/store").get("location").asText()).startsWith("file:");
+  }
+
+  @Test
+  void aSharedObjectIsReadAndPatchedAndABadPatchChangesNothing() throws Exception {
+    try (dev.cairn.SharedObject counter = store.share("counter", Map.of("n", 1))) {
+      store.share("beta").close();
+      assertThat(texts(get("/api/shared").get("names"))).containsExactly("beta", "counter");
+      JsonNode state = get("/api/shared/counter");
+      assertThat(state.at("/state/n").asInt()).isEqualTo(1);
+      long version = state.get("version").asLong();
+
+      HttpResponse<String> patched =
+          call("POST", "/api/shared/counter/patch", console.token(), "{\"$inc\":{\"n\":2}}");
+      assertThat(patched.statusCode()).as(patched.body()).isEqualTo(200);
+      JsonNode answer = JSON.readTree(patched.body());
+      assertThat(answer.at("/state/n").asInt()).isEqualTo(3);
+      assertThat(answer.get("version").asLong()).isEqualTo(version + 1);
+      // this process's own object sees the console's patch: it went through the object's log
+      org.awaitility.Awaitility.await()
+          .atMost(Duration.ofSeconds(10))
+          .until(() -> counter.get("n").asInt() == 3);
+
+      for (String bad :
+          List.of("{\"$frobnicate\":{\"n\":1}}", "{\"$inc\":{\"n\":\"x\"}}", "7", "{")) {
+        HttpResponse<String> r = call("POST", "/api/shared/counter/patch", console.token(), bad);
+        assertThat(r.statusCode()).as(bad + ": " + r.body()).isEqualTo(400);
+      }
+      assertThat(get("/api/shared/counter").get("version").asLong()).isEqualTo(version + 1);
+      assertThat(counter.get("n").asInt()).isEqualTo(3);
+
+      HttpResponse<String> absent = call("GET", "/api/shared/nothing", console.token(), null);
+      assertThat(absent.statusCode()).isEqualTo(404);
+      assertThat(store.sharedObjects()).containsExactly("beta", "counter"); // none created
+    }
+  }
+
+  @Test
+  void channelsShowEachLogsValueOperationsAndCheckpoints() throws Exception {
+    try (dev.cairn.oplog.OplogClient client =
+        dev.cairn.oplog.OplogClient.builder()
+            .channel("team", dir.resolve("store").toString())
+            .pruneAfter(0)
+            .register("tally", dev.cairn.oplog.Reducers.counter())
+            .open()) {
+      client.push("team", "counter", "visits", 2);
+      client.push("team", "counter", "visits", 5);
+      client.push("team", "register", "motto/today", "hello");
+      client.push("team", "tally", "own", 1);
+    }
+    assertThat(texts(get("/api/channels").get("names"))).containsExactly("team");
+    JsonNode channel = get("/api/channels/team");
+    assertThat(channel.get("logs").findValuesAsText("path"))
+        .containsExactly("visits", "motto/today", "own");
+    JsonNode visits = channel.get("logs").get(0);
+    assertThat(visits.get("value").asInt()).isEqualTo(7);
+    assertThat(visits.get("operations").asInt()).isEqualTo(2);
+    assertThat(visits.get("checkpoints").asInt()).isZero();
+    JsonNode own = channel.get("logs").get(2);
+    assertThat(own.get("reduced").asBoolean()).as("the application's reducer").isFalse();
+
+    JsonNode log = get("/api/channels/team/log?type=register&path=motto/today");
+    assertThat(log.get("value").asText()).isEqualTo("hello");
+    assertThat(log.get("recent")).hasSize(1);
+    assertThat(log.at("/recent/0/payload").asText()).isEqualTo("hello");
+    assertThat(log.at("/recent/0/folded").asBoolean()).isFalse();
+    assertThat(
+            get("/api/channels/team/log?type=counter&path=visits")
+                .get("recent")
+                .findValuesAsText("payload"))
+        .containsExactlyInAnyOrder("5", "2"); // in the order (date, sha): equal dates happen
+    assertThat(
+            call("GET", "/api/channels/team/log?type=counter", console.token(), null).statusCode())
+        .isEqualTo(400);
+    assertThat(
+            call("GET", "/api/channels/team/log?type=counter&path=../x", console.token(), null)
+                .statusCode())
+        .isEqualTo(400);
+  }
+
   private static List<String> texts(JsonNode array) {
     List<String> out = new ArrayList<>();
     array.forEach(n -> out.add(n.asText()));

@@ -21,10 +21,12 @@ import org.openqa.selenium.JavascriptExecutor;
 import org.openqa.selenium.OutputType;
 import org.openqa.selenium.TakesScreenshot;
 import org.openqa.selenium.WebDriver;
+import org.openqa.selenium.WebElement;
 import org.openqa.selenium.chrome.ChromeDriver;
 import org.openqa.selenium.chrome.ChromeDriverService;
 import org.openqa.selenium.chrome.ChromeOptions;
 import org.openqa.selenium.support.ui.ExpectedConditions;
+import org.openqa.selenium.support.ui.Select;
 import org.openqa.selenium.support.ui.WebDriverWait;
 
 /**
@@ -61,6 +63,14 @@ class ConsoleBrowserTest {
     browser.quit();
     console.close();
     store.close();
+  }
+
+  /** A screenshot with {@code focus} scrolled to the middle of the window. */
+  private void screenshot(String name, By focus) throws Exception {
+    ((JavascriptExecutor) browser)
+        .executeScript(
+            "arguments[0].scrollIntoView({block: 'center'})", browser.findElement(focus));
+    screenshot(name);
   }
 
   private void screenshot(String name) throws Exception {
@@ -113,6 +123,152 @@ class ConsoleBrowserTest {
             .executeScript("return document.documentElement.scrollWidth <= window.innerWidth + 1");
     assertThat(fits).as("no sideways scrolling on a phone").isEqualTo(true);
     screenshot("phone");
+  }
+
+  @Test
+  void aUserComparesRevisionsWritesAMergeAndPatchesASharedObjectAnotherProcessPatchesToo()
+      throws Exception {
+    String base = store.create("order", Map.of("item", "tea", "qty", 1));
+    String mine = store.update("order", base, Map.of("item", "tea", "qty", 2));
+    ObjectNode stale = store.get("order", base).orElseThrow();
+    stale.put("note", "gift");
+    String theirs = store.update(stale, WriteMode.KEEP_BOTH);
+    store.share("counter", Map.of("n", 0)).close();
+    try (dev.cairn.oplog.OplogClient client =
+        dev.cairn.oplog.OplogClient.builder()
+            .channel("team", dir.resolve("store").toString())
+            .pruneAfter(0)
+            .open()) {
+      client.push("team", "counter", "visits", 3);
+      client.push("team", "counter", "visits", 4);
+    }
+
+    browser.get("http://127.0.0.1:" + console.port() + "/#token=" + console.token());
+    WebDriverWait wait = new WebDriverWait(browser, WAIT);
+    wait.until(ExpectedConditions.elementToBeClickable(By.cssSelector("#ids li[data-id=order]")))
+        .click();
+    wait.until(ExpectedConditions.visibilityOfElementLocated(By.id("conflict-box")));
+
+    // compare the two live revisions: the page lists what differs, path by path
+    new Select(browser.findElement(By.id("diff-from"))).selectByValue(mine);
+    new Select(browser.findElement(By.id("diff-to"))).selectByValue(theirs);
+    browser.findElement(By.id("diff-run")).click();
+    wait.until(ExpectedConditions.presenceOfElementLocated(By.cssSelector("#diff li.added")));
+    assertThat(browser.findElement(By.cssSelector("#diff li.added")).getText())
+        .isEqualTo("+ note: \"gift\"");
+    assertThat(browser.findElement(By.cssSelector("#diff li.changed")).getText())
+        .isEqualTo("~ qty: 2 → 1");
+    screenshot("diff", By.id("compare"));
+
+    // write a merge of both: qty from one, the note from the other
+    browser.findElement(By.id("merge-start")).click();
+    WebElement merge = browser.findElement(By.id("merge-json"));
+    merge.clear();
+    merge.sendKeys(
+        "{\"_rev\": \"" + theirs + "\", \"item\": \"tea\", \"qty\": 2, \"note\": \"gift\"}");
+    screenshot("merge", By.id("merge-box"));
+    browser.findElement(By.id("merge-save")).click();
+    wait.until(ExpectedConditions.invisibilityOfElementLocated(By.id("conflict-box")));
+    ObjectNode merged = store.get("order").orElseThrow();
+    assertThat(store.conflicts("order")).isEmpty();
+    assertThat(merged.get("qty").asInt()).isEqualTo(2);
+    assertThat(merged.get("note").asText()).isEqualTo("gift");
+    assertThat(merged.get("_rev").asText()).startsWith("3-");
+
+    // a shared object: patched from the page, then by another process, live on the page
+    browser.findElement(By.cssSelector("#tabs button[data-tab=shared]")).click();
+    wait.until(
+            ExpectedConditions.elementToBeClickable(
+                By.cssSelector("#shared-names li[data-name=counter]")))
+        .click();
+    wait.until(ExpectedConditions.textToBePresentInElementLocated(By.id("shared-state"), "0"));
+    WebElement patch = browser.findElement(By.id("patch-json"));
+    patch.clear();
+    patch.sendKeys("{\"$inc\": {\"n\": 5}}");
+    browser.findElement(By.id("patch-apply")).click();
+    wait.until(
+        ExpectedConditions.textToBePresentInElementLocated(By.id("patch-result"), "applied"));
+    assertThat(sharedValue()).isEqualTo(5);
+    try (Jvm patcher = Jvm.start(Patcher.class, dir.resolve("store").toString())) {
+      patcher.await(line -> line.equals("patched"), WAIT);
+    }
+    wait.until(d -> sharedValue() == 105);
+    screenshot("shared");
+    try (dev.cairn.SharedObject counter = store.share("counter")) {
+      assertThat(counter.get("n").asInt()).isEqualTo(105);
+    }
+
+    // the channel's log: its value and operations
+    browser.findElement(By.cssSelector("#tabs button[data-tab=channels]")).click();
+    wait.until(
+            ExpectedConditions.elementToBeClickable(
+                By.cssSelector("#channel-names li[data-name=team]")))
+        .click();
+    wait.until(
+            ExpectedConditions.elementToBeClickable(
+                By.cssSelector("#logs tr[data-type=counter][data-path=visits]")))
+        .click();
+    wait.until(ExpectedConditions.textToBePresentInElementLocated(By.id("log-value"), "7"));
+    assertThat(browser.findElements(By.cssSelector("#operations li"))).hasSize(2);
+    screenshot("channel");
+
+    // the store: measured, checked, compacted
+    browser.findElement(By.cssSelector("#tabs button[data-tab=store]")).click();
+    wait.until(ExpectedConditions.textToBePresentInElementLocated(By.id("usage"), "size on disk"));
+    browser.findElement(By.id("check-run")).click();
+    wait.until(ExpectedConditions.textToBePresentInElementLocated(By.id("check-result"), "Sound."));
+    browser.findElement(By.id("compact-run")).click();
+    wait.until(
+        ExpectedConditions.textToBePresentInElementLocated(By.id("compact-result"), "dropped"));
+    screenshot("store");
+    assertThat(browser.findElement(By.id("error")).getText()).isEmpty();
+  }
+
+  @Test
+  void aStoreOfChannelsOnlyShowsJustItsChannels() throws Exception {
+    String location = dir.resolve("store").toString();
+    try (dev.cairn.oplog.OplogClient client =
+        dev.cairn.oplog.OplogClient.builder().channel("team", location).pruneAfter(0).open()) {
+      client.push("team", "register", "motto", "hello");
+    }
+    try (dev.cairn.oplog.StoredChannels channels = dev.cairn.oplog.StoredChannels.open(location);
+        Console channelsOnly = Console.ofChannels(channels, "127.0.0.1", 0)) {
+      browser.get("http://127.0.0.1:" + channelsOnly.port() + "/#token=" + channelsOnly.token());
+      WebDriverWait wait = new WebDriverWait(browser, WAIT);
+      wait.until(
+              ExpectedConditions.elementToBeClickable(
+                  By.cssSelector("#channel-names li[data-name=team]")))
+          .click();
+      wait.until(ExpectedConditions.textToBePresentInElementLocated(By.id("logs"), "\"hello\""));
+      assertThat(browser.findElement(By.id("store-info")).getText()).endsWith("channels only");
+      assertThat(browser.findElement(By.id("documents")).isDisplayed()).isFalse();
+      assertThat(
+              browser.findElements(By.cssSelector("#tabs button")).stream()
+                  .filter(WebElement::isDisplayed)
+                  .map(WebElement::getText))
+          .containsExactly("Channels");
+      assertThat(browser.findElement(By.id("error")).getText()).isEmpty();
+    }
+  }
+
+  private int sharedValue() {
+    String text = browser.findElement(By.id("shared-state")).getText();
+    try {
+      return new com.fasterxml.jackson.databind.ObjectMapper().readTree(text).get("n").asInt();
+    } catch (Exception e) {
+      return -1; // not drawn yet
+    }
+  }
+
+  /** Another process: adds 100 to the shared object "counter". */
+  public static final class Patcher {
+    public static void main(String[] args) throws Exception {
+      try (DocumentStore store = Cairn.open(args[0]);
+          dev.cairn.SharedObject counter = store.share("counter")) {
+        counter.patch("{\"$inc\": {\"n\": 100}}").get(30, java.util.concurrent.TimeUnit.SECONDS);
+      }
+      System.out.println("patched");
+    }
   }
 
   /** Another process: writes a document into the store's directory. */

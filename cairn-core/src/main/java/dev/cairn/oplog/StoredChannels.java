@@ -1,7 +1,10 @@
 package dev.cairn.oplog;
 
+import dev.cairn.Durability;
+import dev.cairn.engine.Backends;
 import dev.cairn.engine.LogKind;
 import dev.cairn.spi.Backend;
+import dev.cairn.spi.BackendOptions;
 import dev.cairn.spi.LogEntry;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -12,12 +15,45 @@ import java.util.List;
  * store: what a tool shows of a store ({@code cairn console}). Get one from {@link
  * dev.cairn.DocumentStore#channels()}; clients of a channel use {@link OplogClient}.
  */
-public final class StoredChannels {
+public final class StoredChannels implements AutoCloseable {
   private final Backend backend;
+  private final boolean owned;
 
-  /** The channels held by {@code backend}, which stays the caller's. */
+  /**
+   * The channels held by {@code backend}, which stays the caller's: closing this leaves it open.
+   */
   public StoredChannels(Backend backend) {
+    this(backend, false);
+  }
+
+  private StoredChannels(Backend backend, boolean owned) {
     this.backend = backend;
+    this.owned = owned;
+  }
+
+  /**
+   * Opens the channels of the store at {@code location}, which must exist: any backend, a node's
+   * store ({@code cairn+https://}) included. Closing it closes the connection.
+   *
+   * @throws dev.cairn.InvalidLocationException if there is no store there or it refuses the
+   *     credentials
+   */
+  public static StoredChannels open(String location) {
+    return new StoredChannels(
+        Backends.open(location, new BackendOptions(Durability.SYNC, false)), true);
+  }
+
+  /** The store's location (passwords hidden). */
+  public String location() {
+    return backend.location();
+  }
+
+  /**
+   * Whether the store can hold documents too; a node's store holds channels only (a retry after a
+   * lost connection may append twice, which documents cannot take).
+   */
+  public boolean holdsDocuments() {
+    return backend.exactlyOnceAppends();
   }
 
   /** The names of the channels with at least one log here, sorted. */
@@ -60,5 +96,13 @@ public final class StoredChannels {
     }
     operations.sort(Operation.ORDER);
     return new StoredLog(log, checkpoints, operations);
+  }
+
+  /** Closes the connection if {@link #open} made it; a store's own view leaves the store open. */
+  @Override
+  public void close() {
+    if (owned) {
+      backend.close();
+    }
   }
 }
