@@ -118,11 +118,16 @@ class ConsoleBrowserTest {
     assertThat(store.get("beta").orElseThrow().get("_rev").asText()).isEqualTo(loser);
 
     browser.manage().window().setSize(new Dimension(390, 844)); // a phone
-    Object fits =
-        ((JavascriptExecutor) browser)
-            .executeScript("return document.documentElement.scrollWidth <= window.innerWidth + 1");
-    assertThat(fits).as("no sideways scrolling on a phone").isEqualTo(true);
     screenshot("phone");
+    for (String tab : new String[] {"shared", "channels", "store", "documents"}) {
+      browser.findElement(By.cssSelector("#tabs button[data-tab=" + tab + "]")).click();
+      wait.until(ExpectedConditions.visibilityOfElementLocated(By.id(tab)));
+      Object fits =
+          ((JavascriptExecutor) browser)
+              .executeScript(
+                  "return document.documentElement.scrollWidth <= window.innerWidth + 1");
+      assertThat(fits).as("no sideways scrolling on a phone, tab " + tab).isEqualTo(true);
+    }
   }
 
   @Test
