@@ -16,6 +16,7 @@ import dev.cairn.console.Console;
 import dev.cairn.node.Node;
 import dev.cairn.oplog.OplogClient;
 import dev.cairn.oplog.StoredChannels;
+import dev.cairn.testkit.Jvm;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -219,6 +220,48 @@ class ConsoleBackendsTest {
         assertThat(call("GET", path, null).statusCode()).as(path).isEqualTo(404);
       }
     }
+  }
+
+  @Test
+  void theCommandServesAStoreOrANodesChannelsAndRefusesAStoreThatIsNotThere() throws Exception {
+    Path documents = dir.resolve("documents");
+    try (DocumentStore s = Cairn.open(documents)) {
+      s.create("a", Map.of("n", 1));
+    }
+    try (Jvm cairn = Jvm.start(Main.class, "--store", documents.toString(), "console")) {
+      JsonNode info = storeInfo(cairn);
+      assertThat(info.get("documents").asInt()).isEqualTo(1);
+      assertThat(info.get("channelsOnly").asBoolean()).isFalse();
+    }
+
+    String node = nodeStore();
+    try (OplogClient client = OplogClient.builder().channel("team", node).pruneAfter(0).open()) {
+      client.push("team", "counter", "visits", 1);
+    }
+    try (Jvm cairn = Jvm.start(Main.class, "--store", node, "console")) {
+      JsonNode info = storeInfo(cairn);
+      assertThat(info.get("channelsOnly").asBoolean()).isTrue();
+    }
+
+    Path nothing = dir.resolve("nothing");
+    try (Jvm cairn = Jvm.start(Main.class, "--store", nothing.toString(), "console")) {
+      assertThat(cairn.waitFor(Duration.ofSeconds(60))).isEqualTo(Main.INVALID);
+      assertThat(cairn.allLines(Duration.ofSeconds(10))).as("no address printed").isEmpty();
+    }
+    assertThat(nothing).doesNotExist();
+  }
+
+  /** Reads the address the command printed, and asks it for {@code /api/store} with its token. */
+  private static JsonNode storeInfo(Jvm cairn) throws Exception {
+    String line = cairn.await(l -> l.startsWith("cairn console of "), Duration.ofSeconds(60));
+    assertThat(line).doesNotContain("token:" + "ann"); // a location's token is hidden
+    String address = line.substring(line.lastIndexOf(": http://") + 2);
+    String base = address.substring(0, address.indexOf("/#token="));
+    String token = address.substring(address.indexOf("#token=") + 7);
+    assertThat(send(base + "/api/store", "GET", null, null).statusCode()).isEqualTo(401);
+    HttpResponse<String> r = send(base + "/api/store", "GET", token, null);
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+    return JSON.readTree(r.body());
   }
 
   private static String tokenOf(String location) {
