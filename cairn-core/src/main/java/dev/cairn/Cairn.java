@@ -125,6 +125,7 @@ public final class Cairn {
     private long cacheBytes = Math.min(DEFAULT_CACHE_BYTES, Runtime.getRuntime().maxMemory() / 4);
     private int keepRevisions = DEFAULT_KEEP_REVISIONS;
     private long autoCompactBytes = DEFAULT_AUTO_COMPACT_BYTES;
+    private Resolution autoResolve;
     private java.time.Clock clock = java.time.Clock.systemUTC();
     private boolean create = true;
     private dev.cairn.engine.Metrics metrics = dev.cairn.engine.Metrics.NONE;
@@ -207,6 +208,20 @@ public final class Cairn {
       return this;
     }
 
+    /**
+     * A rule that settles conflicts as soon as this store handle sees them: after each of its
+     * writes that leaves the document in conflict, and after each replication or import into it,
+     * for every document that changed. Only {@link Resolution#SUBSUMED} exists; none by default.
+     * What it deletes is written as ordinary deletion revisions, which replicate to every copy.
+     */
+    public Builder autoResolve(Resolution rule) {
+      if (rule == null) {
+        throw new IllegalArgumentException("autoResolve needs a rule, such as SUBSUMED");
+      }
+      this.autoResolve = rule;
+      return this;
+    }
+
     /** The clock of {@code $currentDate} in patches; the system clock by default. */
     public Builder clock(java.time.Clock clock) {
       if (clock == null) {
@@ -268,6 +283,7 @@ public final class Cairn {
           clock,
           keepRevisions,
           autoCompactBytes,
+          autoResolve,
           metrics);
     }
   }

@@ -90,6 +90,7 @@ public final class DocumentStore implements AutoCloseable {
   private volatile boolean closed;
   private final int keepRevisions;
   private final long autoCompactBytes;
+  private final Resolution autoResolve; // null: conflicts wait for someone to settle them
   private final java.util.concurrent.atomic.LongAdder forgotten =
       new java.util.concurrent.atomic.LongAdder(); // bytes of revisions trees forgot since then
   private final java.util.concurrent.atomic.AtomicReference<Thread> compactor =
@@ -103,6 +104,7 @@ public final class DocumentStore implements AutoCloseable {
       Clock clock,
       int keepRevisions,
       long autoCompactBytes,
+      Resolution autoResolve,
       dev.cairn.engine.Metrics metrics) {
     this.backend = backend;
     this.clock = clock;
@@ -114,6 +116,7 @@ public final class DocumentStore implements AutoCloseable {
     this.maxDocumentBytes = maxDocumentBytes;
     this.keepRevisions = keepRevisions;
     this.autoCompactBytes = autoCompactBytes;
+    this.autoResolve = autoResolve;
     this.notifier = new ChangeNotifier(backend, location());
     metrics.watch(backend, notifier::lag);
   }
@@ -237,6 +240,25 @@ public final class DocumentStore implements AutoCloseable {
     Validation.id(id);
     Validation.rev(keepRev);
     return write(id, Writes.resolve(id, keepRev));
+  }
+
+  /**
+   * Settles the document's conflicts by a rule, deleting the conflicting revisions it settles and
+   * leaving the rest: with {@link Resolution#SUBSUMED}, every conflict whose data the winner
+   * already holds. The deletions are ordinary revisions, written atomically, and replicate to every
+   * copy.
+   *
+   * @return the conflicting revisions deleted, none if the rule settled none
+   * @throws NotFoundException if the document does not exist
+   */
+  public List<String> resolve(String id, Resolution rule) {
+    Validation.id(id);
+    if (rule == null) {
+      throw new IllegalArgumentException("resolve needs a rule, such as SUBSUMED");
+    }
+    return switch (rule) {
+      case SUBSUMED -> write(id, Writes.resolveSubsumed(id));
+    };
   }
 
   /**
@@ -594,6 +616,7 @@ public final class DocumentStore implements AutoCloseable {
    */
   public ImportResult importAll(List<ObjectNode> objects) {
     ensureOpen();
+    long before = lastSequence();
     Backup.Parsed parsed = Backup.parse(objects, maxDocumentBytes);
     long documents = 0;
     long revisions = 0;
@@ -607,6 +630,7 @@ public final class DocumentStore implements AutoCloseable {
       entries += Backup.addMissing(backend, e.getKey(), e.getValue());
     }
     engine.invalidate();
+    settleChangedSince(before);
     return new ImportResult(documents, revisions, entries);
   }
 
@@ -719,7 +743,10 @@ public final class DocumentStore implements AutoCloseable {
     if (target == null || progress == null) {
       throw new IllegalArgumentException("target and progress must not be null");
     }
-    return Replicator.replicate(this.engine, target.engine, progress);
+    long before = target.lastSequence();
+    ReplicationResult result = Replicator.replicate(this.engine, target.engine, progress);
+    target.settleChangedSince(before);
+    return result;
   }
 
   /** Copies from {@code source} every revision it has that this store lacks. */
@@ -823,8 +850,33 @@ public final class DocumentStore implements AutoCloseable {
       metrics.conflict();
       throw e;
     }
+    settle(id);
     compactIfDue();
     return result;
+  }
+
+  /** Applies the {@linkplain Cairn.Builder#autoResolve rule} to a document left in conflict. */
+  private void settle(String id) {
+    if (autoResolve == null) {
+      return;
+    }
+    Snapshot s = engine.state(id).snapshot();
+    if (s.exists() && s.leaves().stream().filter(l -> !l.deleted()).count() > 1) {
+      engine.write(id, Writes.resolveSubsumed(id));
+    }
+  }
+
+  /** {@link #settle} for every document changed since {@code since}. */
+  private void settleChangedSince(long since) {
+    if (autoResolve == null) {
+      return;
+    }
+    for (List<Change> page = changes(since, 1000); !page.isEmpty(); page = changes(since, 1000)) {
+      for (Change c : page) {
+        settle(c.id());
+      }
+      since = page.get(page.size() - 1).seq();
+    }
   }
 
   /**

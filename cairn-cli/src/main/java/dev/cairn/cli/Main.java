@@ -80,6 +80,8 @@ import picocli.CommandLine.Parameters;
       CommandLine.HelpCommand.class
     })
 public final class Main {
+  @picocli.CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
   static final int OK = 0;
   static final int UNEXPECTED = 1;
   static final int USAGE = 2;
@@ -433,17 +435,36 @@ public final class Main {
     return OK;
   }
 
-  @Command(name = "resolve", description = "Settle a document's conflicts by keeping revision REV.")
+  @Command(
+      name = "resolve",
+      description = {
+        "Settle a document's conflicts: keep revision REV (the others are deleted), or delete"
+            + " every conflict whose data the winner already holds (--subsumed).",
+        "--subsumed prints the revisions it deleted and the conflicts left: {\"_id\","
+            + " \"removed\": [...], \"conflicts\": [...]}."
+      })
   int resolve(
       @Parameters(paramLabel = "ID", description = ID_HELP) String id,
+      @Option(names = "--keep", paramLabel = "REV", description = "The live revision to keep.")
+          String keep,
       @Option(
-              names = "--keep",
-              required = true,
-              paramLabel = "REV",
-              description = "The live revision to keep.")
-          String keep) {
+              names = "--subsumed",
+              description =
+                  "Delete each conflict whose every field the winner holds with an equal value.")
+          boolean subsumed) {
+    if ((keep == null) == !subsumed) {
+      throw new CommandLine.ParameterException(
+          spec.commandLine(), "resolve takes either --keep REV or --subsumed");
+    }
     try (DocumentStore s = open()) {
-      printRev(id, s.resolve(id, keep));
+      if (keep != null) {
+        printRev(id, s.resolve(id, keep));
+        return OK;
+      }
+      ObjectNode result = Json.MAPPER.createObjectNode().put("_id", id);
+      s.resolve(id, dev.cairn.Resolution.SUBSUMED).forEach(result.putArray("removed")::add);
+      s.conflicts(id).forEach(result.putArray("conflicts")::add);
+      out.println(Json.write(result));
     }
     return OK;
   }

@@ -200,6 +200,29 @@ class CliTest {
   }
 
   @Test
+  void resolveSubsumedDeletesTheConflictsTheWinnerHolds() {
+    String base = run("put", "doc", "{\"a\":1}").json().get("_rev").asText();
+    String next =
+        run("update", "doc", "{\"a\":1,\"b\":2}", "--rev", base).json().get("_rev").asText();
+    run("update", "doc", "{\"a\":1,\"b\":2,\"c\":3}", "--rev", next);
+    String held =
+        run("update", "doc", "{\"b\":2}", "--rev", base, "--keep-both").json().get("_rev").asText();
+    String news =
+        run("update", "doc", "{\"d\":4}", "--rev", base, "--keep-both").json().get("_rev").asText();
+
+    Result resolved = run("resolve", "doc", "--subsumed");
+
+    assertThat(resolved.code()).isZero();
+    assertThat(resolved.json().get("removed").get(0).asText()).isEqualTo(held);
+    assertThat(resolved.json().get("removed")).hasSize(1);
+    assertThat(resolved.json().get("conflicts").get(0).asText()).isEqualTo(news);
+    assertThat(run("conflicts", "doc").lines()).containsExactly(news);
+    assertThat(run("resolve", "doc").code()).isEqualTo(Main.USAGE);
+    assertThat(run("resolve", "doc", "--subsumed", "--keep", news).code()).isEqualTo(Main.USAGE);
+    assertThat(run("conflicts", "doc").lines()).containsExactly(news);
+  }
+
+  @Test
   void deleteLsExportAndImport() throws IOException {
     run("put", "b", "{\"v\":2}");
     run("put", "a", "{\"v\":1}");

@@ -161,6 +161,52 @@ public final class Writes {
                 tree.isLive(rev) ? "" : ", which is not a live revision of it"));
   }
 
+  /**
+   * Tombstones over every conflict whose data the winner holds ({@link
+   * dev.cairn.Resolution#SUBSUMED}); the result is the revisions deleted, none if no conflict is.
+   */
+  public static Function<RevisionTree, Decision<List<String>>> resolveSubsumed(String id) {
+    return tree -> {
+      Snapshot s = existing(id, tree);
+      ObjectNode winner = s.winner().body();
+      List<byte[]> payloads = new ArrayList<>();
+      List<String> removed = new ArrayList<>();
+      for (Leaf leaf : s.leaves()) {
+        if (!leaf.deleted() && !leaf.rev().equals(s.winnerRev()) && subsumes(winner, leaf.body())) {
+          payloads.add(RevisionEntry.tombstone(leaf.rev()).encode());
+          removed.add(leaf.rev());
+        }
+      }
+      return new Decision<>(payloads, List.copyOf(removed));
+    };
+  }
+
+  /** Whether {@code winner} holds every field of {@code conflict} with an equal value. */
+  static boolean subsumes(ObjectNode winner, ObjectNode conflict) {
+    for (var field : conflict.properties()) {
+      String name = field.getKey();
+      if (name.equals("_id") || name.equals("_rev")) {
+        continue;
+      }
+      JsonNode mine = winner.get(name);
+      if (mine == null || !mine.equals(SAME_VALUE, field.getValue())) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** JSON equality with numbers compared by value. */
+  private static final java.util.Comparator<JsonNode> SAME_VALUE =
+      (a, b) -> {
+        if (a.equals(b)) {
+          return 0;
+        }
+        return a.isNumber() && b.isNumber() && a.decimalValue().compareTo(b.decimalValue()) == 0
+            ? 0
+            : 1;
+      };
+
   private static List<byte[]> discardOthers(String id, String keep, RevisionTree tree) {
     Snapshot s = tree.snapshot();
     if (s.leaves().stream().noneMatch(l -> l.rev().equals(keep) && !l.deleted())) {

@@ -16,6 +16,7 @@ import dev.cairn.InvalidDocumentException;
 import dev.cairn.InvalidUpdateException;
 import dev.cairn.NotFoundException;
 import dev.cairn.ReplicationResult;
+import dev.cairn.Resolution;
 import dev.cairn.Retry;
 import dev.cairn.Revision;
 import dev.cairn.SharedObject;
@@ -331,6 +332,38 @@ public abstract class DocumentStoreContract {
     assertThatThrownBy(() -> store.resolve("doc", first))
         .isInstanceOf(ConflictException.class)
         .hasMessageContaining("not a live leaf");
+  }
+
+  @Test
+  void resolvingSubsumedDeletesOnlyTheConflictsWhoseDataTheWinnerHolds() {
+    String base = store.create("doc", Map.of("email", "a@example.com"));
+    String w2 = store.update("doc", base, Map.of("email", "a@example.com", "name", "Ann"));
+    String winner =
+        store.update("doc", w2, Map.of("email", "a@example.com", "name", "Ann", "age", 30));
+    String same = stale("doc", base, Map.of("email", "a@example.com"));
+    String byValue = stale("doc", base, Map.of("email", "a@example.com", "age", 30.0));
+    String other = stale("doc", base, Map.of("email", "b@example.com"));
+    String more = stale("doc", base, Map.of("email", "a@example.com", "phone", "555"));
+    String nested = stale("doc", base, Map.of("name", Map.of("first", "Ann")));
+    long before = store.lastSequence();
+
+    List<String> removed = store.resolve("doc", Resolution.SUBSUMED);
+
+    assertThat(removed).containsExactlyInAnyOrder(same, byValue);
+    assertThat(store.conflicts("doc")).containsExactlyInAnyOrder(other, more, nested);
+    assertThat(store.get("doc").orElseThrow().get("_rev").asText()).isEqualTo(winner);
+    // the deletions are ordinary revisions in the change feed
+    assertThat(store.changes(before)).extracting(Change::deleted).containsExactly(true, true);
+    long after = store.lastSequence();
+    assertThat(store.resolve("doc", Resolution.SUBSUMED)).isEmpty();
+    assertThat(store.lastSequence()).as("nothing more to settle: nothing written").isEqualTo(after);
+    assertThatThrownBy(() -> store.resolve("ghost", Resolution.SUBSUMED))
+        .isInstanceOf(NotFoundException.class);
+  }
+
+  /** A write based on {@code rev}, kept beside the winner as a conflict. */
+  private String stale(String id, String rev, Map<String, Object> body) {
+    return store.update(id, rev, body, WriteMode.KEEP_BOTH);
   }
 
   @Test
