@@ -69,7 +69,8 @@ import picocli.CommandLine.Parameters;
     },
     subcommands = {
       Demo.class,
-      Demo.Worker.class,
+      DemoWorkers.Worker.class,
+      DemoWorkers.Sharer.class,
       CounterServer.class,
       OplogCommand.class,
       Serve.class,

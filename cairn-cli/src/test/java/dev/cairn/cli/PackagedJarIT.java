@@ -79,14 +79,19 @@ class PackagedJarIT {
   }
 
   @Test
-  void theDemoRunsAndLosesNoUpdate() throws Exception {
+  void theDemoShowsAllFourAndLosesNothing() throws Exception {
     Run demo =
         cairn("demo", "--workers", "3", "--updates", "30", "--dir", dir.resolve("demo").toString());
 
     assertThat(demo.code()).as(demo.out()).isZero();
     assertThat(demo.out())
         .contains("counters: [90, 90, 90, 90]; expected 90 each: no update lost.")
-        .contains("conflicts: []");
+        .contains("visits: 90; expected 90: no update lost;")
+        .contains("conflicts: []")
+        .contains("killed after")
+        .contains("every accepted patch is there")
+        .contains("the laptop's 11: both hold every operation.")
+        .contains("Every figure is exact");
   }
 
   @Test
