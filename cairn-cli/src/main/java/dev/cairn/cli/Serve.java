@@ -50,6 +50,14 @@ final class Serve implements Callable<Integer> {
   String table;
 
   @Option(
+      names = "--public-url",
+      paramLabel = "URL",
+      description =
+          "The URL clients reach this node at (http(s)://host:port), which the store tokens it"
+              + " accepts name; default: $CAIRN_PUBLIC_URL, else the address it listens on.")
+  String publicUrl;
+
+  @Option(
       names = "--tls-keystore",
       paramLabel = "FILE",
       description =
@@ -63,7 +71,8 @@ final class Serve implements Callable<Integer> {
       throw new IllegalArgumentException("--port is 0 to 65535, got " + port);
     }
     Path dir = dataDirectory(data, System.getenv("CAIRN_NODE_DATA"));
-    Node node = new Node(Node.Config.fromEnvironment(dir, host, port, table, tlsKeystore));
+    Node node =
+        new Node(Node.Config.fromEnvironment(dir, host, port, table, tlsKeystore, publicUrl));
     Runtime.getRuntime().addShutdownHook(new Thread(node::close));
     spec.commandLine().getOut().println("cairn node: data in " + dir);
     spec.commandLine()

@@ -100,7 +100,8 @@ class ConsoleBackendsTest {
                 1000,
                 null,
                 new char[0],
-                Duration.ofMinutes(10)));
+                Duration.ofMinutes(10),
+                null));
     String url = "http://127.0.0.1:" + node.port();
     String user = "{\"user\":\"ann\",\"secret\":\"ann-has-a-long-secret\"}";
     assertThat(send(url + "/users", "POST", ADMIN, user).statusCode()).isEqualTo(201);

@@ -28,18 +28,22 @@ import java.util.function.BiFunction;
 import java.util.stream.Stream;
 
 /**
- * The store of a Cairn node, reached over HTTP with a session token: {@code
- * cairn+http://token:TOKEN@host:port} (or {@code cairn+https}). The node keeps the user's logs
- * apart from everyone else's. Appends are not made exactly-once across a lost connection (a retry
- * may append twice), which oplogs do not mind: operations are identified by their sha. Compaction
- * runs on the node, not through this backend.
+ * The store of a Cairn node, reached over HTTP: {@code cairn+http://token:SESSION@host:port} (or
+ * {@code cairn+https}), with {@code ?table=URL} when the node's table is another node. The session
+ * token goes to the table only: this backend asks it for a store token for this store, presents
+ * that to the store, and asks again if the store refuses it. The node keeps the user's logs apart
+ * from everyone else's. Appends are not made exactly-once across a lost connection (a retry may
+ * append twice), which oplogs do not mind: operations are identified by their sha. Compaction runs
+ * on the node, not through this backend.
  */
 final class HttpBackend implements Backend {
   private static final Duration TIMEOUT = Duration.ofSeconds(10);
 
   private final String location;
   private final String base;
-  private final String token;
+  private final String sessionToken; // for the table only
+  private final String table;
+  private volatile String storeToken; // for this store only; drawn when first needed
   private final HttpClient http =
       HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
   private final List<Thread> watchers = new java.util.concurrent.CopyOnWriteArrayList<>();
@@ -61,11 +65,31 @@ final class HttpBackend implements Backend {
     String info = uri.getRawUserInfo();
     if (info == null || !info.startsWith("token:") || uri.getHost() == null) {
       throw new InvalidLocationException(
-          "a node location is cairn+http://token:TOKEN@host:port; got " + this.location);
+          "a node location is cairn+http://token:TOKEN@host:port[?table=URL]; got "
+              + this.location);
     }
-    this.token = info.substring("token:".length());
+    this.sessionToken = info.substring("token:".length());
     String scheme = uri.getScheme().substring("cairn+".length());
     this.base = scheme + "://" + uri.getHost() + (uri.getPort() < 0 ? "" : ":" + uri.getPort());
+    this.table = table(uri.getRawQuery(), base, this.location);
+  }
+
+  /** The table's URL: the {@code table} parameter, else this node's own. */
+  private static String table(String query, String base, String location) {
+    if (query == null || query.isEmpty()) {
+      return base;
+    }
+    if (!query.startsWith("table=") || query.indexOf('&') >= 0) {
+      throw new InvalidLocationException(
+          "a node location takes one parameter, table=URL; got " + location);
+    }
+    String table =
+        java.net.URLDecoder.decode(query.substring("table=".length()), StandardCharsets.UTF_8);
+    if (!table.matches("https?://[^/?#@]+/?")) {
+      throw new InvalidLocationException(
+          "table=" + table + " is not http(s)://host:port, in " + location);
+    }
+    return table.endsWith("/") ? table.substring(0, table.length() - 1) : table;
   }
 
   @Override
@@ -99,12 +123,14 @@ final class HttpBackend implements Backend {
     ObjectNode body = Json.MAPPER.createObjectNode();
     var list = body.putArray("payloads");
     payloads.forEach(p -> list.add(Base64.getEncoder().encodeToString(p)));
-    HttpRequest request =
-        request("/store/logs?key=" + enc(key) + "&expected=" + expectedHead)
-            .header("Content-Type", "application/json")
-            .POST(HttpRequest.BodyPublishers.ofString(Json.write(body)))
-            .build();
-    return send(request).get("last").asLong();
+    String json = Json.write(body);
+    return send(() ->
+            request("/store/logs?key=" + enc(key) + "&expected=" + expectedHead)
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(json))
+                .build())
+        .get("last")
+        .asLong();
   }
 
   @Override
@@ -155,6 +181,9 @@ final class HttpBackend implements Backend {
             http.send(
                 request("/store/stream").header("Accept", "text/event-stream").GET().build(),
                 HttpResponse.BodyHandlers.ofLines());
+        if (r.statusCode() == 401) {
+          storeToken = null; // ask the table again on the next try
+        }
         if (r.statusCode() == 200) {
           backoff = 100;
           if (lost) {
@@ -216,24 +245,59 @@ final class HttpBackend implements Backend {
   private HttpRequest.Builder request(String path) {
     return HttpRequest.newBuilder(URI.create(base + path))
         .timeout(TIMEOUT)
-        .header("Authorization", "Bearer " + token);
+        .header("Authorization", "Bearer " + storeToken());
+  }
+
+  /** This store's token, from the table with the session token the first time. */
+  private String storeToken() {
+    String token = storeToken;
+    if (token == null) {
+      HttpRequest ask =
+          HttpRequest.newBuilder(URI.create(table + "/sessions/store-token"))
+              .timeout(TIMEOUT)
+              .header("Authorization", "Bearer " + sessionToken)
+              .header("Content-Type", "application/json")
+              .POST(
+                  HttpRequest.BodyPublishers.ofString(
+                      Json.write(Json.MAPPER.createObjectNode().put("store", base))))
+              .build();
+      String who = "the table at " + table + ", asked for the node at " + location + ",";
+      token = answer(exchange(ask, who), who).get("token").asText();
+      storeToken = token;
+    }
+    return token;
   }
 
   private JsonNode get(String path) {
-    return send(request(path).GET().build());
+    return send(() -> request(path).GET().build());
   }
 
-  private JsonNode send(HttpRequest request) {
-    HttpResponse<String> r;
+  /**
+   * Sends a request to the store; if the store refuses the store token, asks the table for a new
+   * one once and sends it again (a refused request changed nothing).
+   */
+  private JsonNode send(java.util.function.Supplier<HttpRequest> request) {
+    HttpResponse<String> r = exchange(request.get(), "the node at " + location);
+    if (r.statusCode() == 401) {
+      storeToken = null;
+      r = exchange(request.get(), "the node at " + location);
+    }
+    return answer(r, "the node at " + location);
+  }
+
+  private HttpResponse<String> exchange(HttpRequest request, String who) {
     try {
-      r = http.send(request, HttpResponse.BodyHandlers.ofString());
+      return http.send(request, HttpResponse.BodyHandlers.ofString());
     } catch (IOException e) {
-      throw new UnavailableException(
-          "the node at %s did not answer: %s".formatted(location, describe(e)), e);
+      throw new UnavailableException("%s did not answer: %s".formatted(who, describe(e)), e);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      throw new UnavailableException("interrupted while waiting for " + location, e);
+      throw new UnavailableException("interrupted while waiting for " + who, e);
     }
+  }
+
+  /** The body of a 200 or 201, or the typed error its status means. */
+  private static JsonNode answer(HttpResponse<String> r, String who) {
     JsonNode body;
     try {
       body = Json.MAPPER.readTree(r.body());
@@ -244,21 +308,15 @@ final class HttpBackend implements Backend {
     String error = body.path("error").asText("");
     return switch (status) {
       case 200, 201 -> body;
-      case 401, 403 ->
-          throw new AccessDeniedException(
-              "the node at " + location + " refused the token (" + status + ")");
-      case 400, 413 ->
-          throw new InvalidDocumentException(
-              "the node at " + location + " refused the request: " + error);
+      case 401, 403 -> throw new AccessDeniedException(who + " refused the token (" + status + ")");
+      case 400, 413 -> throw new InvalidDocumentException(who + " refused the request: " + error);
       case 429, 502, 503, 504 ->
           throw new UnavailableException(
-              "the node at %s answered %d%s; try again later"
-                  .formatted(location, status, error.isEmpty() ? "" : ": " + error));
+              "%s answered %d%s; try again later"
+                  .formatted(who, status, error.isEmpty() ? "" : ": " + error));
       default ->
           throw new StorageException(
-              "the node at %s answered %d%s"
-                  .formatted(location, status, error.isEmpty() ? "" : ": " + error),
-              null);
+              "%s answered %d%s".formatted(who, status, error.isEmpty() ? "" : ": " + error), null);
     };
   }
 

@@ -30,6 +30,7 @@ import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.concurrent.CopyOnWriteArrayList;
 import org.eclipse.jetty.server.HttpConnectionFactory;
 import org.eclipse.jetty.server.SecureRequestCustomizer;
@@ -77,6 +78,8 @@ public final class Node implements AutoCloseable {
    * @param adminToken what {@code POST /users} must present; null to create no users
    * @param tlsKeystore a PKCS12 key store with the node's key and certificate, to serve HTTPS only;
    *     null for HTTP
+   * @param publicUrl the URL clients reach this node's store at ({@code https://host:port}), which
+   *     the store tokens it accepts must name; null for {@code http(s)://HOST:PORT} as it listens
    */
   public record Config(
       Path data,
@@ -87,7 +90,8 @@ public final class Node implements AutoCloseable {
       int hashIterations,
       Path tlsKeystore,
       char[] tlsPassword,
-      Duration sessionSweep) {
+      Duration sessionSweep,
+      String publicUrl) {
     @Override
     public String toString() {
       return "Config[data="
@@ -104,10 +108,11 @@ public final class Node implements AutoCloseable {
     /**
      * A configuration with the secrets taken from the environment: {@code CAIRN_ADMIN_TOKEN},
      * {@code CAIRN_TLS_PASSWORD}, and {@code CAIRN_HASH_ITERATIONS} (for tests and small machines;
-     * {@link NodeTable#DEFAULT_ITERATIONS} otherwise).
+     * {@link NodeTable#DEFAULT_ITERATIONS} otherwise); the public URL, unless given, from {@code
+     * CAIRN_PUBLIC_URL}.
      */
     public static Config fromEnvironment(
-        Path data, String host, int port, String tableUrl, Path tlsKeystore) {
+        Path data, String host, int port, String tableUrl, Path tlsKeystore, String publicUrl) {
       String iterations = System.getenv("CAIRN_HASH_ITERATIONS");
       String sweep = System.getenv("CAIRN_SESSION_SWEEP_SECONDS");
       return new Config(
@@ -123,7 +128,8 @@ public final class Node implements AutoCloseable {
           System.getenv().getOrDefault("CAIRN_TLS_PASSWORD", "").toCharArray(),
           sweep == null || sweep.isBlank()
               ? Duration.ofMinutes(10)
-              : Duration.ofSeconds(Long.parseLong(sweep.trim())));
+              : Duration.ofSeconds(Long.parseLong(sweep.trim())),
+          publicUrl != null ? publicUrl : System.getenv("CAIRN_PUBLIC_URL"));
     }
   }
 
@@ -139,6 +145,7 @@ public final class Node implements AutoCloseable {
           r -> Threads.daemon("cairn-node-sweep", r));
   private final Backend logs;
   private final String tableUrl;
+  private final String audience; // this store as the store tokens it accepts name it
   private final byte[] adminToken;
   private final HttpClient http = HttpClient.newHttpClient();
   private final List<Stream> streams = new CopyOnWriteArrayList<>();
@@ -210,6 +217,15 @@ public final class Node implements AutoCloseable {
               routes(c.routes, config.tlsKeystore() != null);
             });
     app.start(config.host(), config.port());
+    this.audience =
+        NodeTable.audience(
+            config.publicUrl() != null && !config.publicUrl().isBlank()
+                ? config.publicUrl()
+                : (config.tlsKeystore() != null ? "https" : "http")
+                    + "://"
+                    + config.host()
+                    + ":"
+                    + app.port());
     long sweep = config.sessionSweep().toMillis();
     sweeper.scheduleWithFixedDelay(
         this::sweep, sweep, sweep, java.util.concurrent.TimeUnit.MILLISECONDS);
@@ -272,7 +288,7 @@ public final class Node implements AutoCloseable {
     http.get("/openapi.json", ctx -> ctx.contentType("application/json").result(openApi));
 
     // the token first, before anything is touched
-    http.before("/store/*", ctx -> ctx.attribute("user", authenticate(ctx)));
+    http.before("/store/*", ctx -> ctx.attribute("user", authenticateStore(token(ctx))));
     http.before("/mounts*", ctx -> ctx.attribute("user", authenticate(ctx)));
 
     // the table
@@ -287,6 +303,15 @@ public final class Node implements AutoCloseable {
     http.post("/sessions", this::login);
     http.delete("/sessions", this::revoke);
     http.get("/sessions/check", ctx -> ctx.json(Map.of("user", table.authenticate(token(ctx)))));
+    http.post("/sessions/store-token", this::storeToken);
+    http.get(
+        "/sessions/check-store",
+        ctx ->
+            ctx.json(
+                Map.of(
+                    "user",
+                    table.authenticateStore(
+                        token(ctx), Objects.requireNonNullElse(ctx.queryParam("store"), "")))));
     http.get("/mounts", ctx -> ctx.json(table.mounts(user(ctx))));
     http.put("/mounts/{channel}", this::mount);
 
@@ -364,15 +389,23 @@ public final class Node implements AutoCloseable {
     ctx.status(201).json(Map.of("token", s.token(), "expires", s.expires().toString()));
   }
 
-  /** Revokes the session of the request's token: here, or at the table of a store node. */
-  private void revoke(Context ctx) throws Exception {
-    String token = token(ctx);
-    if (tableUrl == null) {
-      table.revoke(token);
-      return;
+  /** Issues the session's token for the store {@code {"store": URL}}. */
+  private void storeToken(Context ctx) {
+    String session = token(ctx);
+    table.authenticate(session); // the token first, before the body is read
+    NodeTable.StoreToken t = table.storeToken(session, text(body(ctx), "store"));
+    ctx.status(201).json(Map.of("token", t.token(), "expires", t.expires().toString()));
+  }
+
+  /**
+   * Revokes the session of the request's token. A store node refuses without reading the token: a
+   * session token is for its table alone, and a store that saw it could act as its user.
+   */
+  private void revoke(Context ctx) {
+    if (tableUrl != null) {
+      throw new IllegalArgumentException("a session is revoked at its table, " + tableUrl);
     }
-    HttpResponse<String> r = askTable("DELETE", "/sessions", token);
-    ctx.status(r.statusCode()).contentType("application/json").result(r.body());
+    table.revoke(token(ctx));
   }
 
   /**
@@ -679,7 +712,7 @@ public final class Node implements AutoCloseable {
   /** Whether a stream's token still belongs to its user; if the table cannot say, it does not. */
   private boolean stillValid(Stream stream) {
     try {
-      return authenticate(stream.token).equals(stream.user);
+      return authenticateStore(stream.token).equals(stream.user);
     } catch (AccessDeniedException | dev.cairn.UnavailableException e) {
       return false;
     }
@@ -687,6 +720,33 @@ public final class Node implements AutoCloseable {
 
   private String authenticate(Context ctx) {
     return authenticate(token(ctx));
+  }
+
+  /**
+   * The user of a store token issued for this node's store: checked by this node's table, or by the
+   * table a store node was pointed at. A session token is refused here: only the table sees it.
+   */
+  private String authenticateStore(String token) {
+    if (audience == null) {
+      throw new dev.cairn.UnavailableException("the node is starting");
+    }
+    if (tableUrl == null) {
+      return table.authenticateStore(token, audience);
+    }
+    HttpResponse<String> r =
+        askTable(
+            "GET",
+            "/sessions/check-store?store="
+                + java.net.URLEncoder.encode(audience, java.nio.charset.StandardCharsets.UTF_8),
+            token);
+    if (r.statusCode() != 200) {
+      throw new AccessDeniedException("the table refused the token");
+    }
+    try {
+      return Json.MAPPER.readTree(r.body()).get("user").asText();
+    } catch (java.io.IOException e) {
+      throw new dev.cairn.UnavailableException("the table at " + tableUrl + " answered no user", e);
+    }
   }
 
   private String authenticate(String token) {

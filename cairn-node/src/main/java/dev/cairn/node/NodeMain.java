@@ -20,7 +20,8 @@ public final class NodeMain {
                 "127.0.0.1",
                 Integer.parseInt(args[1]),
                 args.length > 2 ? args[2] : null,
-                keystore == null ? null : Path.of(keystore)));
+                keystore == null ? null : Path.of(keystore),
+                null));
     Runtime.getRuntime().addShutdownHook(new Thread(node::close));
     System.out.println("listening " + node.port());
     System.out.flush();

@@ -54,6 +54,10 @@ public final class NodeTable {
   private final Backend sessions;
   private final Clock clock;
   private final int iterations;
+  private volatile byte[] storeTokenKey;
+
+  private static final String STORE_TOKEN_PREFIX = "st.";
+  private static final String STORE_TOKEN_KEY_ID = "secret:store-tokens";
 
   /**
    * @param store users and mount tables
@@ -195,7 +199,11 @@ public final class NodeTable {
    * @throws AccessDeniedException if the token is unknown, expired or revoked
    */
   public String authenticate(String token) {
-    JsonNode session = session(token);
+    return userOf(session(token));
+  }
+
+  /** The user of a session record, if it is valid now. */
+  private String userOf(JsonNode session) {
     if (session.get("revoked").asBoolean()) {
       throw new AccessDeniedException("the session was revoked");
     }
@@ -210,6 +218,120 @@ public final class NodeTable {
       throw new AccessDeniedException("the session's user was removed");
     }
     return user;
+  }
+
+  /**
+   * A store token: what a client presents to one store instead of its session token, so that a
+   * store never holds a credential it could use at the table or at another store. It names its
+   * session (by the hash the table keys sessions by) and the store it is for, and is signed with
+   * the table's secret; it is valid while its session is, so it expires and is revoked with it.
+   *
+   * @param token what the client presents to the store; never logged
+   * @param expires its session's expiry
+   */
+  public record StoreToken(String token, Instant expires) {
+    @Override
+    public String toString() {
+      return "StoreToken[expires=" + expires + "]";
+    }
+  }
+
+  /**
+   * Issues the session's token for the store at {@code store} (its URL: scheme, host, port).
+   *
+   * @throws AccessDeniedException if the session is not valid now
+   * @throws IllegalArgumentException if {@code store} is not an http(s) URL of a host
+   */
+  public StoreToken storeToken(String sessionToken, String store) {
+    JsonNode session = session(sessionToken);
+    userOf(session);
+    String sessionHash = tokenHash(sessionToken);
+    String token =
+        STORE_TOKEN_PREFIX + sessionHash + "." + storeTokenMac(sessionHash, audience(store));
+    return new StoreToken(token, Instant.ofEpochMilli(session.get("expires").asLong()));
+  }
+
+  /**
+   * The user of a store token, if it was issued for {@code store} and its session is valid now.
+   *
+   * @throws AccessDeniedException otherwise: a session token, a token for another store, a revoked
+   *     or expired session, a removed user, anything forged
+   */
+  public String authenticateStore(String token, String store) {
+    if (token == null || !token.startsWith(STORE_TOKEN_PREFIX) || token.length() > 200) {
+      throw new AccessDeniedException("not a store token");
+    }
+    String rest = token.substring(STORE_TOKEN_PREFIX.length());
+    int dot = rest.indexOf('.');
+    if (dot != 64) {
+      throw new AccessDeniedException("not a store token");
+    }
+    String sessionHash = rest.substring(0, dot);
+    byte[] given = rest.substring(dot + 1).getBytes(StandardCharsets.US_ASCII);
+    byte[] expected =
+        storeTokenMac(sessionHash, audience(store)).getBytes(StandardCharsets.US_ASCII);
+    if (!MessageDigest.isEqual(expected, given)) {
+      throw new AccessDeniedException("not a token for this store");
+    }
+    return userOf(sessionByHash(sessionHash));
+  }
+
+  /** {@code store} as a store token names it: {@code scheme://host:port}, lower case. */
+  static String audience(String store) {
+    java.net.URI uri;
+    try {
+      uri = java.net.URI.create(store == null ? "" : store.strip());
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException("a store is named by its URL, http(s)://host:port");
+    }
+    String scheme =
+        uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(java.util.Locale.ROOT);
+    if (!(scheme.equals("http") || scheme.equals("https"))
+        || uri.getHost() == null
+        || uri.getRawUserInfo() != null
+        || (uri.getRawPath() != null
+            && !uri.getRawPath().isEmpty()
+            && !uri.getRawPath().equals("/"))
+        || uri.getRawQuery() != null) {
+      throw new IllegalArgumentException("a store is named by its URL, http(s)://host:port");
+    }
+    int port = uri.getPort() >= 0 ? uri.getPort() : scheme.equals("https") ? 443 : 80;
+    return scheme + "://" + uri.getHost().toLowerCase(java.util.Locale.ROOT) + ":" + port;
+  }
+
+  private String storeTokenMac(String sessionHash, String audience) {
+    try {
+      javax.crypto.Mac mac = javax.crypto.Mac.getInstance("HmacSHA256");
+      mac.init(new javax.crypto.spec.SecretKeySpec(storeTokenKey(), "HmacSHA256"));
+      byte[] out = mac.doFinal((sessionHash + "\n" + audience).getBytes(StandardCharsets.UTF_8));
+      return Base64.getUrlEncoder().withoutPadding().encodeToString(out);
+    } catch (GeneralSecurityException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /** The table's key for store tokens: drawn once, kept with the users. */
+  private byte[] storeTokenKey() {
+    byte[] key = storeTokenKey;
+    if (key != null) {
+      return key;
+    }
+    JsonNode doc = store.get(STORE_TOKEN_KEY_ID).orElse(null);
+    if (doc == null) {
+      byte[] raw = new byte[32];
+      RANDOM.nextBytes(raw);
+      ObjectNode created = Json.MAPPER.createObjectNode();
+      created.put("_id", STORE_TOKEN_KEY_ID);
+      created.put("key", Base64.getEncoder().encodeToString(raw));
+      try {
+        store.create(created);
+      } catch (ConflictException e) {
+        // another thread or process drew it first: theirs is the key
+      }
+      doc = store.get(STORE_TOKEN_KEY_ID).orElseThrow();
+    }
+    storeTokenKey = Base64.getDecoder().decode(doc.get("key").asText());
+    return storeTokenKey;
   }
 
   /** Ends a session at once, for every store that checks it. Revoking twice does nothing. */
@@ -304,13 +426,17 @@ public final class NodeTable {
     if (token == null || token.isEmpty() || token.length() > 100) {
       throw new AccessDeniedException("no token, or not one of this node's");
     }
-    List<LogEntry> log = sessions.read(sessionKey(token), 0);
+    return sessionByHash(tokenHash(token));
+  }
+
+  private JsonNode sessionByHash(String hash) {
+    List<LogEntry> log = sessions.read("s/" + hash, 0);
     if (!log.isEmpty()) {
       byte[] last = log.get(log.size() - 1).payload();
       return Json.readStored(last, 0, last.length);
     }
     return store
-        .get("session:" + tokenHash(token)) // opened by an older node
+        .get("session:" + hash) // opened by an older node
         .orElseThrow(() -> new AccessDeniedException("no such session"));
   }
 

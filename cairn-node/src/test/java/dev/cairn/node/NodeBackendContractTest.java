@@ -94,7 +94,8 @@ class NodeBackendContractTest extends BackendContract {
                     "/sessions", null, "{\"user\":\"" + user + "\",\"secret\":\"" + secret + "\"}"))
             .get("token")
             .asText();
-    location = storeUrl.replace("http://", "cairn+http://token:" + token + "@");
+    location =
+        storeUrl.replace("http://", "cairn+http://token:" + token + "@") + "?table=" + tableUrl;
     super.openTwice();
   }
 

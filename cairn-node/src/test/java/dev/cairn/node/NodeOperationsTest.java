@@ -34,18 +34,23 @@ class NodeOperationsTest {
   private final List<Node> nodes = new ArrayList<>();
 
   private Node start(String name, String tableUrl) {
+    return start(name, tableUrl, 0);
+  }
+
+  private Node start(String name, String tableUrl, int port) {
     Node node =
         new Node(
             new Node.Config(
                 dir.resolve(name),
                 "127.0.0.1",
-                0,
+                port,
                 tableUrl,
                 ADMIN,
                 1000,
                 null,
                 new char[0],
-                Duration.ofMinutes(10)));
+                Duration.ofMinutes(10),
+                null));
     nodes.add(node);
     return node;
   }
@@ -81,6 +86,30 @@ class NodeOperationsTest {
             "{\"user\":\"" + user + "\",\"secret\":\"" + user + "-long-secret\"}");
     assertThat(r.statusCode()).isEqualTo(201);
     return Json.MAPPER.readTree(r.body()).get("token").asText();
+  }
+
+  @Test
+  void aClientAsksTheTableForANewStoreTokenWhenTheStoreRefusesItsOwn() throws Exception {
+    Node node = start("node", null);
+    int port = node.port();
+    String session = login(url(node), "ann");
+    String location = "cairn+http://token:" + session + "@127.0.0.1:" + port;
+    try (dev.cairn.spi.Backend store =
+        dev.cairn.engine.Backends.open(
+            location, new dev.cairn.spi.BackendOptions(dev.cairn.Durability.SYNC))) {
+      store.append("k", dev.cairn.spi.Backend.ANY_HEAD, List.of(new byte[] {1}));
+      // the table draws a new key: every store token issued so far is refused
+      node.close();
+      nodes.remove(node);
+      try (dev.cairn.DocumentStore table = dev.cairn.Cairn.open(dir.resolve("node/table"))) {
+        table.delete("secret:store-tokens");
+      }
+      start("node", null, port);
+
+      store.append("k", dev.cairn.spi.Backend.ANY_HEAD, List.of(new byte[] {2}));
+
+      assertThat(store.read("k", 0)).hasSize(2);
+    }
   }
 
   @Test
@@ -121,7 +150,7 @@ class NodeOperationsTest {
       throws Exception {
     Node node = start("node", null);
     String base = url(node);
-    String token = login(base, "ann-the-user");
+    String token = NodeHttp.storeToken(base, login(base, "ann-the-user"), base);
     assertThat(
             call(
                     "POST",

@@ -90,16 +90,18 @@ class NodeProcessTest {
       String token = Json.MAPPER.readTree(login.body()).get("token").asText();
       post(
           http, base + "/sessions", null, "{\"user\":\"ann\",\"secret\":\"wrong-" + secret + "\"}");
+      String storeToken = NodeHttp.storeToken(base, token, base);
+      assertThat(storeToken).startsWith("st.");
       assertThat(
-              post(http, base + "/store/logs?key=k", token, "{\"payloads\":[\"AQI=\"]}")
+              post(http, base + "/store/logs?key=k", storeToken, "{\"payloads\":[\"AQI=\"]}")
                   .statusCode())
           .isEqualTo(200);
-      post(http, base + "/store/logs?key=k", "forged-" + token, "{\"payloads\":[\"AQI=\"]}");
+      post(http, base + "/store/logs?key=k", "forged-" + storeToken, "{\"payloads\":[\"AQI=\"]}");
       stop(node.process());
       String written = Files.readString(log);
       // debug was asked for, and the node ran and logged
       assertThat(written).contains("defaultLogLevel=debug").contains("Javalin has stopped");
-      for (String hidden : List.of(secret, token, ADMIN)) {
+      for (String hidden : List.of(secret, token, storeToken, ADMIN)) {
         assertThat(written).doesNotContain(hidden);
       }
     } finally {

@@ -94,6 +94,48 @@ class NodeTableTest {
   }
 
   @Test
+  void aStoreTokenIsForOneStoreAndLivesAndDiesWithItsSession() {
+    NodeTable.Session s =
+        table.login("alice", "correct horse battery".toCharArray(), Duration.ofHours(1));
+    NodeTable.StoreToken a = table.storeToken(s.token(), "http://Store-A.example:80/");
+    assertThat(a.expires()).isEqualTo(s.expires());
+    assertThat(a.toString()).doesNotContain(a.token());
+    // the same store however its URL is written
+    assertThat(table.authenticateStore(a.token(), "http://store-a.example")).isEqualTo("alice");
+    assertThatThrownBy(() -> table.authenticateStore(a.token(), "http://store-b.example"))
+        .isInstanceOf(AccessDeniedException.class);
+    assertThatThrownBy(() -> table.authenticateStore(a.token(), "https://store-a.example:80"))
+        .isInstanceOf(AccessDeniedException.class);
+    assertThatThrownBy(() -> table.authenticateStore(s.token(), "http://store-a.example"))
+        .as("a session token is no store token")
+        .isInstanceOf(AccessDeniedException.class);
+    assertThatThrownBy(() -> table.authenticate(a.token()))
+        .as("a store token is no session token")
+        .isInstanceOf(AccessDeniedException.class);
+    assertThatThrownBy(() -> table.storeToken(a.token(), "http://store-b.example"))
+        .isInstanceOf(AccessDeniedException.class);
+    for (String bad : new String[] {"ftp://x", "http://u:p@x", "http://x/path", "http://x?q", ""}) {
+      assertThatThrownBy(() -> table.storeToken(s.token(), bad))
+          .as(bad)
+          .isInstanceOf(IllegalArgumentException.class);
+    }
+
+    // a new table over the same data accepts it: the key is kept with the users
+    NodeTable again = new NodeTable(store, sessions, clock, 1000);
+    assertThat(again.authenticateStore(a.token(), "http://store-a.example:80")).isEqualTo("alice");
+
+    clock.now = clock.now.plus(Duration.ofHours(2));
+    assertThatThrownBy(() -> table.authenticateStore(a.token(), "http://store-a.example"))
+        .hasMessageContaining("expired");
+    NodeTable.Session t =
+        table.login("alice", "correct horse battery".toCharArray(), Duration.ofHours(1));
+    NodeTable.StoreToken b = table.storeToken(t.token(), "http://store-a.example");
+    table.revoke(t.token());
+    assertThatThrownBy(() -> table.authenticateStore(b.token(), "http://store-a.example"))
+        .hasMessageContaining("revoked");
+  }
+
+  @Test
   void theRightSecretOpensASessionWhoseTokenNamesItsUser() {
     NodeTable.Session s =
         table.login("alice", "correct horse battery".toCharArray(), Duration.ofHours(1));
