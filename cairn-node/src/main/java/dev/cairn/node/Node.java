@@ -733,27 +733,22 @@ public final class Node implements AutoCloseable {
     if (tableUrl == null) {
       return table.authenticateStore(token, audience);
     }
-    HttpResponse<String> r =
-        askTable(
-            "GET",
-            "/sessions/check-store?store="
-                + java.net.URLEncoder.encode(audience, java.nio.charset.StandardCharsets.UTF_8),
-            token);
-    if (r.statusCode() != 200) {
-      throw new AccessDeniedException("the table refused the token");
-    }
-    try {
-      return Json.MAPPER.readTree(r.body()).get("user").asText();
-    } catch (java.io.IOException e) {
-      throw new dev.cairn.UnavailableException("the table at " + tableUrl + " answered no user", e);
-    }
+    return userFromTable(
+        "/sessions/check-store?store="
+            + java.net.URLEncoder.encode(audience, java.nio.charset.StandardCharsets.UTF_8),
+        token);
   }
 
   private String authenticate(String token) {
     if (tableUrl == null) {
       return table.authenticate(token);
     }
-    HttpResponse<String> r = askTable("GET", "/sessions/check", token);
+    return userFromTable("/sessions/check", token);
+  }
+
+  /** The user this store node's table says {@code token} belongs to, asked at {@code path}. */
+  private String userFromTable(String path, String token) {
+    HttpResponse<String> r = askTable("GET", path, token);
     if (r.statusCode() != 200) {
       throw new AccessDeniedException("the table refused the token");
     }

@@ -124,12 +124,7 @@ function startMerge() {
 }
 
 async function saveMerge() {
-  let merged;
-  try {
-    merged = JSON.parse($("merge-json").value);
-  } catch (e) {
-    throw new Error("the merge is not JSON: " + e.message);
-  }
+  const merged = parseJson($("merge-json").value, "merge");
   await api(`/api/docs/${enc(current)}/merge`, { method: "POST", body: JSON.stringify(merged) });
   $("merge-box").hidden = true;
   await openDocument(current);
@@ -204,15 +199,33 @@ function follow() {
 
 // ---- shared objects ----
 
-async function loadSharedNames() {
-  const { names } = await api("/api/shared");
-  $("shared-names").replaceChildren(...(names.length === 0
+// A list of names that opens one on a click, and marks which is open.
+function showNames(list, names, open) {
+  $(list).replaceChildren(...(names.length === 0
     ? [item("none in this store")]
     : names.map(name => {
       const li = item(name, { "data-name": name });
-      li.onclick = () => openShared(name).catch(show);
+      li.onclick = () => open(name).catch(show);
       return li;
     })));
+}
+
+function markOpen(list, name) {
+  for (const li of document.querySelectorAll(`#${list} li`)) {
+    li.classList.toggle("selected", li.dataset.name === name);
+  }
+}
+
+function parseJson(text, what) {
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw new Error(`the ${what} is not JSON: ${e.message}`);
+  }
+}
+
+async function loadSharedNames() {
+  showNames("shared-names", (await api("/api/shared")).names, openShared);
 }
 
 function showShared(s) {
@@ -228,9 +241,7 @@ async function openShared(name) {
   showShared(await api(`/api/shared/${enc(name)}`));
   $("patch-box").hidden = false;
   $("patch-result").textContent = "";
-  for (const li of document.querySelectorAll("#shared-names li")) {
-    li.classList.toggle("selected", li.dataset.name === name);
-  }
+  markOpen("shared-names", name);
   sharedFeed = new EventSource(`/api/shared/${enc(name)}/live?token=${enc(token)}`);
   sharedFeed.addEventListener("state", event => showShared(JSON.parse(event.data)));
   show(null);
@@ -238,12 +249,7 @@ async function openShared(name) {
 
 async function applyPatch() {
   const name = $("shared-name").dataset.name;
-  let update;
-  try {
-    update = JSON.parse($("patch-json").value);
-  } catch (e) {
-    throw new Error("the patch is not JSON: " + e.message);
-  }
+  const update = parseJson($("patch-json").value, "patch");
   const s = await api(`/api/shared/${enc(name)}/patch`, { method: "POST", body: JSON.stringify(update) });
   $("patch-result").textContent = `applied: version ${s.version}`;
   showShared(s);
@@ -252,14 +258,7 @@ async function applyPatch() {
 // ---- oplog channels ----
 
 async function loadChannelNames() {
-  const { names } = await api("/api/channels");
-  $("channel-names").replaceChildren(...(names.length === 0
-    ? [item("none in this store")]
-    : names.map(name => {
-      const li = item(name, { "data-name": name });
-      li.onclick = () => openChannel(name).catch(show);
-      return li;
-    })));
+  showNames("channel-names", (await api("/api/channels")).names, openChannel);
 }
 
 function cell(row, text, tag = "td") {
@@ -290,9 +289,7 @@ async function openChannel(name) {
   });
   $("logs").replaceChildren(head, ...rows);
   $("log").hidden = true;
-  for (const li of document.querySelectorAll("#channel-names li")) {
-    li.classList.toggle("selected", li.dataset.name === name);
-  }
+  markOpen("channel-names", name);
   show(null);
 }
 
