@@ -94,10 +94,18 @@ final class DemoWorkers {
     @Option(names = "--patches", required = true)
     int patches;
 
+    @Option(names = "--await-host")
+    boolean awaitHost;
+
     @Override
     public Integer call() throws Exception {
       try (DocumentStore store = main.open();
           SharedObject board = store.share("board", Map.of("n", 0))) {
+        // the first to open the object becomes its host, within moments
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (awaitHost && !board.isHost() && System.nanoTime() < deadline) {
+          Thread.sleep(10);
+        }
         say("ready " + board.isHost());
         IN.readLine();
         for (int i = 1; i <= patches; i++) {

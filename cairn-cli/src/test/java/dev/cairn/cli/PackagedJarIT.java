@@ -90,7 +90,7 @@ class PackagedJarIT {
         .contains("conflicts: []")
         .contains("killed after")
         .contains("every accepted patch is there")
-        .contains("the laptop's 11: both hold every operation.")
+        .contains("the laptop's 6: both hold every operation.")
         .contains("Every figure is exact");
   }
 

@@ -28,7 +28,7 @@ import java.util.Map;
  */
 public final class Console implements AutoCloseable {
   /** The most ids one page holds. */
-  public static final int MAX_PAGE = 500;
+  public static final int MAX_PAGE = DocumentRoutes.MAX_PAGE;
 
   private final byte[] token;
   private final String tokenText;

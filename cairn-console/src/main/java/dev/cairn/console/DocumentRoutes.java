@@ -17,6 +17,9 @@ import java.util.Map;
 
 /** Documents: ids, a document with its history and conflicts, resolving, the change feed. */
 final class DocumentRoutes {
+  /** The most ids one page holds. */
+  static final int MAX_PAGE = 500;
+
   private final DocumentStore store;
 
   DocumentRoutes(DocumentStore store) {
@@ -27,7 +30,7 @@ final class DocumentRoutes {
   void ids(Context ctx) {
     String q = ctx.queryParam("q");
     int offset = Api.intParam(ctx, "offset", 0, Integer.MAX_VALUE);
-    int limit = Api.intParam(ctx, "limit", 100, Console.MAX_PAGE);
+    int limit = Api.intParam(ctx, "limit", 100, MAX_PAGE);
     List<String> matching =
         store.ids().stream().filter(id -> q == null || q.isEmpty() || id.contains(q)).toList();
     ObjectNode out = JSON.createObjectNode();
