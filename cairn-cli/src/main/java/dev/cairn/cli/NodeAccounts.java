@@ -37,7 +37,8 @@ final class NodeAccounts {
   private NodeAccounts() {}
 
   private static final String NODE_HELP =
-      "The node's URL, e.g. http://127.0.0.1:7070. Default: $CAIRN_NODE.";
+      "The URL of the node that keeps the table (users and sessions; not a store node, which"
+          + " never sees a session token), e.g. http://127.0.0.1:7070. Default: $CAIRN_NODE.";
   private static final String USER_HELP = "The user's name.";
 
   /** The options and the HTTP calls every command here shares. */

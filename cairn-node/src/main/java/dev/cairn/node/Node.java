@@ -217,13 +217,22 @@ public final class Node implements AutoCloseable {
               routes(c.routes, config.tlsKeystore() != null);
             });
     app.start(config.host(), config.port());
+    boolean wildcard = config.host().equals("0.0.0.0") || config.host().contains("::");
+    if (wildcard && (config.publicUrl() == null || config.publicUrl().isBlank())) {
+      LOG.log(
+          System.Logger.Level.WARNING,
+          "listening on every interface with no public URL: this node's store accepts only store"
+              + " tokens issued for http(s)://"
+              + config.host()
+              + ", which no client reaches; set --public-url or CAIRN_PUBLIC_URL");
+    }
     this.audience =
         NodeTable.audience(
             config.publicUrl() != null && !config.publicUrl().isBlank()
                 ? config.publicUrl()
                 : (config.tlsKeystore() != null ? "https" : "http")
                     + "://"
-                    + config.host()
+                    + (config.host().contains(":") ? "[" + config.host() + "]" : config.host())
                     + ":"
                     + app.port());
     long sweep = config.sessionSweep().toMillis();

@@ -1,6 +1,7 @@
 package dev.cairn.node;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -38,11 +39,15 @@ class NodeOperationsTest {
   }
 
   private Node start(String name, String tableUrl, int port) {
+    return start(name, "127.0.0.1", port, tableUrl, null);
+  }
+
+  private Node start(String name, String host, int port, String tableUrl, String publicUrl) {
     Node node =
         new Node(
             new Node.Config(
                 dir.resolve(name),
-                "127.0.0.1",
+                host,
                 port,
                 tableUrl,
                 ADMIN,
@@ -50,7 +55,7 @@ class NodeOperationsTest {
                 null,
                 new char[0],
                 Duration.ofMinutes(10),
-                null));
+                publicUrl));
     nodes.add(node);
     return node;
   }
@@ -86,6 +91,35 @@ class NodeOperationsTest {
             "{\"user\":\"" + user + "\",\"secret\":\"" + user + "-long-secret\"}");
     assertThat(r.statusCode()).isEqualTo(201);
     return Json.MAPPER.readTree(r.body()).get("token").asText();
+  }
+
+  @Test
+  void aNodeOnEveryInterfaceTakesTheStoreTokensOfItsPublicUrl() throws Exception {
+    int port;
+    try (java.net.ServerSocket free = new java.net.ServerSocket(0)) {
+      port = free.getLocalPort();
+    }
+    Node anywhere = start("anywhere", "0.0.0.0", port, null, null);
+    String session = login(url(anywhere), "ann");
+    String location = "cairn+http://token:" + session + "@127.0.0.1:" + port;
+    try (dev.cairn.spi.Backend store =
+        dev.cairn.engine.Backends.open(
+            location, new dev.cairn.spi.BackendOptions(dev.cairn.Durability.SYNC))) {
+      // it takes tokens for http://0.0.0.0:PORT, which no client dials: refused, and said so
+      assertThatThrownBy(store::keys)
+          .isInstanceOf(dev.cairn.AccessDeniedException.class)
+          .hasMessageContaining("refused the token");
+    }
+    anywhere.close();
+    nodes.remove(anywhere);
+
+    start("anywhere", "0.0.0.0", port, null, "http://127.0.0.1:" + port);
+    try (dev.cairn.spi.Backend store =
+        dev.cairn.engine.Backends.open(
+            location, new dev.cairn.spi.BackendOptions(dev.cairn.Durability.SYNC))) {
+      store.append("k", dev.cairn.spi.Backend.ANY_HEAD, List.of(new byte[] {1}));
+      assertThat(store.keys()).containsExactly("k");
+    }
   }
 
   @Test
