@@ -46,7 +46,7 @@ final class LogCopy {
   final String key;
   final Reducer reducer;
   final Map<String, Operation> ops = new HashMap<>(); // those the best checkpoint does not cover
-  final Map<ChannelStore, View> views = new HashMap<>();
+  final Map<ChannelStore, View> views = new java.util.concurrent.ConcurrentHashMap<>();
   final List<OplogListener> listeners = new CopyOnWriteArrayList<>();
   Checkpoint best;
   JsonNode value;
@@ -65,6 +65,13 @@ final class LogCopy {
     this.reducer = reducer;
     stores.forEach(s -> views.put(s, new View()));
     this.value = reducer.view(reducer.initial());
+  }
+
+  /** A view of a store added to the channel: it lacks every operation held, and the checkpoint. */
+  void addView(ChannelStore store) {
+    View view = new View();
+    view.lacks.addAll(ops.keySet());
+    views.putIfAbsent(store, view);
   }
 
   /** A new operation of this client, in the copy and lacking in every store. */

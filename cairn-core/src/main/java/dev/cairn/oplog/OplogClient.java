@@ -40,7 +40,10 @@ import java.util.concurrent.TimeUnit;
 public final class OplogClient implements AutoCloseable {
   private static final System.Logger LOG = System.getLogger(OplogClient.class.getName());
 
-  private final Map<String, List<ChannelStore>> channels;
+  private final Map<String, List<ChannelStore>> channels; // each list replaced whole, never changed
+  private final BackendOptions options;
+  private final Duration syncInterval;
+  private final String outbox;
   private final Map<String, Reducer> reducers;
   private final Clock clock;
   private final Duration pushTimeout;
@@ -55,14 +58,15 @@ public final class OplogClient implements AutoCloseable {
     this.reducers = Map.copyOf(b.reducers);
     this.clock = b.clock;
     this.pushTimeout = b.pushTimeout;
-    BackendOptions options = new BackendOptions(b.durability, b.createStores);
-    Map<String, List<ChannelStore>> byChannel = new LinkedHashMap<>();
+    this.options = new BackendOptions(b.durability, b.createStores);
+    this.syncInterval = b.syncInterval;
+    this.outbox = b.outbox;
+    this.channels = new ConcurrentHashMap<>();
     b.channels.forEach(
         (channel, locations) ->
-            byChannel.put(
+            channels.put(
                 channel,
                 locations.stream().map(l -> new ChannelStore(channel, l, options)).toList()));
-    this.channels = Map.copyOf(byChannel);
     this.notifier = Threads.serial("cairn-oplog-notify");
     this.reconciler = new Reconciler(channels, clock, b.pruneAfter, this::publish);
     this.channels
@@ -70,7 +74,7 @@ public final class OplogClient implements AutoCloseable {
         .forEach(
             stores ->
                 stores.forEach(
-                    s -> s.start(b.syncInterval, this::discoverLocalLogs, () -> round(s))));
+                    s -> s.start(syncInterval, this::discoverLocalLogs, () -> round(s))));
   }
 
   public static Builder builder() {
@@ -289,6 +293,68 @@ public final class OplogClient implements AutoCloseable {
         Thread.currentThread().interrupt();
       }
     }
+  }
+
+  /**
+   * Sets the stores of {@code channel} while the client runs, in the order given (the first shared
+   * store decides checkpoints, as at {@linkplain Builder#channel open}), with the {@linkplain
+   * Builder#outbox outbox} after them if there is one; a channel the client lacked is added. A
+   * store added is brought every operation the client holds, in the background; a store removed is
+   * read once more first, so that an operation only it held is kept (and reaches the others), then
+   * dropped: nothing more is sent to it.
+   *
+   * @throws IllegalArgumentException if the channel's name is not valid or no location is given
+   */
+  public synchronized void stores(String channel, String... locations) {
+    ensureOpen();
+    OplogKey.name("channel", channel);
+    if (locations == null || locations.length == 0) {
+      throw new IllegalArgumentException("channel " + channel + " needs at least one store");
+    }
+    List<String> wanted = new ArrayList<>();
+    for (String l : locations) {
+      wanted.add(Objects.requireNonNull(l, "a store location must not be null"));
+    }
+    if (outbox != null && !wanted.contains(outbox)) {
+      wanted.add(outbox);
+    }
+    List<ChannelStore> before = channels.getOrDefault(channel, List.of());
+    List<ChannelStore> after = new ArrayList<>();
+    List<ChannelStore> added = new ArrayList<>();
+    for (String location : wanted) {
+      ChannelStore kept =
+          before.stream().filter(s -> s.location.equals(location)).findFirst().orElse(null);
+      if (kept == null) {
+        kept = new ChannelStore(channel, location, options);
+        added.add(kept);
+      }
+      after.add(kept);
+    }
+    List<ChannelStore> removed = before.stream().filter(s -> !after.contains(s)).toList();
+    channels.put(channel, List.copyOf(after)); // logs made from now on have a view of each
+    for (LogCopy log : logsOf(channel)) {
+      for (ChannelStore store : added) {
+        synchronized (log) {
+          log.addView(store);
+        }
+      }
+    }
+    added.forEach(s -> s.start(syncInterval, this::discoverLocalLogs, () -> round(s)));
+    for (ChannelStore store : removed) {
+      for (LogCopy log : logsOf(channel)) {
+        reconciler.read(log, store); // what only it holds is kept
+        synchronized (log) {
+          log.views.remove(store);
+          log.notifyAll();
+        }
+      }
+      store.close();
+    }
+    after.forEach(ChannelStore::wake);
+  }
+
+  private List<LogCopy> logsOf(String channel) {
+    return logs.values().stream().filter(l -> l.name.channel().equals(channel)).toList();
   }
 
   /**

@@ -45,6 +45,9 @@ final class Reconciler {
       return false;
     }
     LogCopy.View view = log.views.get(store);
+    if (view == null) {
+      return false; // the store left the channel
+    }
     List<LogEntry> entries;
     try {
       long head;
@@ -77,6 +80,9 @@ final class Reconciler {
    */
   boolean deliver(LogCopy log, ChannelStore store) {
     LogCopy.View view = log.views.get(store);
+    if (view == null) {
+      return false; // the store left the channel
+    }
     synchronized (view) {
       if (!read(log, store)) {
         return false;
@@ -147,6 +153,9 @@ final class Reconciler {
     }
     ChannelStore primary = primary(log.name.channel());
     LogCopy.View view = log.views.get(primary);
+    if (view == null) {
+      return false; // the stores changed meanwhile: decide on the next round
+    }
     Checkpoint cp;
     synchronized (view) {
       if (!read(log, primary)) {

@@ -84,6 +84,51 @@ class OplogClientTest {
     assertThat(three.push("core", "counter", "visits", 1).asLong()).isEqualTo(7);
   }
 
+  /** The counter "n" of channel "core" as the store at {@code store} alone holds it. */
+  private static long counterIn(Path store) {
+    try (StoredChannels channels = StoredChannels.open(store.toString())) {
+      return channels
+          .read("core", "counter", "n")
+          .value(Reducers.builtIn("counter").orElseThrow())
+          .asLong();
+    }
+  }
+
+  @Test
+  void storesAddedWhileAClientRunsAreBroughtUpToDateAndRemovedOnesAreDrainedThenLeft()
+      throws Exception {
+    OplogClient client = client(a);
+    client.push("core", "counter", "n", 1);
+    client.push("core", "counter", "n", 2);
+
+    client.stores("core", a.toString(), b.toString());
+    await().atMost(Duration.ofSeconds(20)).until(() -> counterIn(b) == 3); // with no push
+
+    // an operation only store a holds (another client's), then a leaves the channel
+    try (OplogClient other = OplogClient.builder().channel("core", a.toString()).open()) {
+      other.push("core", "counter", "n", 10);
+    }
+    client.stores("core", b.toString());
+    assertThat(client.get("core", "counter", "n").asLong())
+        .as("what only a held is kept")
+        .isEqualTo(13);
+    await().atMost(Duration.ofSeconds(20)).until(() -> counterIn(b) == 13);
+
+    client.push("core", "counter", "n", 100);
+    assertThat(client.flush(Duration.ofSeconds(20))).isTrue();
+    assertThat(counterIn(b)).isEqualTo(113);
+    assertThat(counterIn(a)).as("nothing more is sent to a store that left").isEqualTo(13);
+    assertThat(client.failingStores("core")).isEmpty();
+
+    // a channel the client did not have
+    client.stores("extra", local.toString());
+    assertThat(client.push("extra", "counter", "m", 7).asLong()).isEqualTo(7);
+    assertThatThrownBy(() -> client.stores("core")).isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> client.stores("bad/name", a.toString()))
+        .isInstanceOf(IllegalArgumentException.class);
+    assertThat(counterIn(b)).isEqualTo(113); // refused calls changed nothing
+  }
+
   @Test
   void storesAreReconciledByClientsThatSeeSeveralOfThem() {
     OplogClient onlyB = client(b);
