@@ -21,6 +21,7 @@ module dev.cairn.core {
       dev.cairn.node;
 
   uses dev.cairn.spi.BackendProvider;
+  uses dev.cairn.spi.MountTableProvider;
 
   provides dev.cairn.spi.BackendProvider with
       dev.cairn.file.FileBackendProvider,

@@ -8,4 +8,6 @@ module dev.cairn.http {
 
   provides dev.cairn.spi.BackendProvider with
       dev.cairn.http.HttpBackendProvider;
+  provides dev.cairn.spi.MountTableProvider with
+      dev.cairn.http.NodeMountTables;
 }

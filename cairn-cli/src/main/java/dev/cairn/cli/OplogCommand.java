@@ -51,13 +51,32 @@ final class OplogCommand {
       scope = picocli.CommandLine.ScopeType.INHERIT)
   String outbox;
 
+  @Option(
+      names = "--table",
+      paramLabel = "URL",
+      description =
+          "A node whose table lists the channel's stores (the user's mounts), with the session"
+              + " token in $CAIRN_TOKEN; --in stores are then added to them (a local table).",
+      scope = picocli.CommandLine.ScopeType.INHERIT)
+  String table;
+
   /** A client of the channel; one that only reads creates no store directory. */
   OplogClient client(String channel, boolean writes) {
-    List<String> locations = stores == null || stores.isEmpty() ? List.of(main.location()) : stores;
-    OplogClient.Builder builder =
-        OplogClient.builder()
-            .channel(channel, locations.toArray(String[]::new))
-            .createStores(writes);
+    OplogClient.Builder builder = OplogClient.builder().createStores(writes);
+    if (table != null) {
+      String token = System.getenv("CAIRN_TOKEN");
+      if (token == null || token.isBlank()) {
+        throw new IllegalArgumentException("--table needs the session token in $CAIRN_TOKEN");
+      }
+      builder.table(table, token.strip());
+      if (stores != null && !stores.isEmpty()) {
+        builder.channel(channel, stores.toArray(String[]::new));
+      }
+    } else {
+      List<String> locations =
+          stores == null || stores.isEmpty() ? List.of(main.location()) : stores;
+      builder.channel(channel, locations.toArray(String[]::new));
+    }
     if (outbox != null) {
       builder.outbox(outbox);
     }

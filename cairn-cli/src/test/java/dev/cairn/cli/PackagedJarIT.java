@@ -135,6 +135,35 @@ class PackagedJarIT {
     Run pushed = cairn("--store", store, "oplog", "push", "ch", "counter", "n", "3");
     assertThat(pushed.code()).as(pushed.out()).isZero();
 
+    // the same channel found through the table: mounted on the node, read with --table
+    java.net.http.HttpResponse<String> mounted =
+        java.net.http.HttpClient.newHttpClient()
+            .send(
+                java.net.http.HttpRequest.newBuilder(java.net.URI.create(url + "/mounts/ch"))
+                    .header("Authorization", "Bearer " + token)
+                    .PUT(
+                        java.net.http.HttpRequest.BodyPublishers.ofString(
+                            "{\"stores\":[\"" + url + "\"]}"))
+                    .build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString());
+    assertThat(mounted.statusCode()).as(mounted.body()).isEqualTo(200);
+    Run viaTable =
+        cairn(
+            java.util.Map.of("CAIRN_TOKEN", token),
+            "",
+            "oplog",
+            "--table",
+            url,
+            "get",
+            "ch",
+            "counter",
+            "n");
+    assertThat(viaTable.code()).as(viaTable.out()).isZero();
+    assertThat(viaTable.out().strip()).isEqualTo("3");
+    assertThat(cairn("oplog", "--table", url, "get", "ch", "counter", "n").code())
+        .as("no token")
+        .isEqualTo(Main.INVALID);
+
     Run revoked =
         cairn(java.util.Map.of("CAIRN_TOKEN", token), "", "session", "revoke", "--node", url);
     assertThat(revoked.code()).as(revoked.out()).isZero();

@@ -44,6 +44,11 @@ public final class OplogClient implements AutoCloseable {
   private final BackendOptions options;
   private final Duration syncInterval;
   private final String outbox;
+  private final Map<String, List<String>> localTable; // the channels the builder named
+  private final String tableUrl;
+  private final String sessionToken;
+  private final dev.cairn.spi.MountTableProvider mountTables; // null without a table
+  private volatile RuntimeException tableFailure; // why the table could not be read last time
   private final Map<String, Reducer> reducers;
   private final Clock clock;
   private final Duration pushTimeout;
@@ -61,6 +66,10 @@ public final class OplogClient implements AutoCloseable {
     this.options = new BackendOptions(b.durability, b.createStores);
     this.syncInterval = b.syncInterval;
     this.outbox = b.outbox;
+    this.localTable = Map.copyOf(b.channels);
+    this.tableUrl = b.tableUrl;
+    this.sessionToken = b.sessionToken;
+    this.mountTables = b.tableUrl == null ? null : mountTables(b.tableUrl);
     this.channels = new ConcurrentHashMap<>();
     b.channels.forEach(
         (channel, locations) ->
@@ -75,6 +84,98 @@ public final class OplogClient implements AutoCloseable {
             stores ->
                 stores.forEach(
                     s -> s.start(syncInterval, this::discoverLocalLogs, () -> round(s))));
+    if (mountTables != null) {
+      followTable();
+      Threads.daemon(
+              "cairn-oplog-table",
+              () -> {
+                while (!closed) {
+                  try {
+                    TimeUnit.MILLISECONDS.sleep(syncInterval.toMillis()); // the polling interval
+                  } catch (InterruptedException e) {
+                    return;
+                  }
+                  if (!closed) {
+                    followTable();
+                  }
+                }
+              })
+          .start();
+    }
+  }
+
+  /** The installed reader of tables at {@code url}'s scheme. */
+  private static dev.cairn.spi.MountTableProvider mountTables(String url) {
+    String scheme = url.contains("://") ? url.substring(0, url.indexOf("://")).toLowerCase() : "";
+    for (dev.cairn.spi.MountTableProvider p :
+        java.util.ServiceLoader.load(
+            dev.cairn.spi.MountTableProvider.class, OplogClient.class.getClassLoader())) {
+      if (p.schemes().contains(scheme)) {
+        return p;
+      }
+    }
+    throw new dev.cairn.InvalidLocationException(
+        "no installed module reads tables at " + url + " (a Cairn node's needs cairn-http)");
+  }
+
+  /**
+   * Reads the mount table and gives each channel its mount's stores, then the local table's: a
+   * channel whose stores changed is set anew ({@link #stores}). A table that cannot be read changes
+   * nothing: the client goes on with what it has.
+   */
+  private synchronized void followTable() {
+    Map<String, List<String>> mounts;
+    try {
+      mounts = mountTables.mounts(tableUrl, sessionToken);
+      tableFailure = null;
+    } catch (RuntimeException e) {
+      tableFailure = e;
+      LOG.log(System.Logger.Level.DEBUG, "the table at " + tableUrl + " could not be read", e);
+      return;
+    }
+    for (Map.Entry<String, List<String>> mount : mounts.entrySet()) {
+      List<String> wanted = new ArrayList<>(mount.getValue());
+      for (String local : localTable.getOrDefault(mount.getKey(), List.of())) {
+        if (!wanted.contains(local)) {
+          wanted.add(local);
+        }
+      }
+      List<String> now =
+          channels.getOrDefault(mount.getKey(), List.of()).stream()
+              .map(store -> store.location)
+              .filter(l -> !l.equals(outbox))
+              .toList();
+      if (!wanted.isEmpty() && !wanted.equals(now)) {
+        try {
+          stores(mount.getKey(), wanted.toArray(String[]::new));
+        } catch (RuntimeException e) {
+          LOG.log(
+              System.Logger.Level.WARNING,
+              "the mount of " + mount.getKey() + " was not applied",
+              e);
+        }
+      }
+    }
+  }
+
+  private IllegalArgumentException noChannel(String channel) {
+    String why =
+        tableUrl == null
+            ? ""
+            : tableFailure != null
+                ? " (the table at "
+                    + tableUrl
+                    + " could not be read: "
+                    + tableFailure.getMessage()
+                    + ")"
+                : " (the table at " + tableUrl + " does not mount it)";
+    return new IllegalArgumentException("no channel " + channel + " in this client" + why);
+  }
+
+  /** Why the mount table could not be read the last time, or empty if it was. */
+  public java.util.Optional<String> tableFailure() {
+    RuntimeException e = tableFailure;
+    return e == null ? java.util.Optional.empty() : java.util.Optional.of(e.getMessage());
   }
 
   public static Builder builder() {
@@ -92,6 +193,8 @@ public final class OplogClient implements AutoCloseable {
     private Durability durability = Durability.SYNC;
     private String outbox;
     private boolean createStores = true;
+    private String tableUrl;
+    private String sessionToken;
 
     private Builder() {
       for (String type : List.of("counter", "register", "set", "document")) {
@@ -192,9 +295,26 @@ public final class OplogClient implements AutoCloseable {
       return this;
     }
 
+    /**
+     * Finds the channels in the user's mount table at {@code tableUrl} (a Cairn node's, with the
+     * {@code cairn-http} module), with the session's token: each mounted channel's stores are its
+     * mount's, in the mount's order, followed by the stores {@link #channel} names for it (this
+     * client's local table). The table is read again every {@link #syncInterval}: a store added to
+     * a mount is brought up to date, one removed is left (see {@link OplogClient#stores}). While
+     * the table cannot be read, the client works from its local table and tries again.
+     */
+    public Builder table(String tableUrl, String sessionToken) {
+      if (tableUrl == null || sessionToken == null || sessionToken.isEmpty()) {
+        throw new IllegalArgumentException("a table needs its URL and the session's token");
+      }
+      this.tableUrl = tableUrl;
+      this.sessionToken = sessionToken;
+      return this;
+    }
+
     public OplogClient open() {
-      if (channels.isEmpty()) {
-        throw new IllegalArgumentException("a client needs at least one channel");
+      if (channels.isEmpty() && tableUrl == null) {
+        throw new IllegalArgumentException("a client needs at least one channel, or a table");
       }
       if (outbox != null) {
         channels.replaceAll(
@@ -353,6 +473,16 @@ public final class OplogClient implements AutoCloseable {
     after.forEach(ChannelStore::wake);
   }
 
+  /**
+   * The stores of {@code channel} now, in order (passwords and tokens hidden); empty for a channel
+   * the client does not have.
+   */
+  public List<String> storesOf(String channel) {
+    return channels.getOrDefault(channel, List.of()).stream()
+        .map(store -> Locations.redact(store.location))
+        .toList();
+  }
+
   private List<LogCopy> logsOf(String channel) {
     return logs.values().stream().filter(l -> l.name.channel().equals(channel)).toList();
   }
@@ -364,7 +494,7 @@ public final class OplogClient implements AutoCloseable {
   public Map<String, String> failingStores(String channel) {
     List<ChannelStore> stores = channels.get(channel);
     if (stores == null) {
-      throw new IllegalArgumentException("no channel " + channel + " in this client");
+      throw noChannel(channel);
     }
     Map<String, String> out = new LinkedHashMap<>();
     for (ChannelStore store : stores) {
@@ -420,7 +550,7 @@ public final class OplogClient implements AutoCloseable {
     Objects.requireNonNull(listener, "listener");
     List<ChannelStore> stores = channels.get(OplogKey.name("channel", channel));
     if (stores == null) {
-      throw new IllegalArgumentException("no channel " + channel + " in this client");
+      throw noChannel(channel);
     }
     boolean any = false;
     for (ChannelStore store : stores) {
@@ -525,7 +655,7 @@ public final class OplogClient implements AutoCloseable {
     OplogKey.name("channel", channel);
     OplogKey.name("type", type);
     if (!channels.containsKey(channel)) {
-      throw new IllegalArgumentException("no channel " + channel + " in this client");
+      throw noChannel(channel);
     }
     Reducer reducer = reducers.get(type);
     if (reducer == null) {

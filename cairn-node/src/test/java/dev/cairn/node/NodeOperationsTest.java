@@ -93,6 +93,147 @@ class NodeOperationsTest {
     return Json.MAPPER.readTree(r.body()).get("token").asText();
   }
 
+  private static void mount(String table, String session, String channel, String... stores)
+      throws Exception {
+    String list =
+        java.util.Arrays.stream(stores)
+            .map(st -> "\"" + st + "\"")
+            .collect(java.util.stream.Collectors.joining(","));
+    HttpResponse<String> r =
+        call("PUT", table + "/mounts/" + channel, session, "{\"stores\":[" + list + "]}");
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+  }
+
+  /** The counter "n" of channel "team" as the node's store alone holds it for the session. */
+  private static long counterAt(Node node, String table, String session) {
+    String location =
+        "cairn+http://token:" + session + "@127.0.0.1:" + node.port() + "?table=" + table;
+    try (dev.cairn.oplog.StoredChannels channels = dev.cairn.oplog.StoredChannels.open(location)) {
+      return channels
+          .read("team", "counter", "n")
+          .value(dev.cairn.oplog.Reducers.builtIn("counter").orElseThrow())
+          .asLong();
+    }
+  }
+
+  @Test
+  void aClientFindsItsChannelsInTheTableFollowsItsMountsAndWorksOfflineFromItsLocalTable()
+      throws Exception {
+    Node first = start("first", null);
+    String table = url(first);
+    String session = login(table, "ann");
+    Node second = start("second", table);
+    mount(table, session, "team", url(first));
+    String local = dir.resolve("local").toString();
+    try (dev.cairn.oplog.OplogClient client =
+        dev.cairn.oplog.OplogClient.builder()
+            .table(table, session)
+            .channel("team", local) // the local table: the channel in a directory too
+            .syncInterval(Duration.ofMillis(100))
+            .pruneAfter(0)
+            .open()) {
+      assertThat(client.push("team", "counter", "n", 5).asLong()).isEqualTo(5);
+      assertThat(client.flush(Duration.ofSeconds(20))).isTrue();
+      assertThat(counterAt(first, table, session)).isEqualTo(5);
+
+      mount(table, session, "team", url(first), url(second)); // a store joins the mount
+      await().atMost(Duration.ofSeconds(20)).until(() -> counterAt(second, table, session) == 5);
+
+      assertThat(client.storesOf("team"))
+          .hasSize(3)
+          .allSatisfy(l -> assertThat(l).doesNotContain(session));
+      mount(table, session, "team", url(second)); // and the first leaves it
+      await().atMost(Duration.ofSeconds(20)).until(() -> client.storesOf("team").size() == 2);
+      assertThat(client.storesOf("team").get(0)).contains(":" + second.port());
+      assertThat(client.push("team", "counter", "n", 1).asLong()).isEqualTo(6);
+      assertThat(client.flush(Duration.ofSeconds(20))).isTrue();
+      assertThat(counterAt(second, table, session)).isEqualTo(6);
+      assertThat(counterAt(first, table, session)).as("left the mount").isEqualTo(5);
+      assertThat(client.tableFailure()).isEmpty();
+    }
+
+    // the table cannot be reached: the local table alone, and what it holds
+    int nowhere;
+    try (java.net.ServerSocket free = new java.net.ServerSocket(0)) {
+      nowhere = free.getLocalPort();
+    }
+    try (dev.cairn.oplog.OplogClient offline =
+        dev.cairn.oplog.OplogClient.builder()
+            .table("http://127.0.0.1:" + nowhere, session)
+            .channel("team", local)
+            .pruneAfter(0)
+            .open()) {
+      assertThat(offline.tableFailure())
+          .hasValueSatisfying(why -> assertThat(why).contains("did not answer"));
+      assertThat(offline.push("team", "counter", "n", 2).asLong()).isEqualTo(8);
+    }
+  }
+
+  @Test
+  void clientsWithDifferentLocalTablesPruneIntoOneChainOfCheckpoints() throws Exception {
+    Node first = start("first", null);
+    String table = url(first);
+    String session = login(table, "ann");
+    Node second = start("second", table);
+    mount(table, session, "team", url(first), url(second)); // the mount's first decides
+    List<dev.cairn.oplog.OplogClient> clients = new ArrayList<>();
+    try {
+      for (String local : List.of("x", "y", "z")) {
+        clients.add(
+            dev.cairn.oplog.OplogClient.builder()
+                .table(table, session)
+                .channel("team", dir.resolve(local).toString()) // each its own local table
+                .syncInterval(Duration.ofMillis(50))
+                .pruneAfter(2)
+                .open());
+      }
+      List<Thread> writers = new ArrayList<>();
+      for (dev.cairn.oplog.OplogClient c : clients) {
+        writers.add(
+            new Thread(
+                () -> {
+                  for (int i = 0; i < 60; i++) {
+                    c.push("team", "counter", "n", 1);
+                  }
+                }));
+      }
+      writers.forEach(Thread::start);
+      for (Thread t : writers) {
+        t.join();
+      }
+      for (dev.cairn.oplog.OplogClient c : clients) {
+        assertThat(c.flush(Duration.ofSeconds(30))).isTrue();
+      }
+    } finally {
+      clients.forEach(dev.cairn.oplog.OplogClient::close);
+    }
+    for (Node node : List.of(first, second)) {
+      String location =
+          "cairn+http://token:" + session + "@127.0.0.1:" + node.port() + "?table=" + table;
+      try (dev.cairn.oplog.StoredChannels channels =
+          dev.cairn.oplog.StoredChannels.open(location)) {
+        dev.cairn.oplog.StoredLog log = channels.read("team", "counter", "n");
+        assertThat(log.value(dev.cairn.oplog.Reducers.builtIn("counter").orElseThrow()).asLong())
+            .isEqualTo(180);
+        List<dev.cairn.oplog.Checkpoint> cps = log.checkpoints();
+        assertThat(cps).isNotEmpty();
+        for (dev.cairn.oplog.Checkpoint a : cps) {
+          for (dev.cairn.oplog.Checkpoint b : cps) {
+            assertThat(covers(a, b) || covers(b, a))
+                .as("checkpoints %s and %s are one chain", a.covers(), b.covers())
+                .isTrue();
+          }
+        }
+      }
+    }
+  }
+
+  /** Whether checkpoint {@code a} folds in every operation {@code b} does. */
+  private static boolean covers(dev.cairn.oplog.Checkpoint a, dev.cairn.oplog.Checkpoint b) {
+    return b.covers().entrySet().stream()
+        .allMatch(e -> a.covers().getOrDefault(e.getKey(), 0L) >= e.getValue());
+  }
+
   @Test
   void aNodeOnEveryInterfaceTakesTheStoreTokensOfItsPublicUrl() throws Exception {
     int port;
