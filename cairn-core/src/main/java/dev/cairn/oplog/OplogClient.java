@@ -312,6 +312,59 @@ public final class OplogClient implements AutoCloseable {
       return this;
     }
 
+    /**
+     * Adds the channels of a local table kept in a file: a JSON object of channel names, each with
+     * the locations of its stores, {@code {"core": ["/home/ann/.cairn/core"]}}. Read when the
+     * client opens; a channel also named by {@link #channel} gets both lists, that one's first.
+     *
+     * @throws IllegalArgumentException if the file cannot be read or is not such an object
+     */
+    public Builder localTable(java.nio.file.Path file) {
+      com.fasterxml.jackson.databind.JsonNode table;
+      try {
+        table = Json.MAPPER.readTree(java.nio.file.Files.readString(file));
+      } catch (java.io.IOException | RuntimeException e) {
+        throw new IllegalArgumentException(
+            "the local table " + file + " cannot be read: " + e.getMessage());
+      }
+      if (table == null || !table.isObject()) {
+        throw new IllegalArgumentException(
+            "the local table " + file + " is a JSON object: {\"channel\": [location, ...]}");
+      }
+      Map<String, List<String>> read = new LinkedHashMap<>();
+      for (var entry : table.properties()) {
+        List<String> locations = new ArrayList<>();
+        if (!entry.getValue().isArray() || entry.getValue().isEmpty()) {
+          throw new IllegalArgumentException(
+              "the local table "
+                  + file
+                  + ": channel "
+                  + entry.getKey()
+                  + " needs a list of stores");
+        }
+        for (com.fasterxml.jackson.databind.JsonNode l : entry.getValue()) {
+          if (!l.isTextual()) {
+            throw new IllegalArgumentException(
+                "the local table "
+                    + file
+                    + ": a store of "
+                    + entry.getKey()
+                    + " is not a location");
+          }
+          locations.add(l.asText());
+        }
+        OplogKey.name("channel", entry.getKey());
+        read.put(entry.getKey(), locations);
+      }
+      read.forEach(
+          (channel, locations) -> {
+            List<String> merged = new ArrayList<>(channels.getOrDefault(channel, List.of()));
+            locations.stream().filter(l -> !merged.contains(l)).forEach(merged::add);
+            channels.put(channel, List.copyOf(merged));
+          });
+      return this;
+    }
+
     public OplogClient open() {
       if (channels.isEmpty() && tableUrl == null) {
         throw new IllegalArgumentException("a client needs at least one channel, or a table");

@@ -158,10 +158,11 @@ final class HostChannel implements SharedChannel {
     try {
       turn.acquire();
       synchronized (this) {
-        hasTurn = true;
         if (closed) {
+          turn.release(); // closed while it waited: close() did not see it holding the turn
           return;
         }
+        hasTurn = true;
         lockChannel =
             FileChannel.open(lockFile, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
       }

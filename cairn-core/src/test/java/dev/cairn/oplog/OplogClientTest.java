@@ -130,6 +130,29 @@ class OplogClientTest {
   }
 
   @Test
+  void aLocalTableInAFileAddsItsStoresAfterTheOnesTheBuilderNames() throws Exception {
+    Path file = local.resolve("table.json");
+    java.nio.file.Files.writeString(
+        file, "{\"core\": [\"" + a.toString().replace("\\", "\\\\") + "\"]}");
+    try (OplogClient client =
+        OplogClient.builder().channel("core", b.toString()).localTable(file).pruneAfter(0).open()) {
+      assertThat(client.storesOf("core")).hasSize(2);
+      assertThat(client.storesOf("core").get(1)).contains(a.getFileName().toString());
+      client.push("core", "counter", "n", 4);
+      assertThat(client.flush(Duration.ofSeconds(20))).isTrue();
+    }
+    assertThat(counterIn(a)).isEqualTo(4);
+    assertThat(counterIn(b)).isEqualTo(4);
+    for (String bad : List.of("not json", "[1]", "{\"core\": []}", "{\"core\": [1]}")) {
+      java.nio.file.Files.writeString(file, bad);
+      assertThatThrownBy(() -> OplogClient.builder().localTable(file))
+          .as(bad)
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessageContaining("local table");
+    }
+  }
+
+  @Test
   void storesAreReconciledByClientsThatSeeSeveralOfThem() {
     OplogClient onlyB = client(b);
     onlyB.push("core", "set", "tags", Map.of("add", "from-b"));

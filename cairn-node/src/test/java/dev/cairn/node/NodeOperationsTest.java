@@ -170,6 +170,34 @@ class NodeOperationsTest {
   }
 
   @Test
+  void aClientOpenedOfflineTakesTheMountedStoresWhenTheTableAnswersAndDeliversWhatItPushed()
+      throws Exception {
+    Node node = start("node", null);
+    int port = node.port();
+    String table = url(node);
+    String session = login(table, "ann");
+    mount(table, session, "team", table);
+    node.close(); // the table goes away
+    nodes.remove(node);
+    try (dev.cairn.oplog.OplogClient client =
+        dev.cairn.oplog.OplogClient.builder()
+            .table(table, session)
+            .channel("team", dir.resolve("laptop").toString())
+            .syncInterval(Duration.ofMillis(100))
+            .pruneAfter(0)
+            .open()) {
+      assertThat(client.tableFailure()).isPresent();
+      assertThat(client.storesOf("team")).hasSize(1); // the local table alone
+      assertThat(client.push("team", "counter", "n", 4).asLong()).isEqualTo(4);
+
+      Node back = start("node", "127.0.0.1", port, null, null); // the same table, again
+      await().atMost(Duration.ofSeconds(20)).until(() -> client.storesOf("team").size() == 2);
+      assertThat(client.tableFailure()).isEmpty();
+      await().atMost(Duration.ofSeconds(20)).until(() -> counterAt(back, table, session) == 4);
+    }
+  }
+
+  @Test
   void clientsWithDifferentLocalTablesPruneIntoOneChainOfCheckpoints() throws Exception {
     Node first = start("first", null);
     String table = url(first);
