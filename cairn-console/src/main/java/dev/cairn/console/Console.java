@@ -4,7 +4,6 @@ import dev.cairn.ConflictException;
 import dev.cairn.DocumentStore;
 import dev.cairn.InvalidDocumentException;
 import dev.cairn.NotFoundException;
-import dev.cairn.StalePatchException;
 import dev.cairn.UnavailableException;
 import dev.cairn.oplog.StoredChannels;
 import io.javalin.Javalin;
@@ -110,21 +109,11 @@ public final class Console implements AutoCloseable {
               c.routes.get("/api/channels/{channel}/log", channelRoutes::log);
 
               c.routes.exception(Refused.class, (e, ctx) -> error(ctx, 401, "unauthorized"));
-              c.routes.exception(
-                  NotFoundException.class, (e, ctx) -> error(ctx, 404, e.getMessage()));
-              c.routes.exception(
-                  ConflictException.class, (e, ctx) -> error(ctx, 409, e.getMessage()));
-              c.routes.exception(
-                  StalePatchException.class, (e, ctx) -> error(ctx, 409, e.getMessage()));
-              c.routes.exception(
-                  InvalidDocumentException.class, (e, ctx) -> error(ctx, 400, e.getMessage()));
-              c.routes.exception(
-                  IllegalArgumentException.class, (e, ctx) -> error(ctx, 400, e.getMessage()));
-              c.routes.exception(
-                  UnavailableException.class, (e, ctx) -> error(ctx, 503, e.getMessage()));
-              c.routes.exception(
-                  UnsupportedOperationException.class,
-                  (e, ctx) -> error(ctx, 501, e.getMessage())); // e.g. compacting a node's store
+              answer(c.routes, NotFoundException.class, 404);
+              answer(c.routes, ConflictException.class, 409); // not a live leaf
+              answer(c.routes, InvalidDocumentException.class, 400);
+              answer(c.routes, IllegalArgumentException.class, 400);
+              answer(c.routes, UnavailableException.class, 503); // a patch got no place in time
               c.routes.exception(
                   io.javalin.router.EndpointNotFound.class,
                   (e, ctx) ->
@@ -174,6 +163,12 @@ public final class Console implements AutoCloseable {
       }
       ctx.contentType(type + "; charset=utf-8").result(in.readAllBytes());
     }
+  }
+
+  /** Answers {@code type} with {@code status} and its message. */
+  private static <T extends Exception> void answer(
+      io.javalin.config.RoutesConfig routes, Class<T> type, int status) {
+    routes.exception(type, (e, ctx) -> error(ctx, status, e.getMessage()));
   }
 
   private static void error(Context ctx, int status, String message) {

@@ -140,8 +140,8 @@ class NodeTest {
   }
 
   /**
-   * Opens a session; waiting out a 429 as a client honouring Retry-After does, since the guessing
-   * tests may have used up this address's failed logins just before.
+   * Opens a session. The guessing tests may have used up this address's failed logins just before:
+   * a 429 is asked again, as a client honouring Retry-After does, until a deadline.
    */
   private static String login(String user, long ttlSeconds) throws Exception {
     String body =
@@ -152,12 +152,17 @@ class NodeTest {
             + "-long-secret\",\"ttlSeconds\":"
             + ttlSeconds
             + "}";
-    HttpResponse<String> r = call("POST", table + "/sessions", null, body);
-    for (long deadline = System.nanoTime() + WAIT.toNanos();
-        r.statusCode() == 429 && System.nanoTime() < deadline; ) {
-      Thread.sleep(1000L * Long.parseLong(r.headers().firstValue("Retry-After").orElse("1")));
-      r = call("POST", table + "/sessions", null, body);
-    }
+    java.util.concurrent.atomic.AtomicReference<HttpResponse<String>> answer =
+        new java.util.concurrent.atomic.AtomicReference<>();
+    await()
+        .atMost(WAIT)
+        .pollInterval(Duration.ofMillis(250))
+        .until(
+            () -> {
+              answer.set(call("POST", table + "/sessions", null, body));
+              return answer.get().statusCode() != 429;
+            });
+    HttpResponse<String> r = answer.get();
     assertThat(r.statusCode()).as(r.body()).isEqualTo(201);
     return Json.MAPPER.readTree(r.body()).get("token").asText();
   }
